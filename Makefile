@@ -1,0 +1,41 @@
+# bidwire: `make run` serves the demo bidder on 127.0.0.1:8080, `make test` checks everything.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: install run test lint typecheck pytest bench proto clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/bidwire serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(VENV)/bin/bidwire bench decode --corpus ../shared/corpus/openrtb/requests
+
+# Regenerate the protobuf module from schemas/openrtb.proto (tests check it is current).
+proto: install
+	$(PY) -m grpc_tools.protoc -I schemas --python_out=openrtb --pyi_out=openrtb schemas/openrtb.proto
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The ``bidwire`` command: one entry point over openrtb, bidder, transport and fuzz."""
