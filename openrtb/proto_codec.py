@@ -23,6 +23,7 @@ What the protobuf leg does not carry
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar, cast
 
 import msgspec
@@ -70,7 +71,16 @@ def _message_type(fd: FieldDescriptor) -> Descriptor:
 class _Plan:
     """How one message type maps onto one Struct type."""
 
-    __slots__ = ("by_number", "descriptor", "encode_fields", "message_class", "required", "struct")
+    __slots__ = (
+        "by_number",
+        "converters",
+        "descriptor",
+        "encode_fields",
+        "message_class",
+        "required",
+        "scalars",
+        "struct",
+    )
 
     def __init__(self, struct: type[msgspec.Struct], descriptor: Descriptor) -> None:
         self.struct = struct
@@ -78,6 +88,9 @@ class _Plan:
         self.message_class: type[Message] = _message_class(descriptor)
         #: field number -> (struct field name, kind, sub-plan or None)
         self.by_number: dict[int, tuple[str, int, _Plan | None]] = {}
+        #: decode tables derived from ``by_number``: plain scalars, and converters for the rest
+        self.scalars: dict[int, str] = {}
+        self.converters: dict[int, tuple[str, Callable[[Any], Any]]] = {}
         #: (struct field name, proto field name, kind, sub-plan, default) in declaration order
         self.encode_fields: list[tuple[str, str, int, _Plan | None, Any]] = []
         #: required struct fields: name -> value to use when absent (``_NODEFAULT``: an error)
@@ -145,6 +158,11 @@ def _plan(struct: type[msgspec.Struct], descriptor: Descriptor) -> _Plan:
             kind = _SCALAR
         plan.by_number[fd.number] = (name, kind, sub)
         plan.encode_fields.append((name, name, kind, sub, defaults[name]))
+    for number, (name, kind, sub) in plan.by_number.items():
+        if kind == _SCALAR:
+            plan.scalars[number] = name
+        else:
+            plan.converters[number] = (name, _converter(kind, name, sub))
     missing = set(types_) - {entry[0] for entry in plan.by_number.values()}
     if missing:
         raise TypeError(f"{struct.__name__} fields {sorted(missing)} have no protobuf field")
@@ -155,29 +173,19 @@ def _plan(struct: type[msgspec.Struct], descriptor: Descriptor) -> _Plan:
 
 
 def _to_struct(message: Message, plan: _Plan) -> Any:
+    # The hot loop: plain scalars (most fields) are one dict lookup and one store; everything
+    # else goes through a converter prepared when the plan was built.
     kwargs: dict[str, Any] = {}
-    by_number = plan.by_number
+    scalars = plan.scalars
+    converters = plan.converters
     for fd, value in message.ListFields():
-        entry = by_number.get(fd.number)
-        if entry is None:  # pragma: no cover - every field of our schema is planned
-            continue
-        name, kind, sub = entry
-        if kind == _SCALAR:
+        number = fd.number
+        name = scalars.get(number)
+        if name is not None:
             kwargs[name] = value
-        elif kind == _FLAG:
-            kwargs[name] = int(value)
-        elif kind == _MESSAGE:
-            kwargs[name] = _to_struct_at(value, sub, name)  # type: ignore[arg-type]
-        elif kind == _SCALARS:
-            kwargs[name] = list(value)
-        elif kind == _MESSAGES:
-            kwargs[name] = [_to_struct_at(v, sub, f"{name}[{i}]") for i, v in enumerate(value)]  # type: ignore[arg-type]
-        elif kind == _EXT:
-            kwargs[name] = _message_to_builtins(value)
-        elif kind == _NATIVE_REQUEST:
-            kwargs[name] = native_request_json(_to_struct_at(value, sub, "request_native"))  # type: ignore[arg-type]
-        else:  # _NATIVE_RESPONSE
-            kwargs[name] = native_response_json(_to_struct_at(value, sub, "adm_native"))  # type: ignore[arg-type]
+        else:
+            name, convert = converters[number]
+            kwargs[name] = convert(value)
     if plan.required:
         for name, fallback in plan.required.items():
             if name not in kwargs:
@@ -187,11 +195,55 @@ def _to_struct(message: Message, plan: _Plan) -> Any:
     return plan.struct(**kwargs)
 
 
-def _to_struct_at(message: Message, plan: _Plan, step: str) -> Any:
+def _message_converter(sub: _Plan, step: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        try:
+            return _to_struct(value, sub)
+        except _MissingField as exc:
+            raise _MissingField(f"{step}.{exc.path}") from None
+
+    return convert
+
+
+def _messages_converter(sub: _Plan, step: str) -> Callable[[Any], Any]:
+    def convert(values: Any) -> Any:
+        try:
+            return [_to_struct(v, sub) for v in values]
+        except _MissingField as exc:
+            index = next(i for i, v in enumerate(values) if _missing_in(v, sub))
+            raise _MissingField(f"{step}[{index}].{exc.path}") from None
+
+    return convert
+
+
+def _missing_in(value: Any, sub: _Plan) -> bool:
     try:
-        return _to_struct(message, plan)
-    except _MissingField as exc:
-        raise _MissingField(f"{step}.{exc.path}") from None
+        _to_struct(value, sub)
+    except _MissingField:
+        return True
+    return False
+
+
+def _converter(kind: int, name: str, sub: _Plan | None) -> Callable[[Any], Any]:
+    """The function that turns one present protobuf field into its Struct value."""
+    if kind == _FLAG:
+        return int
+    if kind == _SCALARS:
+        return list
+    if kind == _EXT:
+        return _message_to_builtins
+    assert sub is not None
+    if kind == _MESSAGE:
+        return _message_converter(sub, name)
+    if kind == _MESSAGES:
+        return _messages_converter(sub, name)
+    inner = _message_converter(sub, "request_native" if kind == _NATIVE_REQUEST else "adm_native")
+    to_json = native_request_json if kind == _NATIVE_REQUEST else native_response_json
+
+    def convert(value: Any) -> Any:
+        return to_json(inner(value))
+
+    return convert
 
 
 def _message_to_builtins(message: Message) -> dict[str, Any]:
