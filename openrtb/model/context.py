@@ -1,5 +1,5 @@
 """OpenRTB 2.6 context objects: where the ad shows (Site, App, Dooh), who sees it (Device, User)
-and the content around it (spec section 3.2.13 - 3.2.32)."""
+and the content around it (spec sections 3.2.13 - 3.2.24, 3.2.27 - 3.2.30 and 3.2.32)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ class Content(OpenRTBObject, kw_only=True):
     data: list[Data] | None = None
     network: Network | None = None
     channel: Channel | None = None
-    #: Deprecated in 2.6 (use ``prodq``); still decoded for 2.5 senders.
+    #: Deprecated before 2.6 (use ``prodq``) and dropped from the 2.6 tables; still decoded for
+    #: older senders.
     videoquality: Int32 | None = None
     ext: Ext | None = None
 
@@ -154,7 +155,7 @@ class App(OpenRTBObject, kw_only=True):
 
 
 class Dooh(OpenRTBObject, kw_only=True):
-    """A digital out-of-home screen (3.2.34)."""
+    """A digital out-of-home screen (3.2.32)."""
 
     id: str | None = None
     name: str | None = None

@@ -63,7 +63,9 @@ class NativeEventTrackers(OpenRTBObject, kw_only=True):
 class NativeRequest(OpenRTBObject, kw_only=True):
     """The Native Ads request (Native 1.2, 4.1)."""
 
-    ver: str | None = None
+    ver: str = "1.2"
+    #: ``layout`` and ``adunit`` are deprecated in Native 1.2 (use ``context``/``plcmttype``);
+    #: still decoded for 1.0/1.1 senders.
     layout: Int32 | None = None
     adunit: Int32 | None = None
     context: Int32 | None = None
@@ -72,11 +74,13 @@ class NativeRequest(OpenRTBObject, kw_only=True):
     plcmtcnt: Int32 = 1
     seq: Int32 = 0
     assets: list[NativeAsset] | None = None
-    aurlsupport: Int32 | None = None
-    durlsupport: Int32 | None = None
+    aurlsupport: Int32 = 0
+    durlsupport: Int32 = 0
     eventtrackers: list[NativeEventTrackers] | None = None
-    privacy: Int32 | None = None
+    privacy: Int32 = 0
     ext: Ext | None = None
+
+    __deprecated__: ClassVar[frozenset[str]] = frozenset({"layout", "adunit"})
 
 
 class NativeLink(OpenRTBObject, kw_only=True):
@@ -145,6 +149,7 @@ class NativeEventTracker(OpenRTBObject, kw_only=True):
     event: Int32 | None = None
     method: Int32 | None = None
     url: str | None = None
+    #: Native 1.2 types this as an object of key:value pairs; kept a string, as in the IAB proto.
     customdata: str | None = None
     ext: Ext | None = None
 
@@ -152,7 +157,7 @@ class NativeEventTracker(OpenRTBObject, kw_only=True):
 class NativeResponse(OpenRTBObject, kw_only=True):
     """The Native Ads response (Native 1.2, 5.1)."""
 
-    ver: str | None = None
+    ver: str = "1.2"
     assets: list[NativeAssetResponse] | None = None
     assetsurl: str | None = None
     dcourl: str | None = None

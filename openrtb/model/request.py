@@ -1,5 +1,5 @@
 """The OpenRTB 2.6 bid request: BidRequest, Imp and the media and marketplace objects under it
-(spec sections 3.2.1 - 3.2.12 and 3.2.25 - 3.2.35)."""
+(spec sections 3.2.1 - 3.2.12, 3.2.25, 3.2.26, 3.2.31 and 3.2.33 - 3.2.35)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .context import App, Device, Dooh, Site, User
 
 
 class SupplyChainNode(OpenRTBObject, kw_only=True):
-    """One participant in the supply chain (SupplyChain Object spec)."""
+    """One participant in the supply chain (3.2.26)."""
 
     asi: str | None = None
     sid: str | None = None
@@ -86,7 +86,8 @@ class Banner(OpenRTBObject, kw_only=True):
     api: list[Int32] | None = None
     id: str | None = None
     vcm: Int32 | None = None
-    #: ``wmax``..``hmin`` are deprecated since 2.4 (use ``format``); still decoded.
+    #: ``wmax``..``hmin`` were deprecated in 2.4 (use ``format``) and dropped from the 2.6 tables;
+    #: still decoded for older senders.
     wmax: Int32 | None = None
     hmax: Int32 | None = None
     wmin: Int32 | None = None
@@ -125,8 +126,8 @@ class Video(OpenRTBObject, kw_only=True):
     plcmt: Int32 | None = None
     linearity: Int32 | None = None
     skip: Int32 | None = None
-    skipmin: Int32 | None = None
-    skipafter: Int32 | None = None
+    skipmin: Int32 = 0
+    skipafter: Int32 = 0
     #: Deprecated in 2.6 (use ``slotinpod``/``podseq``); still decoded.
     sequence: Int32 = 0
     slotinpod: Int32 = 0
@@ -145,7 +146,7 @@ class Video(OpenRTBObject, kw_only=True):
     companiontype: list[Int32] | None = None
     poddedupe: list[Int32] | None = None
     durfloors: list[DurFloors] | None = None
-    #: Deprecated since 2.3 (use ``protocols``); still decoded.
+    #: Deprecated since 2.3 (use ``protocols``) and dropped from the 2.6 tables; still decoded.
     protocol: Int32 | None = None
     ext: Ext | None = None
 
@@ -235,7 +236,7 @@ class Qty(OpenRTBObject, kw_only=True):
 
 
 class RefSettings(OpenRTBObject, kw_only=True):
-    """How an ad slot refreshes (3.2.33)."""
+    """How an ad slot refreshes (3.2.34)."""
 
     reftype: Int32 = 0
     minint: Int32 | None = None
@@ -243,7 +244,7 @@ class RefSettings(OpenRTBObject, kw_only=True):
 
 
 class Refresh(OpenRTBObject, kw_only=True):
-    """The refresh history and settings of an ad slot (3.2.32)."""
+    """The refresh history and settings of an ad slot (3.2.33)."""
 
     refsettings: list[RefSettings] | None = None
     count: Int32 | None = None
