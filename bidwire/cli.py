@@ -32,6 +32,42 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from bidder.app import BidderApp
+    from bidder.demo import decide
+    from transport.config import load_config
+    from transport.server import serve
+
+    try:
+        config = load_config(args.config)
+    except (OSError, ValueError) as exc:
+        print(f"bidwire serve: {exc}", file=sys.stderr)
+        return 2
+    overrides = {
+        key: value
+        for key, value in (
+            ("host", args.host),
+            ("port", args.port),
+            ("workers", args.workers),
+            ("tls_cert", args.tls_cert),
+            ("tls_key", args.tls_key),
+        )
+        if value is not None
+    }
+    server = msgspec.structs.replace(config.server, **overrides)
+    if bool(server.tls_cert) != bool(server.tls_key):
+        print("bidwire serve: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    config = msgspec.structs.replace(config, server=server)
+
+    def make_app() -> BidderApp:
+        return BidderApp(decide, config=config.app)
+
+    return serve(config, make_app)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bidwire`` command."""
     parser = argparse.ArgumentParser(prog="bidwire", description="An OpenRTB 2.6 bidder.")
@@ -48,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--strict", action="store_true", help="no JSON leniency")
     convert.add_argument("file", nargs="?", metavar="FILE")
     convert.set_defaults(func=_convert)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the bidder (HTTP/2 and HTTP/1.1 on one port)",
+        description="Serves POST /openrtb2/bid (JSON or protobuf), /healthz, /readyz and /metrics. "
+        "Options given here override the config file.",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--config", metavar="FILE", help="TOML config file")
+    serve.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN")
+    serve.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
+    serve.set_defaults(func=_serve)
     return parser
 
 

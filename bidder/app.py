@@ -1,0 +1,229 @@
+"""The bidder's front door: one :class:`~bidder.exchange.Request` in, one Response out.
+
+It owns everything between the transport and the decision: routing (bid endpoint, health,
+metrics), content types and codec choice, gzip in and out, size caps, the mapping of errors to
+status codes, and metrics. Errors are answered in one place (:meth:`BidderApp._error`) with a
+short JSON body: ``{"error": "<what>", "path": "<JSON path>"}``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import time
+import zlib
+from collections.abc import Callable
+from typing import Final
+
+import msgspec
+
+from openrtb import (
+    BidRequest,
+    BidResponse,
+    DecodeError,
+    EncodeError,
+    JsonCodec,
+    ProtoCodec,
+    validate_request,
+)
+
+from .exchange import Request, Response
+from .metrics import Metrics
+
+Decide = Callable[[BidRequest], BidResponse | None]
+
+CT_JSON: Final = b"application/json"
+CT_PROTO: Final = b"application/x-protobuf"
+CT_TEXT: Final = b"text/plain; version=0.0.4; charset=utf-8"
+_PROTO_TYPES: Final = frozenset(
+    (b"application/x-protobuf", b"application/protobuf", b"application/octet-stream")
+)
+_JSON_TYPES: Final = frozenset((b"application/json", b""))
+
+
+class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
+    """What the front door can be told. Defaults are safe for production."""
+
+    #: The bid endpoint's path.
+    bid_path: str = "/openrtb2/bid"
+    #: Largest request body accepted after gzip inflation, in bytes (larger: 413).
+    max_inflated_body: int = 2 * 1024 * 1024
+    #: Responses at least this long are gzipped when the caller accepts gzip.
+    gzip_min_size: int = 1024
+    #: gzip level for responses: 1 is fast and gets most of the gain on JSON.
+    gzip_level: int = 1
+    #: The OpenRTB version answered in ``x-openrtb-version``.
+    openrtb_version: str = "2.6"
+    #: Decode JSON strictly (no leniency).
+    strict_json: bool = False
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, kind: str, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.path = path
+
+
+def _media_type(value: bytes | None) -> bytes:
+    if not value:
+        return b""
+    return value.split(b";", 1)[0].strip().lower()
+
+
+def _accepts_gzip(value: bytes | None) -> bool:
+    if not value:
+        return False
+    for part in value.lower().split(b","):
+        coding, _, params = part.strip().partition(b";")
+        if coding.strip() in (b"gzip", b"*"):
+            q = params.strip()
+            return not (q.startswith(b"q=") and float(q[2:] or b"0") == 0.0)
+    return False
+
+
+def inflate_gzip(body: bytes, limit: int) -> bytes:
+    """Inflate a gzip body, refusing more than ``limit`` bytes of output (bomb-safe)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise _HttpError(400, "bad_gzip", f"bad gzip body: {exc}") from None
+    if len(out) > limit:
+        raise _HttpError(413, "body_too_large", f"inflated body over {limit} bytes")
+    if not inflater.eof:
+        raise _HttpError(400, "bad_gzip", "bad gzip body: truncated")
+    return out
+
+
+class BidderApp:
+    """Routes a request and answers it. One per worker; not thread-safe (one event loop)."""
+
+    def __init__(
+        self, decide: Decide, *, config: AppConfig | None = None, metrics: Metrics | None = None
+    ) -> None:
+        self.config = config or AppConfig()
+        self.metrics = metrics or Metrics()
+        self.decide = decide
+        #: Set while the server drains before exit: /readyz answers 503.
+        self.draining = False
+        self._bid_path = self.config.bid_path.encode()
+        self._json = JsonCodec(strict=self.config.strict_json)
+        self._proto = ProtoCodec()
+        self._version_header = ((b"x-openrtb-version", self.config.openrtb_version.encode()),)
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request. Never raises: every failure becomes a status code."""
+        path = request.path.split(b"?", 1)[0]
+        try:
+            if path == self._bid_path:
+                response = self._bid(request)
+            elif path == b"/healthz":
+                response = self._only_get(request) or Response(
+                    200, b"ok\n", content_type=b"text/plain"
+                )
+            elif path == b"/readyz":
+                response = self._only_get(request) or self._ready()
+            elif path == b"/metrics":
+                response = self._only_get(request) or Response(
+                    200, self.metrics.render(), content_type=CT_TEXT
+                )
+            else:
+                raise _HttpError(404, "not_found", "no such path")
+        except _HttpError as exc:
+            response = self._error(exc)
+        except Exception as exc:
+            response = self._error(
+                _HttpError(500, "internal", f"internal error: {type(exc).__name__}")
+            )
+        self.metrics.inc("bidwire_http_responses_total", str(response.status))
+        return response
+
+    def _only_get(self, request: Request) -> Response | None:
+        if request.method in (b"GET", b"HEAD"):
+            return None
+        raise _HttpError(405, "method_not_allowed", "use GET")
+
+    def _ready(self) -> Response:
+        if self.draining:
+            return Response(503, b"draining\n", content_type=b"text/plain")
+        return Response(200, b"ready\n", content_type=b"text/plain")
+
+    def _error(self, exc: _HttpError) -> Response:
+        self.metrics.inc("bidwire_errors_total", exc.kind)
+        error: dict[str, str] = {"error": exc.message}
+        if exc.path is not None:
+            error["path"] = exc.path
+        headers: tuple[tuple[bytes, bytes], ...] = self._version_header
+        if exc.status == 405:
+            allow = b"POST" if exc.kind == "method_not_allowed_bid" else b"GET, HEAD"
+            headers = (*headers, (b"allow", allow))
+        return Response(
+            exc.status, msgspec.json.encode(error), content_type=CT_JSON, headers=headers
+        )
+
+    # -- the bid endpoint ----------------------------------------------------------------------
+
+    def _bid(self, request: Request) -> Response:
+        if request.method != b"POST":
+            raise _HttpError(405, "method_not_allowed_bid", "use POST")
+        media = _media_type(request.content_type)
+        if media in _JSON_TYPES:
+            is_proto = False
+        elif media in _PROTO_TYPES:
+            is_proto = True
+        else:
+            raise _HttpError(415, "unsupported_media_type", "content-type must be JSON or protobuf")
+        self.metrics.inc("bidwire_requests_total", "proto" if is_proto else "json")
+        body = request.body
+        encoding = _media_type(request.content_encoding)
+        if encoding == b"gzip":
+            body = inflate_gzip(body, self.config.max_inflated_body)
+        elif encoding not in (b"", b"identity"):
+            raise _HttpError(
+                415, "unsupported_encoding", "content-encoding must be gzip or identity"
+            )
+        try:
+            bid_request = (
+                self._proto.decode_request(body) if is_proto else self._json.decode_request(body)
+            )
+        except DecodeError as exc:
+            raise _HttpError(400, "bad_request", exc.reason, exc.path) from None
+        problems = validate_request(bid_request)
+        if problems:
+            first = problems[0]
+            raise _HttpError(400, "invalid_request", first.message, first.path)
+        decision = self.decide(bid_request)
+        if decision is None:
+            self.metrics.inc("bidwire_nobids_total", "no_match")
+            self._observe(request)
+            return Response(204, headers=self._version_header)
+        try:
+            payload = (
+                self._proto.encode_response(decision) if is_proto else self._json.encode(decision)
+            )
+        except EncodeError as exc:
+            raise _HttpError(500, "encode_failed", str(exc)) from None
+        self.metrics.inc("bidwire_bids_total")
+        content_encoding = None
+        if len(payload) >= self.config.gzip_min_size and _accepts_gzip(request.accept_encoding):
+            payload = gzip.compress(payload, compresslevel=self.config.gzip_level, mtime=0)
+            content_encoding = b"gzip"
+        self._observe(request)
+        return Response(
+            200,
+            payload,
+            content_type=CT_PROTO if is_proto else CT_JSON,
+            content_encoding=content_encoding,
+            headers=self._version_header,
+        )
+
+    def _observe(self, request: Request) -> None:
+        if request.arrival:
+            self.metrics.observe_latency(time.monotonic() - request.arrival)
+
+
+__all__ = ["AppConfig", "BidderApp", "Decide", "inflate_gzip"]

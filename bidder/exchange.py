@@ -1,0 +1,84 @@
+"""What the transport hands the bidder, and what it gets back.
+
+Plain slotted classes with bytes fields: the transport fills them straight from the wire
+without decoding text, and the bidder reads only what it needs. Nothing here is HTTP/1.1 or
+HTTP/2 specific; the transport maps ``Response`` onto whichever protocol the call came on.
+"""
+
+from __future__ import annotations
+
+
+class Request:
+    """One call to the bidder: the parts of an HTTP request that matter to it."""
+
+    __slots__ = (
+        "method",
+        "path",
+        "content_type",
+        "content_encoding",
+        "accept_encoding",
+        "openrtb_version",
+        "body",
+        "arrival",
+    )
+
+    def __init__(
+        self,
+        method: bytes,
+        path: bytes,
+        body: bytes = b"",
+        *,
+        content_type: bytes | None = None,
+        content_encoding: bytes | None = None,
+        accept_encoding: bytes | None = None,
+        openrtb_version: bytes | None = None,
+        arrival: float = 0.0,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.body = body
+        self.content_type = content_type
+        self.content_encoding = content_encoding
+        self.accept_encoding = accept_encoding
+        self.openrtb_version = openrtb_version
+        #: ``time.monotonic()`` when the first byte of the request was read.
+        self.arrival = arrival
+
+    def __repr__(self) -> str:
+        return f"Request({self.method!r}, {self.path!r}, {len(self.body)} bytes)"
+
+
+class Response:
+    """The bidder's answer: a status, a body and the few headers it sets."""
+
+    __slots__ = ("status", "body", "content_type", "content_encoding", "headers")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        *,
+        content_type: bytes | None = None,
+        content_encoding: bytes | None = None,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.content_encoding = content_encoding
+        #: Further headers, lower-case names (e.g. ``x-openrtb-version``, ``allow``).
+        self.headers = headers
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {len(self.body)} bytes)"
+
+
+#: The names of the request headers the transport copies into a :class:`Request`.
+REQUEST_HEADERS: dict[bytes, str] = {
+    b"content-type": "content_type",
+    b"content-encoding": "content_encoding",
+    b"accept-encoding": "accept_encoding",
+    b"x-openrtb-version": "openrtb_version",
+}
+
+__all__ = ["REQUEST_HEADERS", "Request", "Response"]

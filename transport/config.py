@@ -1,0 +1,56 @@
+"""The server's configuration: one Struct tree, decoded from TOML; every default in one place.
+
+[server]
+host = "127.0.0.1"
+port = 8080
+workers = 1
+
+[app]            # bidder.app.AppConfig
+bid_path = "/openrtb2/bid"
+
+[limits]         # transport.limits.Limits
+max_body_size = 1048576
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from bidder.app import AppConfig
+
+from .limits import Limits
+
+
+class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Where and how to listen."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+
+class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Everything ``bidwire serve`` can be told."""
+
+    server: ServerSection = msgspec.field(default_factory=ServerSection)
+    app: AppConfig = msgspec.field(default_factory=AppConfig)
+    limits: Limits = msgspec.field(default_factory=Limits)
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a TOML config file (None: all defaults). Raises ``ValueError`` naming the bad key."""
+    if path is None:
+        return Config()
+    try:
+        return msgspec.toml.decode(Path(path).read_bytes(), type=Config)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+
+
+__all__ = ["Config", "ServerSection", "load_config"]

@@ -1,0 +1,155 @@
+"""The asyncio Protocol: owns one socket, picks the engine, and makes one write per read.
+
+The engine is chosen by ALPN on TLS, else by the first bytes: the HTTP/2 connection preface
+means HTTP/2 with prior knowledge (h2c), anything else is HTTP/1.1. Requests are answered
+inline, in ``data_received``: the bidder is synchronous CPU work, so a task per request would
+only add scheduling cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+from bidder.app import BidderApp
+from bidder.exchange import Request, Response
+from bidder.metrics import Metrics
+
+from .frame_guard import PREFACE
+from .h1_engine import H1Engine
+from .h2_engine import H2Engine
+from .limits import Limits
+
+
+class Engine(Protocol):
+    """What the two engines have in common."""
+
+    closed: bool
+
+    def receive_data(self, data: bytes, now: float) -> list[tuple[int, Request]]: ...
+    def send_response(self, key: int, response: Response) -> None: ...
+    def data_to_send(self) -> bytes: ...
+    def tick(self, now: float) -> None: ...
+    def start_drain(self) -> None: ...
+    @property
+    def open_streams(self) -> int: ...
+
+
+class Connection(asyncio.Protocol):
+    """One client connection."""
+
+    def __init__(
+        self, app: BidderApp, limits: Limits, metrics: Metrics, registry: set[Connection]
+    ) -> None:
+        self.app = app
+        self.limits = limits
+        self.metrics = metrics
+        self.registry = registry
+        self.transport: asyncio.Transport | None = None
+        self.engine: Engine | None = None
+        self._sniffed = b""
+        self._opened = 0.0
+        self._draining = False
+
+    # -- asyncio callbacks ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have its interface.
+        self.transport = transport  # type: ignore[assignment]
+        self._opened = time.monotonic()
+        self.registry.add(self)
+        self.metrics.add_gauge("bidwire_connections_open", 1)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            protocol = ssl_object.selected_alpn_protocol()
+            self._start_engine("h2" if protocol == "h2" else "h1")
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        engine = self.engine
+        if engine is None:
+            data = self._sniffed + data if self._sniffed else data
+            if len(data) < len(PREFACE) and PREFACE.startswith(data):
+                self._sniffed = data  # could still be the HTTP/2 preface: wait for more
+                return
+            self._sniffed = b""
+            engine = self._start_engine("h2" if data.startswith(PREFACE) else "h1")
+        handle = self.app.handle
+        for key, request in engine.receive_data(data, now):
+            engine.send_response(key, handle(request))
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.registry.discard(self)
+        self.metrics.add_gauge("bidwire_connections_open", -1)
+        engine = self.engine
+        if engine is not None and engine.open_streams:
+            self.metrics.add_gauge("bidwire_streams_open", -engine.open_streams)
+        self.engine = None
+
+    def pause_writing(self) -> None:
+        # The client reads slower than we answer: stop reading its requests until it catches up.
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # -- driven by the server ------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Enforce timeouts (called about once a second)."""
+        if self.engine is None:
+            if now - self._opened > self.limits.header_timeout and self.transport is not None:
+                self.metrics.inc("bidwire_protocol_errors_total", "preface_timeout")
+                self.transport.close()
+            return
+        self.engine.tick(now)
+        self._flush()
+
+    def start_drain(self) -> None:
+        """Finish in-flight requests, refuse new ones, then close."""
+        self._draining = True
+        if self.engine is None:
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self.engine.start_drain()
+        self._flush()
+
+    @property
+    def open_streams(self) -> int:
+        """Requests in progress on this connection."""
+        return self.engine.open_streams if self.engine is not None else 0
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _start_engine(self, protocol: str) -> Engine:
+        now = time.monotonic()
+        engine: Engine
+        if protocol == "h2":
+            engine = H2Engine(self.limits, self.metrics, now)
+        else:
+            engine = H1Engine(self.limits, self.metrics, now)
+        self.metrics.inc("bidwire_connections_total", protocol)
+        self.engine = engine
+        if self._draining:
+            engine.start_drain()
+        self._flush()
+        return engine
+
+    def _flush(self) -> None:
+        engine = self.engine
+        transport = self.transport
+        if engine is None or transport is None:
+            return
+        out = engine.data_to_send()
+        if out:
+            transport.write(out)
+        if engine.closed:
+            transport.close()
+
+
+__all__ = ["Connection", "Engine"]

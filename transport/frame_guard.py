@@ -1,0 +1,95 @@
+"""A pre-parser that watches HTTP/2 frame headers for flood attacks, before h2 sees the bytes.
+
+h2 implements the protocol; it does not rate-limit. This guard reads only the 9-byte frame
+headers (no payload parsing) and counts what floods are made of: RST_STREAM (Rapid Reset,
+CVE-2023-44487), CONTINUATION (CONTINUATION flood), SETTINGS and PING. A broken limit returns
+a reason, and the engine answers GOAWAY(ENHANCE_YOUR_CALM).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .limits import Limits, TokenBucket
+
+PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+HEADERS, SETTINGS, PING, RST_STREAM, CONTINUATION, PUSH_PROMISE = 0x1, 0x4, 0x6, 0x3, 0x9, 0x5
+FLAG_ACK, FLAG_END_HEADERS = 0x1, 0x4
+
+
+class FrameGuard:
+    """Feed it every byte the client sends; it says when the client floods."""
+
+    __slots__ = (
+        "_limits",
+        "_skip",
+        "_header",
+        "_payload_left",
+        "_in_header_block",
+        "_continuations",
+        "_rst",
+        "_settings",
+        "_ping",
+    )
+
+    def __init__(self, limits: Limits, now: float, *, expect_preface: bool = True) -> None:
+        self._limits = limits
+        self._skip = len(PREFACE) if expect_preface else 0
+        self._header = b""
+        self._payload_left = 0
+        self._in_header_block = False
+        self._continuations = 0
+        self._rst = TokenBucket(limits.rst_burst, limits.rst_per_second, now)
+        self._settings = TokenBucket(limits.settings_burst, limits.settings_per_second, now)
+        self._ping = TokenBucket(limits.ping_burst, limits.ping_per_second, now)
+
+    def feed(self, data: bytes, now: float) -> str | None:
+        """Scan ``data``; the name of the limit broken, or None."""
+        pos = 0
+        end = len(data)
+        if self._skip:
+            taken = min(self._skip, end)
+            self._skip -= taken
+            pos = taken
+        while pos < end:
+            if self._payload_left:
+                step = min(self._payload_left, end - pos)
+                self._payload_left -= step
+                pos += step
+                continue
+            need = 9 - len(self._header)
+            chunk = data[pos : pos + need]
+            pos += len(chunk)
+            header = self._header + chunk if self._header else chunk
+            if len(header) < 9:
+                self._header = header
+                return None
+            self._header = b""
+            self._payload_left = int.from_bytes(header[0:3], "big")
+            verdict = self._frame(header[3], header[4], now)
+            if verdict is not None:
+                return verdict
+        return None
+
+    def _frame(self, frame_type: int, flags: int, now: float) -> str | None:
+        if frame_type == RST_STREAM:
+            if not self._rst.take(now):
+                return "rst_stream_flood"
+        elif frame_type == CONTINUATION:
+            self._continuations += 1
+            if self._continuations > self._limits.max_continuation_frames:
+                return "continuation_flood"
+            if flags & FLAG_END_HEADERS:
+                self._continuations = 0
+        elif frame_type in (HEADERS, PUSH_PROMISE):
+            self._continuations = 0
+        elif frame_type == SETTINGS:
+            if not flags & FLAG_ACK and not self._settings.take(now):
+                return "settings_flood"
+        elif frame_type == PING and not flags & FLAG_ACK and not self._ping.take(now):
+            return "ping_flood"
+        return None
+
+
+__all__ = ["PREFACE", "FrameGuard"]

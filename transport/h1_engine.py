@@ -1,0 +1,263 @@
+"""The HTTP/1.1 engine on httptools: sans-IO, keep-alive and pipelining, bytes in and out.
+
+Same interface as :class:`~transport.h2_engine.H2Engine`: ``receive_data`` returns complete
+requests tagged with a sequence number, ``send_response`` queues the answer, ``data_to_send``
+returns what to write. Answers go out in request order (the caller answers each request before
+reading the next, so pipelined requests are answered in order).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httptools
+
+from bidder.exchange import REQUEST_HEADERS, Request, Response
+from bidder.metrics import Metrics
+
+from .limits import Limits
+
+REASONS: Final = {
+    100: b"Continue", 200: b"OK", 204: b"No Content", 400: b"Bad Request", 403: b"Forbidden",
+    404: b"Not Found", 405: b"Method Not Allowed", 408: b"Request Timeout",
+    413: b"Content Too Large", 415: b"Unsupported Media Type",
+    431: b"Request Header Fields Too Large", 500: b"Internal Server Error",
+    503: b"Service Unavailable",
+}  # fmt: skip
+_CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def _status_line(status: int) -> bytes:
+    return b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Unknown"))
+
+
+def _looks_like_http1(data: bytes) -> bool:
+    line = data.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
+    return line.rstrip().endswith((b"HTTP/1.1", b"HTTP/1.0"))
+
+
+class _Abort(Exception):
+    """Stop parsing: answer ``status`` and close the connection."""
+
+    def __init__(self, status: int, kind: str) -> None:
+        super().__init__(kind)
+        self.status = status
+        self.kind = kind
+
+
+class H1Engine:
+    """One HTTP/1.1 server connection, without I/O."""
+
+    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
+        self.limits = limits
+        self.metrics = metrics
+        self._parser = httptools.HttpRequestParser(self)
+        self._out = bytearray()
+        self._ready: list[tuple[int, Request]] = []
+        self._request: Request | None = None
+        self._url = bytearray()
+        self._header_bytes = 0
+        self._chunks: list[bytes] = []
+        self._body_size = 0
+        self._expect_continue = False
+        self._now = now
+        self._started = 0.0  # first byte of the request being read; 0 when none
+        self._headers_done_at = 0.0
+        self._last_activity = now
+        self._seq = 0
+        self._in_flight: dict[int, tuple[bool, bool]] = {}  # seq -> (keep_alive, is_head)
+        self.draining = False
+        #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
+        self.closed = False
+        self.close_reason: str | None = None
+
+    # -- httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._request = Request(b"", b"", arrival=self._now)
+        self._url.clear()
+        self._header_bytes = 0
+        self._chunks = []
+        self._body_size = 0
+        self._expect_continue = False
+        self._started = self._now
+        self._headers_done_at = 0.0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        self._header_bytes += len(url)
+        if self._header_bytes > self.limits.max_header_list_size:
+            raise _Abort(431, "headers_too_large")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 32
+        if self._header_bytes > self.limits.max_header_list_size:
+            raise _Abort(431, "headers_too_large")
+        name = name.lower()
+        attr = REQUEST_HEADERS.get(name)
+        if attr is not None:
+            setattr(self._request, attr, value)
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self._expect_continue = True
+        elif (
+            name == b"content-length"
+            and value.strip().isdigit()
+            and int(value) > self.limits.max_body_size
+        ):
+            raise _Abort(413, "body_too_large")
+
+    def on_headers_complete(self) -> None:
+        request = self._request
+        assert request is not None
+        parser = self._parser
+        request.method = parser.get_method()
+        request.path = bytes(self._url)
+        self._headers_done_at = self._now
+        if self._expect_continue:
+            self._out += _CONTINUE
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        if self._body_size > self.limits.max_body_size:
+            raise _Abort(413, "body_too_large")
+        self._chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self._request
+        assert request is not None
+        chunks = self._chunks
+        request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        self._seq += 1
+        keep_alive = self._parser.should_keep_alive() and not self.draining
+        self._in_flight[self._seq] = (keep_alive, request.method == b"HEAD")
+        self._ready.append((self._seq, request))
+        self._request = None
+        self._started = 0.0
+        self.metrics.add_gauge("bidwire_streams_open", 1)
+
+    # -- engine interface ----------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> list[tuple[int, Request]]:
+        """Parse bytes from the client; the requests that are now complete."""
+        if self.closed:
+            return []
+        self._now = now
+        self._last_activity = now
+        try:
+            self._parser.feed_data(data)
+        except _Abort as exc:
+            self._abort(exc.status, exc.kind)
+        except httptools.HttpParserUpgrade:
+            # Upgrade (e.g. h2c) is not offered: the request itself is answered over HTTP/1.1,
+            # then the connection closes, since the parser cannot continue past an upgrade.
+            if self._request is not None and not self._ready:
+                self._abort(400, "upgrade_unsupported")
+            self.draining = True
+        except httptools.HttpParserError as exc:
+            # A callback's exception arrives wrapped (HttpParserCallbackError) with it as context.
+            cause = exc.__context__
+            if isinstance(cause, _Abort):
+                self._abort(cause.status, cause.kind)
+            elif self._seq == 0 and not _looks_like_http1(data):
+                # The first bytes are not an HTTP/1.x request line: the peer may not speak
+                # HTTP/1.1 at all (e.g. an HTTP/2 client with a broken preface), and an HTTP/1.1
+                # answer would be garbage to it. Close, as RFC 9113 3.4 asks of HTTP/2.
+                self.metrics.inc("bidwire_protocol_errors_total", "bad_preface")
+                self.closed = True
+                self.close_reason = "bad_preface"
+            else:
+                self._abort(400, "bad_http")
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _abort(self, status: int, kind: str) -> None:
+        self.metrics.inc("bidwire_protocol_errors_total", f"h1_{kind}")
+        self.metrics.inc("bidwire_http_responses_total", str(status))
+        body = b'{"error":"%s"}' % kind.replace("_", " ").encode()
+        self._ready.clear()
+        self._write(status, body, b"application/json", None, (), keep_alive=False, head=False)
+        self.closed = True
+        self.close_reason = kind
+
+    def send_response(self, seq: int, response: Response) -> None:
+        """Queue the answer to request ``seq``."""
+        keep_alive, head = self._in_flight.pop(seq, (False, False))
+        self.metrics.add_gauge("bidwire_streams_open", -1)
+        keep_alive = keep_alive and not self.draining
+        self._write(
+            response.status,
+            response.body,
+            response.content_type,
+            response.content_encoding,
+            response.headers,
+            keep_alive=keep_alive,
+            head=head,
+        )
+        if not keep_alive and not self._in_flight:
+            self.closed = True
+            self.close_reason = self.close_reason or "client_close"
+
+    def _write(
+        self,
+        status: int,
+        body: bytes,
+        content_type: bytes | None,
+        content_encoding: bytes | None,
+        headers: tuple[tuple[bytes, bytes], ...],
+        *,
+        keep_alive: bool,
+        head: bool,
+    ) -> None:
+        out = self._out
+        out += _status_line(status)
+        if content_type is not None:
+            out += b"content-type: " + content_type + b"\r\n"
+        if content_encoding is not None:
+            out += b"content-encoding: " + content_encoding + b"\r\n"
+        for name, value in headers:
+            out += name + b": " + value + b"\r\n"
+        if status != 204 and status != 304:
+            out += b"content-length: %d\r\n" % len(body)
+        if not keep_alive:
+            out += b"connection: close\r\n"
+        out += b"\r\n"
+        if not head:
+            out += body
+
+    def data_to_send(self) -> bytes:
+        """Every byte queued for the client, in order."""
+        if not self._out:
+            return b""
+        data = bytes(self._out)
+        self._out.clear()
+        return data
+
+    @property
+    def open_streams(self) -> int:
+        """Requests received and not yet answered (plus one being read)."""
+        return len(self._in_flight) + (1 if self._started else 0)
+
+    def tick(self, now: float) -> None:
+        """Enforce timeouts; call about once a second."""
+        if self.closed:
+            return
+        limits = self.limits
+        if self._started:
+            if not self._headers_done_at and now - self._started > limits.header_timeout:
+                self._abort(408, "header_timeout")
+            elif self._headers_done_at and now - self._headers_done_at > limits.body_timeout:
+                self._abort(408, "body_timeout")
+        elif not self._in_flight and now - self._last_activity > limits.idle_timeout:
+            self.closed = True
+            self.close_reason = "idle"
+
+    def start_drain(self) -> None:
+        """Finish what is in flight with ``connection: close``; close now if idle."""
+        self.draining = True
+        if not self._in_flight and not self._started:
+            self.closed = True
+            self.close_reason = "drained"
+
+
+__all__ = ["H1Engine"]

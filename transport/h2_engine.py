@@ -1,0 +1,351 @@
+"""The HTTP/2 engine on ``h2``: sans-IO, bytes in, complete requests out, responses to bytes.
+
+    engine = H2Engine(limits, metrics, now)
+    for stream_id, request in engine.receive_data(data, now):
+        engine.send_response(stream_id, app.handle(request))
+    transport.write(engine.data_to_send())      # once per batch
+
+What it adds to h2: request assembly (headers + body into one :class:`bidder.exchange.Request`),
+body and header-list caps, flow-controlled sending of large responses, flood limits (via
+:class:`~transport.frame_guard.FrameGuard`), stream timeouts, and the two-step graceful GOAWAY
+(h2 itself can only send a final GOAWAY, after which it rejects the frames of in-flight
+streams, so the first GOAWAY and the final one are written here).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import h2.settings
+from h2.errors import ErrorCodes
+from hyperframe.frame import GoAwayFrame
+
+from bidder.exchange import REQUEST_HEADERS, Request, Response
+from bidder.metrics import Metrics
+
+from .frame_guard import FrameGuard
+from .limits import Limits
+
+MAX_STREAM_ID: Final = 2**31 - 1
+DRAIN_PING: Final = b"bw-drain"
+
+_CONFIG: Final = h2.config.H2Configuration(
+    client_side=False,
+    header_encoding=None,
+    # Inbound validation stays on: it is what rejects malformed requests (pseudo-headers,
+    # connection-specific headers, upper-case names) as RFC 9113 8.2 requires.
+    validate_inbound_headers=True,
+    normalize_inbound_headers=False,
+    # Our response headers are built here, from constants and ints: nothing to validate.
+    validate_outbound_headers=False,
+    normalize_outbound_headers=False,
+)
+
+_RequestReceived = h2.events.RequestReceived
+_DataReceived = h2.events.DataReceived
+_StreamEnded = h2.events.StreamEnded
+_StreamReset = h2.events.StreamReset
+_WindowUpdated = h2.events.WindowUpdated
+_ConnectionTerminated = h2.events.ConnectionTerminated
+_PingAckReceived = h2.events.PingAckReceived
+_RemoteSettingsChanged = h2.events.RemoteSettingsChanged
+
+
+class _Stream:
+    __slots__ = ("request", "chunks", "size", "started", "rejected")
+
+    def __init__(self, request: Request, started: float) -> None:
+        self.request = request
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.started = started
+        self.rejected = False
+
+
+class H2Engine:
+    """One HTTP/2 server connection, without I/O."""
+
+    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
+        self.limits = limits
+        self.metrics = metrics
+        conn = h2.connection.H2Connection(config=_CONFIG)
+        # Settings in force from the first frame (h2 applies initial values at once; the client
+        # assumes the protocol defaults until it reads our SETTINGS, which are all larger).
+        conn.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: limits.max_concurrent_streams,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_header_list_size,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: limits.stream_window,
+            },
+        )
+        conn.decoder.max_header_list_size = limits.max_header_list_size
+        conn.initiate_connection()
+        conn.increment_flow_control_window(limits.connection_window - 65535)
+        self._conn = conn
+        self._guard = FrameGuard(limits, now)
+        self._streams: dict[int, _Stream] = {}
+        self._pending: dict[int, tuple[bytes, int]] = {}  # stream -> (body, bytes sent)
+        self._out = bytearray()
+        self._last_activity = now
+        self._highest_stream = 0
+        #: None, "draining" (first GOAWAY sent, awaiting PING ack), or "final" (last GOAWAY sent).
+        self.drain_state: str | None = None
+        self._final_last_stream = MAX_STREAM_ID
+        #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
+        self.closed = False
+        #: Why the connection ended, when this side ended it (a metrics label).
+        self.close_reason: str | None = None
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> list[tuple[int, Request]]:
+        """Process bytes from the client; the requests that are now complete."""
+        if self.closed:
+            return []
+        self._last_activity = now
+        flood = self._guard.feed(data, now)
+        if flood is not None:
+            self._terminate(ErrorCodes.ENHANCE_YOUR_CALM, flood)
+            return []
+        try:
+            events = self._conn.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            # h2 has queued GOAWAY with the right code; count it by kind.
+            self.metrics.inc("bidwire_protocol_errors_total", f"h2_{type(exc).__name__}")
+            self.closed = True
+            self.close_reason = "protocol_error"
+            return []
+        ready: list[tuple[int, Request]] = []
+        for event in events:
+            kind = type(event)
+            if kind is _DataReceived:
+                self._on_data(event, ready)  # type: ignore[arg-type]
+            elif kind is _RequestReceived:
+                self._on_headers(event, now, ready)  # type: ignore[arg-type]
+            elif kind is _StreamEnded:
+                self._on_end(event.stream_id, ready)  # type: ignore[attr-defined]
+            elif kind is _StreamReset:
+                self._forget(event.stream_id)  # type: ignore[attr-defined]
+                self.metrics.inc("bidwire_protocol_errors_total", "h2_client_reset")
+            elif kind is _WindowUpdated:
+                self._on_window(event.stream_id)  # type: ignore[attr-defined]
+            elif kind is _RemoteSettingsChanged:
+                self._on_window(0)
+            elif kind is _PingAckReceived:
+                if event.ping_data == DRAIN_PING and self.drain_state == "draining":  # type: ignore[attr-defined]
+                    self._final_goaway()
+            elif kind is _ConnectionTerminated:
+                self.closed = True
+        return ready
+
+    def _on_headers(
+        self, event: h2.events.RequestReceived, now: float, ready: list[tuple[int, Request]]
+    ) -> None:
+        sid = event.stream_id
+        self._highest_stream = max(self._highest_stream, sid)
+        if self.drain_state == "final" and sid > self._final_last_stream:
+            self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            return
+        request = Request(b"", b"", arrival=now)
+        content_length = -1
+        for name, value in event.headers or ():
+            if name[0] == 58:  # b":"
+                if name == b":method":
+                    request.method = value
+                elif name == b":path":
+                    request.path = value
+                continue
+            attr = REQUEST_HEADERS.get(name)
+            if attr is not None:
+                setattr(request, attr, value)
+            elif name == b"content-length":
+                try:
+                    content_length = int(value)
+                except ValueError:  # pragma: no cover - h2 validates content-length
+                    content_length = -1
+        stream = _Stream(request, now)
+        self._streams[sid] = stream
+        self.metrics.add_gauge("bidwire_streams_open", 1)
+        if content_length > self.limits.max_body_size:
+            self._reject_too_large(sid, stream)
+
+    def _on_data(self, event: h2.events.DataReceived, ready: list[tuple[int, Request]]) -> None:
+        sid = event.stream_id
+        if event.flow_controlled_length:
+            self._conn.acknowledge_received_data(event.flow_controlled_length, sid)
+        stream = self._streams.get(sid)
+        if stream is None or stream.rejected:
+            return
+        data = event.data or b""
+        stream.size += len(data)
+        if stream.size > self.limits.max_body_size:
+            self._reject_too_large(sid, stream)
+            return
+        stream.chunks.append(data)
+
+    def _on_end(self, sid: int, ready: list[tuple[int, Request]]) -> None:
+        stream = self._streams.get(sid)
+        if stream is None or stream.rejected:
+            return
+        chunks = stream.chunks
+        stream.request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        stream.chunks = []
+        ready.append((sid, stream.request))
+
+    def _reject_too_large(self, sid: int, stream: _Stream) -> None:
+        stream.rejected = True
+        stream.chunks = []
+        self.metrics.inc("bidwire_errors_total", "body_too_large")
+        self.metrics.inc("bidwire_http_responses_total", "413")
+        body = b'{"error":"request body too large"}'
+        self.send_response(sid, Response(413, body, content_type=b"application/json"))
+        if sid in self._streams or sid in self._pending:
+            return
+        # The answer is out; tell the client to stop sending the rest (RFC 9113 8.1).
+        try:
+            self._conn.reset_stream(sid, ErrorCodes.NO_ERROR)
+        except h2.exceptions.StreamClosedError:  # pragma: no cover - closed by the client meanwhile
+            pass
+
+    def _forget(self, sid: int) -> None:
+        if self._streams.pop(sid, None) is not None:
+            self.metrics.add_gauge("bidwire_streams_open", -1)
+        self._pending.pop(sid, None)
+        self._maybe_finished()
+
+    # -- output --------------------------------------------------------------------------------
+
+    def send_response(self, stream_id: int, response: Response) -> None:
+        """Queue the answer to a request this engine returned."""
+        conn = self._conn
+        body = response.body
+        stream = self._streams.get(stream_id)
+        head_only = stream is not None and stream.request.method == b"HEAD"
+        headers: list[tuple[bytes, bytes]] = [(b":status", str(response.status).encode())]
+        if response.content_type is not None:
+            headers.append((b"content-type", response.content_type))
+        if response.content_encoding is not None:
+            headers.append((b"content-encoding", response.content_encoding))
+        headers.extend(response.headers)
+        if response.status != 204 and response.status != 304:
+            headers.append((b"content-length", str(len(body)).encode()))
+        try:
+            if not body or head_only:
+                conn.send_headers(stream_id, headers, end_stream=True)
+                self._stream_done(stream_id)
+                return
+            conn.send_headers(stream_id, headers)
+        except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+            # The client reset the stream while we decided: nothing to send.
+            self._stream_done(stream_id)
+            return
+        self._pending[stream_id] = (body, 0)
+        self._pump(stream_id)
+
+    def _pump(self, stream_id: int) -> None:
+        """Send as much of a pending body as flow control allows."""
+        body, sent = self._pending[stream_id]
+        conn = self._conn
+        try:
+            while sent < len(body):
+                window = min(
+                    conn.local_flow_control_window(stream_id), conn.max_outbound_frame_size
+                )
+                if window <= 0:
+                    self._pending[stream_id] = (body, sent)
+                    return
+                chunk = body[sent : sent + window]
+                sent += len(chunk)
+                conn.send_data(stream_id, chunk, end_stream=sent >= len(body))
+        except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
+            pass
+        del self._pending[stream_id]
+        self._stream_done(stream_id)
+
+    def _on_window(self, stream_id: int) -> None:
+        targets = list(self._pending) if stream_id == 0 else [stream_id]
+        for sid in targets:
+            if sid in self._pending:
+                self._pump(sid)
+
+    def _stream_done(self, stream_id: int) -> None:
+        if self._streams.pop(stream_id, None) is not None:
+            self.metrics.add_gauge("bidwire_streams_open", -1)
+        self._maybe_finished()
+
+    def data_to_send(self) -> bytes:
+        """Every byte queued for the client, in order. Write it all with one ``write``."""
+        data = self._conn.data_to_send()
+        if self._out:
+            data = bytes(self._out) + data
+            self._out.clear()
+        return data
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def open_streams(self) -> int:
+        """Requests received and not yet fully answered."""
+        return len(self._streams) + len(self._pending)
+
+    def tick(self, now: float) -> None:
+        """Enforce timeouts; call about once a second."""
+        if self.closed:
+            return
+        limits = self.limits
+        for sid, stream in list(self._streams.items()):
+            if sid not in self._pending and now - stream.started > limits.body_timeout:
+                self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")
+                try:
+                    self._conn.reset_stream(sid, ErrorCodes.CANCEL)
+                except h2.exceptions.StreamClosedError:  # pragma: no cover
+                    pass
+                self._forget(sid)
+        if (
+            not self._streams
+            and not self._pending
+            and now - self._last_activity > limits.idle_timeout
+        ):
+            self.metrics.inc("bidwire_protocol_errors_total", "idle_timeout")
+            self._goaway(ErrorCodes.NO_ERROR, self._highest_stream)
+            self.closed = True
+            self.close_reason = "idle"
+
+    def start_drain(self) -> None:
+        """Begin a graceful close: GOAWAY(2^31-1) and a PING; the final GOAWAY on its ack."""
+        if self.closed or self.drain_state is not None:
+            return
+        self.drain_state = "draining"
+        self._goaway(ErrorCodes.NO_ERROR, MAX_STREAM_ID)
+        self._conn.ping(DRAIN_PING)
+
+    def _final_goaway(self) -> None:
+        self.drain_state = "final"
+        self._final_last_stream = self._highest_stream
+        self._goaway(ErrorCodes.NO_ERROR, self._highest_stream)
+        self._maybe_finished()
+
+    def _maybe_finished(self) -> None:
+        if self.drain_state == "final" and not self._streams and not self._pending:
+            self.closed = True
+            self.close_reason = "drained"
+
+    def _goaway(self, code: ErrorCodes, last_stream_id: int) -> None:
+        # Written by hand so that h2 keeps serving in-flight streams (see module docstring).
+        self._out += self._conn.data_to_send()
+        frame = GoAwayFrame(stream_id=0, last_stream_id=last_stream_id, error_code=code)
+        self._out += frame.serialize()
+
+    def _terminate(self, code: ErrorCodes, reason: str) -> None:
+        self.metrics.inc("bidwire_protocol_errors_total", reason)
+        self._conn.close_connection(error_code=code, last_stream_id=self._highest_stream)
+        self.closed = True
+        self.close_reason = reason
+
+
+__all__ = ["DRAIN_PING", "H2Engine"]

@@ -1,0 +1,184 @@
+"""Listening, worker processes, timers, signals and graceful drain.
+
+Each worker process runs its own event loop (uvloop when installed) and its own listening socket
+on the shared port (SO_REUSEPORT), so the kernel spreads connections across workers and no
+state is shared. SIGTERM or SIGINT starts a drain: the listener closes, /readyz turns 503, every
+connection finishes what it has in flight (HTTP/2: GOAWAY(2^31-1), PING, final GOAWAY;
+HTTP/1.1: ``connection: close``), and the worker exits when all are closed or the drain timeout
+passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import ssl
+import sys
+import time
+from collections.abc import Callable
+
+from bidder.app import BidderApp
+from bidder.metrics import Metrics
+
+from .config import Config
+from .connection import Connection
+
+
+def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server TLS context offering ``h2`` and ``http/1.1`` by ALPN."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    # RFC 9113 9.2: no TLS compression; no renegotiation (TLS 1.3 has neither).
+    context.options |= ssl.OP_NO_COMPRESSION | getattr(ssl, "OP_NO_RENEGOTIATION", 0)
+    return context
+
+
+class Server:
+    """One worker's listener and its connections."""
+
+    def __init__(self, config: Config, app: BidderApp) -> None:
+        self.config = config
+        self.app = app
+        self.metrics: Metrics = app.metrics
+        self.connections: set[Connection] = set()
+        self._server: asyncio.Server | None = None
+        self._ticker: asyncio.TimerHandle | None = None
+        self.port = 0
+
+    async def start(self, *, reuse_port: bool) -> None:
+        """Bind and listen."""
+        loop = asyncio.get_running_loop()
+        section = self.config.server
+        context = None
+        if section.tls_cert and section.tls_key:
+            context = make_ssl_context(section.tls_cert, section.tls_key)
+        self._server = await loop.create_server(
+            self._protocol,
+            section.host,
+            section.port,
+            backlog=2048,
+            reuse_address=True,
+            reuse_port=reuse_port,
+            ssl=context,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._tick()
+
+    def _protocol(self) -> Connection:
+        return Connection(self.app, self.config.limits, self.metrics, self.connections)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for connection in list(self.connections):
+            connection.tick(now)
+        self._ticker = asyncio.get_running_loop().call_later(1.0, self._tick)
+
+    async def drain(self) -> None:
+        """Stop accepting, let in-flight requests finish, close everything."""
+        self.app.draining = True
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.start_drain()
+        deadline = time.monotonic() + self.config.limits.drain_timeout
+        while self.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.close()
+        if self._ticker is not None:
+            self._ticker.cancel()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run_worker(
+    config: Config,
+    make_app: Callable[[], BidderApp],
+    *,
+    reuse_port: bool,
+    announce: Callable[[Server], None] | None = None,
+) -> None:
+    """Run one worker until SIGTERM/SIGINT, then drain and return."""
+    loop = _new_loop()
+    asyncio.set_event_loop(loop)
+    app = make_app()
+    server = Server(config, app)
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        await server.start(reuse_port=reuse_port)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        if announce is not None:
+            announce(server)
+        await stop.wait()
+        await server.drain()
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def serve(config: Config, make_app: Callable[[], BidderApp]) -> int:
+    """Run ``config.server.workers`` workers on one port; returns the exit status."""
+    section = config.server
+    scheme = "https" if section.tls_cert else "http"
+    workers = max(1, section.workers)
+
+    def announce(server: Server) -> None:
+        print(
+            f"bidwire listening on {scheme}://{section.host}:{server.port} "
+            f"(workers={workers}, pid={os.getpid()})",
+            flush=True,
+        )
+
+    if workers == 1:
+        run_worker(config, make_app, reuse_port=False, announce=announce)
+        return 0
+    if section.port == 0:
+        print("bidwire serve: --workers > 1 needs a fixed --port", file=sys.stderr)
+        return 2
+    children: list[int] = []
+    for index in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 0
+            try:
+                run_worker(
+                    config, make_app, reuse_port=True, announce=announce if index == 0 else None
+                )
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            try:
+                os.kill(child, signum)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    for child in children:
+        _, code = os.waitpid(child, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return status
+
+
+__all__ = ["Server", "make_ssl_context", "run_worker", "serve"]
