@@ -93,9 +93,11 @@ class H2Engine:
         self._out = bytearray()
         self._last_activity = now
         self._highest_stream = 0
-        #: None, "draining" (first GOAWAY sent, awaiting PING ack), or "final" (last GOAWAY sent).
+        #: None; "draining" (first GOAWAY and PING sent); "acked" (PING acked, in the grace
+        #: period); "final" (last GOAWAY sent, refusing new streams).
         self.drain_state: str | None = None
         self._final_last_stream = MAX_STREAM_ID
+        self._acked_at = 0.0
         #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
         self.closed = False
         #: Why the connection ended, when this side ended it (a metrics label).
@@ -138,9 +140,14 @@ class H2Engine:
                 self._on_window(0)
             elif kind is _PingAckReceived:
                 if event.ping_data == DRAIN_PING and self.drain_state == "draining":  # type: ignore[attr-defined]
-                    self._final_goaway()
+                    # Clients may send a PING ACK ahead of HEADERS they queued before reading our
+                    # GOAWAY (nghttp2 does), so wait a grace period before the final GOAWAY.
+                    self.drain_state = "acked"
+                    self._acked_at = now
             elif kind is _ConnectionTerminated:
                 self.closed = True
+        if self.drain_state == "acked" and now - self._acked_at >= self.limits.drain_grace:
+            self._final_goaway()
         return ready
 
     def _on_headers(
@@ -149,6 +156,7 @@ class H2Engine:
         sid = event.stream_id
         self._highest_stream = max(self._highest_stream, sid)
         if self.drain_state == "final" and sid > self._final_last_stream:
+            self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_after_goaway")
             self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
         request = Request(b"", b"", arrival=now)
@@ -294,10 +302,12 @@ class H2Engine:
         return len(self._streams) + len(self._pending)
 
     def tick(self, now: float) -> None:
-        """Enforce timeouts; call about once a second."""
+        """Enforce timeouts and drain steps; call about once a second (often while draining)."""
         if self.closed:
             return
         limits = self.limits
+        if self.drain_state == "acked" and now - self._acked_at >= limits.drain_grace:
+            self._final_goaway()
         for sid, stream in list(self._streams.items()):
             if sid not in self._pending and now - stream.started > limits.body_timeout:
                 self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")

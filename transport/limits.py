@@ -26,6 +26,8 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True):
     body_timeout: float = 10.0
     #: Seconds a draining server waits for in-flight requests before closing.
     drain_timeout: float = 10.0
+    #: Seconds between the PING ack and the final GOAWAY when draining HTTP/2 (see h2_engine).
+    drain_grace: float = 0.2
     #: Client RST_STREAMs allowed in a burst, and refilled per second (Rapid Reset).
     rst_burst: int = 200
     rst_per_second: float = 100.0

@@ -85,14 +85,26 @@ class Server:
             connection.start_drain()
         deadline = time.monotonic() + self.config.limits.drain_timeout
         while self.connections and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            for connection in list(self.connections):
+                connection.tick(now)
         for connection in list(self.connections):
+            self.metrics.inc("bidwire_protocol_errors_total", "drain_timeout_close")
             if connection.transport is not None:
                 connection.transport.close()
         if self._ticker is not None:
             self._ticker.cancel()
         if self._server is not None:
             await self._server.wait_closed()
+        refused = self.metrics.get("bidwire_protocol_errors_total", "h2_refused_after_goaway")
+        forced = self.metrics.get("bidwire_protocol_errors_total", "drain_timeout_close")
+        answered = sum(self.metrics.counters["bidwire_http_responses_total"].values())
+        print(
+            f"bidwire drained (pid={os.getpid()}): {answered} requests answered, {refused} streams "
+            f"refused after the final GOAWAY, {forced} connections closed at the drain timeout",
+            flush=True,
+        )
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
