@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install run test lint typecheck pytest bench proto clean
+.PHONY: install tools run test lint typecheck pytest bench proto clean
 
 install: $(STAMP)
 
@@ -25,7 +25,15 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-pytest: install
+# The end-to-end tests drive the server with independent clients: curl, and nghttp/h2load
+# from Debian's nghttp2-client. Installed here when missing (root, or sudo without a password).
+tools:
+	@command -v curl >/dev/null && command -v nghttp >/dev/null && command -v h2load >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq curl nghttp2-client >/dev/null; }
+
+pytest: install tools
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
 
 test: lint typecheck pytest

@@ -1,0 +1,63 @@
+"""``bidder.asgi:app``: the same front door as an ASGI app, so hypercorn and granian can serve the
+same pipeline as baselines (``hypercorn bidder.asgi:app``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .app import BidderApp
+from .demo import decide
+from .exchange import REQUEST_HEADERS, Request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_APP = BidderApp(decide)
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI 3 entry point (HTTP only; lifespan events are acknowledged)."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] != "http":
+        return
+    arrival = time.monotonic()
+    path = scope.get("raw_path") or scope["path"].encode()
+    if scope.get("query_string"):
+        path += b"?" + scope["query_string"]
+    request = Request(scope["method"].encode(), path, arrival=arrival)
+    for name, value in scope["headers"]:
+        attr = REQUEST_HEADERS.get(name)
+        if attr is not None:
+            setattr(request, attr, value)
+    chunks = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    request.body = b"".join(chunks)
+    response = _APP.handle(request)
+    headers = []
+    if response.content_type is not None:
+        headers.append((b"content-type", response.content_type))
+    if response.content_encoding is not None:
+        headers.append((b"content-encoding", response.content_encoding))
+    headers.extend(response.headers)
+    if response.status != 204:
+        headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+__all__ = ["app"]
