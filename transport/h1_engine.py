@@ -173,18 +173,25 @@ class H1Engine:
 
     def _abort(self, status: int, kind: str) -> None:
         self.metrics.inc("bidwire_protocol_errors_total", f"h1_{kind}")
+        self.close_reason = kind
+        if self._ready:
+            # Complete requests came before the bad one in this read: the client would take an
+            # error written now for the answer to the first of them. Answer them instead (with
+            # `connection: close`), and close without an answer to the bad one.
+            self.draining = True
+            return
         self.metrics.inc("bidwire_http_responses_total", str(status))
         body = b'{"error":"%s"}' % kind.replace("_", " ").encode()
-        self._ready.clear()
         self._write(status, body, b"application/json", None, (), keep_alive=False, head=False)
         self.closed = True
-        self.close_reason = kind
 
     def send_response(self, seq: int, response: Response) -> None:
         """Queue the answer to request ``seq``."""
         keep_alive, head = self._in_flight.pop(seq, (False, False))
         self.metrics.add_gauge("bidwire_streams_open", -1)
-        keep_alive = keep_alive and not self.draining
+        # Draining: the last answer in flight closes, not the first (the client would drop the
+        # answers written after one that says `connection: close`).
+        keep_alive = keep_alive and not (self.draining and not self._in_flight)
         self._write(
             response.status,
             response.body,

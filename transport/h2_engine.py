@@ -75,16 +75,23 @@ class H2Engine:
         conn = h2.connection.H2Connection(config=_CONFIG)
         # Settings in force from the first frame (h2 applies initial values at once; the client
         # assumes the protocol defaults until it reads our SETTINGS, which are all larger).
-        conn.local_settings = h2.settings.Settings(
-            client=False,
-            initial_values={
-                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: limits.max_concurrent_streams,
-                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_header_list_size,
-                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: limits.stream_window,
-            },
-        )
+        codes = h2.settings.SettingCodes
+        initial = {
+            codes.MAX_CONCURRENT_STREAMS: limits.max_concurrent_streams,
+            codes.MAX_HEADER_LIST_SIZE: limits.max_header_list_size,
+            codes.INITIAL_WINDOW_SIZE: limits.stream_window,
+        }
+        conn.local_settings = h2.settings.Settings(client=False, initial_values=initial)
         conn.decoder.max_header_list_size = limits.max_header_list_size
         conn.initiate_connection()
+        # The SETTINGS just queued advertise max_concurrent_streams. h2 would enforce it as a
+        # connection error, raised before the header block is decoded; RFC 9113 5.1.2 makes it
+        # a stream error, and a client may open streams before it has read our SETTINGS. So h2
+        # only gets a ceiling, and _on_headers refuses streams past the limit (REFUSED_STREAM).
+        initial[codes.MAX_CONCURRENT_STREAMS] = limits.max_concurrent_streams + max(
+            limits.max_concurrent_streams, 100
+        )
+        conn.local_settings = h2.settings.Settings(client=False, initial_values=initial)
         conn.increment_flow_control_window(limits.connection_window - 65535)
         self._conn = conn
         self._guard = FrameGuard(limits, now)
@@ -157,6 +164,10 @@ class H2Engine:
         self._highest_stream = max(self._highest_stream, sid)
         if self.drain_state == "final" and sid > self._final_last_stream:
             self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_after_goaway")
+            self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            return
+        if len(self._streams) >= self.limits.max_concurrent_streams:
+            self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_stream")
             self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
         request = Request(b"", b"", arrival=now)
@@ -299,7 +310,8 @@ class H2Engine:
     @property
     def open_streams(self) -> int:
         """Requests received and not yet fully answered."""
-        return len(self._streams) + len(self._pending)
+        # A stream whose answer waits on flow control is in both dicts: count it once.
+        return len(self._streams.keys() | self._pending.keys())
 
     def tick(self, now: float) -> None:
         """Enforce timeouts and drain steps; call about once a second (often while draining)."""
