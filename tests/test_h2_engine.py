@@ -918,3 +918,26 @@ def test_head_gets_headers_without_body_and_204_has_no_content_length() -> None:
     assert empty.status == 204 and empty.ended
     assert b"content-length" not in empty.headers
     assert peer.engine.open_streams == 0
+
+
+def test_header_block_trickled_past_the_header_timeout_ends_the_connection() -> None:
+    """A HEADERS frame without END_HEADERS, then nothing: slowloris on the header block.
+    The header block cannot be abandoned, so tick() ends the connection (ENHANCE_YOUR_CALM)."""
+    limits = Limits(header_timeout=5.0)
+    metrics = Metrics()
+    engine = H2Engine(limits, metrics, 0.0)
+    block = hpack.Encoder().encode(
+        [(b":method", b"POST"), (b":scheme", b"http"), (b":path", b"/"), (b":authority", b"x")]
+    )
+    frame = HeadersFrame(1, data=block[:5])  # no END_HEADERS flag
+    client = H2Connection(config=H2Configuration(client_side=True, header_encoding=None))
+    client.initiate_connection()
+    engine.receive_data(client.data_to_send() + frame.serialize(), 0.5)
+    engine.tick(3.0)
+    assert not engine.closed
+    engine.tick(6.0)
+    assert engine.closed
+    events = client.receive_data(engine.data_to_send())
+    ended = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
+    assert ended and ended[0].error_code == ErrorCodes.ENHANCE_YOUR_CALM
+    assert metrics.get("bidwire_protocol_errors_total", "header_timeout") == 1

@@ -251,3 +251,37 @@ def test_sigterm_under_load_loses_no_request(tmp_path: Path) -> None:
     assert succeeded == answered, "every request the server took was answered and delivered"
     assert done == started
     assert "0 connections closed at the drain timeout" in summary
+
+
+def test_workers_share_one_port(tmp_path: Path) -> None:
+    """--workers 2: two processes accept on the same port (SO_REUSEPORT); SIGTERM stops both."""
+    import socket
+    import subprocess
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    from .servers import bidwire_command
+
+    proc = subprocess.Popen(
+        [*bidwire_command(), "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert "workers=2" in proc.stdout.readline()
+        body = tmp_path / "body.json"
+        body.write_bytes(BANNER_BYTES)
+        result = run(tool("h2load"), "-n", "4000", "-c", "16", "-m", "8", "-d", str(body),
+                     "-H", "content-type: application/json",
+                     f"http://127.0.0.1:{port}/openrtb2/bid")  # fmt: skip
+        assert "4000 succeeded, 0 failed" in result.stdout.decode()
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+        answered = [int(m) for m in re.findall(r"(\d+) requests answered", out)]
+        assert len(answered) == 2, out  # each worker drained and reported
+        assert sum(answered) == 4000
+        assert min(answered) > 0, "16 connections all landed on one worker (p ~ 3e-5)"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -31,6 +31,7 @@ class FrameGuard:
         "_rst",
         "_settings",
         "_ping",
+        "header_block_since",
     )
 
     def __init__(self, limits: Limits, now: float, *, expect_preface: bool = True) -> None:
@@ -43,6 +44,9 @@ class FrameGuard:
         self._rst = TokenBucket(limits.rst_burst, limits.rst_per_second, now)
         self._settings = TokenBucket(limits.settings_burst, limits.settings_per_second, now)
         self._ping = TokenBucket(limits.ping_burst, limits.ping_per_second, now)
+        #: When the header block in progress started (HEADERS without END_HEADERS), else None:
+        #: a header block trickled out over minutes is a slowloris the engine times out.
+        self.header_block_since: float | None = None
 
     def feed(self, data: bytes, now: float) -> str | None:
         """Scan ``data``; the name of the limit broken, or None."""
@@ -82,8 +86,10 @@ class FrameGuard:
                 return "continuation_flood"
             if flags & FLAG_END_HEADERS:
                 self._continuations = 0
+                self.header_block_since = None
         elif frame_type in (HEADERS, PUSH_PROMISE):
             self._continuations = 0
+            self.header_block_since = None if flags & FLAG_END_HEADERS else now
         elif frame_type == SETTINGS:
             if not flags & FLAG_ACK and not self._settings.take(now):
                 return "settings_flood"

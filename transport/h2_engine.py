@@ -320,6 +320,11 @@ class H2Engine:
         limits = self.limits
         if self.drain_state == "acked" and now - self._acked_at >= limits.drain_grace:
             self._final_goaway()
+        since = self._guard.header_block_since
+        if since is not None and now - since > limits.header_timeout:
+            # A header block cannot be abandoned (HPACK state is shared): end the connection.
+            self._terminate(ErrorCodes.ENHANCE_YOUR_CALM, "header_timeout")
+            return
         for sid, stream in list(self._streams.items()):
             if sid not in self._pending and now - stream.started > limits.body_timeout:
                 self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")
