@@ -3,7 +3,8 @@
 Every field of every object can appear; required fields always do. Values are realistic in
 shape (short strings, small and full-range int32, finite doubles, 0/1 for the spec's flags) so
 that generated objects round-trip through both wire formats. ``ext`` objects hold arbitrary
-JSON unless ``with_ext=False``.
+JSON unless ``with_ext=False``, which also leaves out the JSON-only fields: what remains is
+exactly what the protobuf leg carries.
 
     from fuzz.strategies import bid_requests
     @given(bid_requests())
@@ -88,7 +89,7 @@ def objects(cls: type[OpenRTBObject], *, with_ext: bool = True) -> st.SearchStra
     required: dict[str, st.SearchStrategy[Any]] = {}
     optional: dict[str, st.SearchStrategy[Any]] = {}
     for field in msgspec.structs.fields(cls):
-        if field.name == "ext" and not with_ext:
+        if not with_ext and (field.name == "ext" or field.name in cls.__json_only__):
             continue
         strategy = _deferred_value(field.type, is_flag=field.name in flags, with_ext=with_ext)
         if field.required:

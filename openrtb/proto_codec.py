@@ -80,6 +80,7 @@ class _Plan:
         "required",
         "scalars",
         "struct",
+        "via_ext",
     )
 
     def __init__(self, struct: type[msgspec.Struct], descriptor: Descriptor) -> None:
@@ -95,6 +96,8 @@ class _Plan:
         self.encode_fields: list[tuple[str, str, int, _Plan | None, Any]] = []
         #: required struct fields: name -> value to use when absent (``_NODEFAULT``: an error)
         self.required: dict[str, Any] = {}
+        #: Struct fields carried inside the ``Ext`` message on the protobuf wire.
+        self.via_ext: tuple[str, ...] = ()
 
 
 def _message_class(descriptor: Descriptor) -> type[Message]:
@@ -164,6 +167,8 @@ def _plan(struct: type[msgspec.Struct], descriptor: Descriptor) -> _Plan:
         else:
             plan.converters[number] = (name, _converter(kind, name, sub))
     missing = set(types_) - {entry[0] for entry in plan.by_number.values()}
+    missing -= struct.__json_only__ | struct.__proto_via_ext__  # type: ignore[attr-defined]
+    plan.via_ext = tuple(sorted(struct.__proto_via_ext__))  # type: ignore[attr-defined]
     if missing:
         raise TypeError(f"{struct.__name__} fields {sorted(missing)} have no protobuf field")
     return plan
@@ -186,6 +191,14 @@ def _to_struct(message: Message, plan: _Plan) -> Any:
         else:
             name, convert = converters[number]
             kwargs[name] = convert(value)
+    if plan.via_ext:
+        ext = kwargs.get("ext")
+        if ext:
+            for name in plan.via_ext:
+                if name in ext:
+                    kwargs[name] = ext.pop(name)
+            if not ext:
+                del kwargs["ext"]
     if plan.required:
         for name, fallback in plan.required.items():
             if name not in kwargs:
@@ -294,6 +307,10 @@ def _fill(message: Message, obj: Any, plan: _Plan) -> None:
                 _fill(container.add(), item, sub)  # type: ignore[arg-type]
         else:  # _EXT
             _fill_builtins(getattr(message, field), value)
+    for name in plan.via_ext:
+        value = getattr(obj, name)
+        if value is not None:
+            _fill_builtins(message.ext, {name: value})  # type: ignore[attr-defined]
 
 
 def _fill_builtins(message: Message, data: Any) -> None:

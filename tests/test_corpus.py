@@ -38,7 +38,7 @@ def comparable(obj: Any) -> Any:
         flags = FLAGS.get(type(obj), frozenset())
         out = {}
         for name in obj.__struct_fields__:
-            if name == "ext":
+            if name == "ext" or name in obj.__json_only__:
                 continue
             value = getattr(obj, name)
             if name in flags and value is not None:

@@ -208,3 +208,23 @@ def test_encoding_reuses_its_scratch_message() -> None:
     assert pb.BidResponse.FromString(second).HasField("bidid") is False
     assert pb.BidResponse.FromString(first).bidid == "x"
     assert msgspec.json.decode(JSON.encode(PROTO.decode_response(second))) == {"id": "b"}
+
+
+def test_spec_fields_newer_than_the_iab_proto() -> None:
+    """Data.cids travels in Data.Ext.cids (where the IAB proto has it); Content.realtime and
+    firstbroadcast have no protobuf field yet and travel in JSON only."""
+    body = (
+        b'{"id":"1","imp":[{"id":"1","video":{}}],"site":{"content":{"realtime":1,'
+        b'"firstbroadcast":1,"data":[{"name":"src","cids":["c1","c2"],"ext":{"k":1}}]}}}'
+    )
+    req = JSON.decode_request(body)
+    assert req.site is not None and req.site.content is not None
+    assert req.site.content.realtime == 1
+    wire = PROTO.encode_request(req)
+    message = pb.BidRequest.FromString(wire)
+    assert list(message.site.content.data[0].ext.cids) == ["c1", "c2"]
+    back = PROTO.decode_request(wire)
+    assert back.site is not None and back.site.content is not None
+    data = back.site.content.data
+    assert data is not None and data[0].cids == ["c1", "c2"] and data[0].ext is None
+    assert back.site.content.realtime is None  # the documented JSON-only loss

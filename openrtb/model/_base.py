@@ -38,6 +38,10 @@ class OpenRTBObject(
     """
 
     __deprecated__: ClassVar[frozenset[str]] = frozenset()
+    #: Spec fields the protobuf schema has no field for (they travel in JSON only).
+    __json_only__: ClassVar[frozenset[str]] = frozenset()
+    #: Spec fields the protobuf schema carries inside the object's ``Ext`` message.
+    __proto_via_ext__: ClassVar[frozenset[str]] = frozenset()
 
 
 def field_names(cls: type[msgspec.Struct]) -> tuple[str, ...]:

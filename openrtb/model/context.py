@@ -22,8 +22,13 @@ class Data(OpenRTBObject, kw_only=True):
 
     id: str | None = None
     name: str | None = None
+    #: Extended content ids (2.6-202506). The protobuf leg carries them as ``ext.cids``,
+    #: where the IAB proto has them.
+    cids: list[str] | None = None
     segment: list[Segment] | None = None
     ext: Ext | None = None
+
+    __proto_via_ext__: ClassVar[frozenset[str]] = frozenset({"cids"})
 
 
 class Producer(OpenRTBObject, kw_only=True):
@@ -89,12 +94,17 @@ class Content(OpenRTBObject, kw_only=True):
     data: list[Data] | None = None
     network: Network | None = None
     channel: Channel | None = None
+    #: ``realtime`` and ``firstbroadcast`` (2.6-202506/202606) have no protobuf field yet in
+    #: the IAB proto; they travel in JSON only.
+    realtime: Int32 | None = None
+    firstbroadcast: Int32 | None = None
     #: Deprecated before 2.6 (use ``prodq``) and dropped from the 2.6 tables; still decoded for
     #: older senders.
     videoquality: Int32 | None = None
     ext: Ext | None = None
 
     __deprecated__: ClassVar[frozenset[str]] = frozenset({"videoquality"})
+    __json_only__: ClassVar[frozenset[str]] = frozenset({"realtime", "firstbroadcast"})
 
 
 class Publisher(OpenRTBObject, kw_only=True):
