@@ -12,7 +12,7 @@ import gzip
 import time
 import zlib
 from collections.abc import Callable
-from typing import Final
+from typing import Final, Literal
 
 import msgspec
 
@@ -24,12 +24,15 @@ from openrtb import (
     JsonCodec,
     ProtoCodec,
     validate_request,
+    validate_response,
 )
 
 from .exchange import Request, Response
 from .metrics import Metrics
+from .pipeline import NoBid
 
-Decide = Callable[[BidRequest], BidResponse | None]
+#: The decision: a request and its arrival time in, a response or a no-bid out.
+Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
 
 CT_JSON: Final = b"application/json"
 CT_PROTO: Final = b"application/x-protobuf"
@@ -55,6 +58,11 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
     openrtb_version: str = "2.6"
     #: Decode JSON strictly (no leniency).
     strict_json: bool = False
+    #: A no-bid is "204" (no content) or "nbr" (200 with a BidResponse holding the reason code).
+    nobid: Literal["204", "nbr"] = "204"
+    #: Check every response against its request before sending it (a bid that fails is dropped
+    #: and counted as ``invalid_bid_<code>``).
+    validate_responses: bool = True
 
 
 class _HttpError(Exception):
@@ -196,18 +204,28 @@ class BidderApp:
         if problems:
             first = problems[0]
             raise _HttpError(400, "invalid_request", first.message, first.path)
-        decision = self.decide(bid_request)
+        decision = self.decide(bid_request, request.arrival)
         if decision is None:
-            self.metrics.inc("bidwire_nobids_total", "no_match")
-            self._observe(request)
-            return Response(204, headers=self._version_header)
+            decision = NoBid("no_match")
+        if not isinstance(decision, NoBid) and self.config.validate_responses:
+            invalid = validate_response(decision, bid_request)
+            if invalid:
+                self.metrics.inc("bidwire_errors_total", f"invalid_bid_{invalid[0].code}")
+                decision = NoBid("invalid_bid", 1)
+        if isinstance(decision, NoBid):
+            self.metrics.inc("bidwire_nobids_total", decision.reason)
+            if self.config.nobid == "204":
+                self._observe(request)
+                return Response(204, headers=self._version_header)
+            decision = BidResponse(id=bid_request.id, nbr=decision.nbr)
+        else:
+            self.metrics.inc("bidwire_bids_total")
         try:
             payload = (
                 self._proto.encode_response(decision) if is_proto else self._json.encode(decision)
             )
         except EncodeError as exc:
             raise _HttpError(500, "encode_failed", str(exc)) from None
-        self.metrics.inc("bidwire_bids_total")
         content_encoding = None
         if len(payload) >= self.config.gzip_min_size and _accepts_gzip(request.accept_encoding):
             payload = gzip.compress(payload, compresslevel=self.config.gzip_level, mtime=0)

@@ -3,20 +3,21 @@ same pipeline as baselines (``hypercorn bidder.asgi:app``)."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .app import BidderApp
-from .demo import decide
 from .exchange import REQUEST_HEADERS, Request
+from .service import Bidder, BidderConfig
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-_APP = BidderApp(decide)
+# The demo campaigns, or the file named by $BIDWIRE_CAMPAIGNS: the same as `bidwire serve`.
+_APP = Bidder(BidderConfig(campaigns=os.environ.get("BIDWIRE_CAMPAIGNS") or None)).app
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -35,8 +35,8 @@ def _convert(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import msgspec
 
-    from bidder.app import BidderApp
-    from bidder.demo import decide
+    from bidder.campaigns import CampaignError
+    from bidder.service import Bidder
     from transport.config import load_config
     from transport.server import serve
 
@@ -61,11 +61,38 @@ def _serve(args: argparse.Namespace) -> int:
         print("bidwire serve: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
     config = msgspec.structs.replace(config, server=server)
+    if args.campaigns is not None:
+        config = msgspec.structs.replace(config, campaigns=args.campaigns)
+    try:
+        Bidder(config.bidder())  # load and check the campaigns before forking any worker
+    except (OSError, CampaignError) as exc:
+        print(f"bidwire serve: {exc}", file=sys.stderr)
+        return 2
 
-    def make_app() -> BidderApp:
-        return BidderApp(decide, config=config.app)
+    def make_service() -> Bidder:
+        return Bidder(config.bidder())
 
-    return serve(config, make_app)
+    return serve(config, make_service)
+
+
+def _campaigns_check(args: argparse.Namespace) -> int:
+    from bidder.campaigns import CampaignError, parse
+
+    try:
+        with open(args.file, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        print(f"bidwire campaigns check: {exc.strerror}: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        campaigns = parse(data, args.file).campaigns
+    except CampaignError as exc:
+        for problem in exc.problems:
+            print(f"{args.file}: {problem}")
+        return 1
+    creatives = sum(len(c.creatives) for c in campaigns)
+    print(f"{args.file}: ok ({len(campaigns)} campaigns, {creatives} creatives)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,9 +122,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
     serve.add_argument("--config", metavar="FILE", help="TOML config file")
     serve.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    serve.add_argument(
+        "--campaigns", metavar="FILE", help="campaign file (default: the demo campaigns)"
+    )
     serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN")
     serve.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     serve.set_defaults(func=_serve)
+
+    campaigns = sub.add_parser(
+        "campaigns",
+        help="work with campaign files",
+        description="Commands on campaign files (TOML, or JSON of the same shape).",
+    )
+    campaigns_sub = campaigns.add_subparsers(dest="campaigns_command", required=True)
+    check = campaigns_sub.add_parser(
+        "check",
+        help="check a campaign file and list every problem",
+        description="Prints each problem of FILE as 'FILE: location: message', one a line, and "
+        "exits 1 if there are any; otherwise prints 'FILE: ok (...)' and exits 0. "
+        "Exit status 2 when FILE cannot be read.",
+    )
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(func=_campaigns_check)
     return parser
 
 

@@ -26,9 +26,8 @@ BANNER = {
     "tmax": 120,
 }
 BANNER_BYTES = json.dumps(BANNER).encode()
-VIDEO_ONLY = json.dumps(
-    {"id": "v", "imp": [{"id": "1", "video": {"mimes": ["video/mp4"]}}]}
-).encode()
+# No demo campaign has a 7x7 creative: a sure no-bid.
+NO_FIT = json.dumps({"id": "v", "imp": [{"id": "1", "banner": {"w": 7, "h": 7}}]}).encode()
 MANY_IMPS = json.dumps(
     {"id": "big", "imp": [{"id": str(i), "banner": {"w": 300, "h": 250}} for i in range(30)]}
 ).encode()
@@ -108,7 +107,7 @@ def test_gzip_both_ways(server: ServerProcess) -> None:
 def test_no_bid_is_204_and_never_compressed(server: ServerProcess) -> None:
     result = run(tool("curl"), "-sS", "-i", "--http2-prior-knowledge",
                  "-H", "accept-encoding: gzip", "-H", "content-type: application/json",
-                 "--data-binary", "@-", server.url(), stdin=VIDEO_ONLY)  # fmt: skip
+                 "--data-binary", "@-", server.url(), stdin=NO_FIT)  # fmt: skip
     head = result.stdout.decode().lower()
     assert head.startswith("http/2 204")
     assert "content-encoding" not in head

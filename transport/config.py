@@ -5,8 +5,13 @@ host = "127.0.0.1"
 port = 8080
 workers = 1
 
+campaigns = "campaigns.toml"   # top level, before any table; default: the demo campaigns
+
 [app]            # bidder.app.AppConfig
 bid_path = "/openrtb2/bid"
+
+[pipeline.response]   # bidder.pipeline.PipelineConfig (deadline, response, shading)
+public_url = "https://bidder.example.com"
 
 [limits]         # transport.limits.Limits
 max_body_size = 1048576
@@ -19,6 +24,8 @@ from pathlib import Path
 import msgspec
 
 from bidder.app import AppConfig
+from bidder.pipeline import PipelineConfig
+from bidder.service import BidderConfig
 
 from .limits import Limits
 
@@ -36,9 +43,16 @@ class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
 class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Everything ``bidwire serve`` can be told."""
 
+    #: The campaign file (TOML or JSON); absent: the demo campaigns shipped in the package.
+    campaigns: str | None = None
     server: ServerSection = msgspec.field(default_factory=ServerSection)
     app: AppConfig = msgspec.field(default_factory=AppConfig)
+    pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
     limits: Limits = msgspec.field(default_factory=Limits)
+
+    def bidder(self) -> BidderConfig:
+        """The bidder's part of this configuration."""
+        return BidderConfig(campaigns=self.campaigns, app=self.app, pipeline=self.pipeline)
 
 
 def load_config(path: str | Path | None) -> Config:

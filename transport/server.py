@@ -17,12 +17,22 @@ import ssl
 import sys
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from bidder.app import BidderApp
 from bidder.metrics import Metrics
 
 from .config import Config
 from .connection import Connection
+
+
+class Service(Protocol):
+    """What a worker serves: the front door, and campaign reloads."""
+
+    app: BidderApp
+
+    def reload(self) -> bool: ...
+    def poll(self) -> None: ...
 
 
 def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
@@ -39,9 +49,10 @@ def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
 class Server:
     """One worker's listener and its connections."""
 
-    def __init__(self, config: Config, app: BidderApp) -> None:
+    def __init__(self, config: Config, app: BidderApp, service: Service | None = None) -> None:
         self.config = config
         self.app = app
+        self.service = service
         self.metrics: Metrics = app.metrics
         self.connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
@@ -74,6 +85,8 @@ class Server:
         now = time.monotonic()
         for connection in list(self.connections):
             connection.tick(now)
+        if self.service is not None:
+            self.service.poll()
         self._ticker = asyncio.get_running_loop().call_later(1.0, self._tick)
 
     async def drain(self) -> None:
@@ -117,22 +130,23 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 def run_worker(
     config: Config,
-    make_app: Callable[[], BidderApp],
+    make_service: Callable[[], Service],
     *,
     reuse_port: bool,
     announce: Callable[[Server], None] | None = None,
 ) -> None:
-    """Run one worker until SIGTERM/SIGINT, then drain and return."""
+    """Run one worker until SIGTERM/SIGINT, then drain and return. SIGHUP reloads campaigns."""
     loop = _new_loop()
     asyncio.set_event_loop(loop)
-    app = make_app()
-    server = Server(config, app)
+    service = make_service()
+    server = Server(config, service.app, service)
     stop = asyncio.Event()
 
     async def main() -> None:
         await server.start(reuse_port=reuse_port)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, service.reload)
         if announce is not None:
             announce(server)
         await stop.wait()
@@ -144,7 +158,7 @@ def run_worker(
         loop.close()
 
 
-def serve(config: Config, make_app: Callable[[], BidderApp]) -> int:
+def serve(config: Config, make_service: Callable[[], Service]) -> int:
     """Run ``config.server.workers`` workers on one port; returns the exit status."""
     section = config.server
     scheme = "https" if section.tls_cert else "http"
@@ -158,7 +172,7 @@ def serve(config: Config, make_app: Callable[[], BidderApp]) -> int:
         )
 
     if workers == 1:
-        run_worker(config, make_app, reuse_port=False, announce=announce)
+        run_worker(config, make_service, reuse_port=False, announce=announce)
         return 0
     if section.port == 0:
         print("bidwire serve: --workers > 1 needs a fixed --port", file=sys.stderr)
@@ -170,7 +184,7 @@ def serve(config: Config, make_app: Callable[[], BidderApp]) -> int:
             code = 0
             try:
                 run_worker(
-                    config, make_app, reuse_port=True, announce=announce if index == 0 else None
+                    config, make_service, reuse_port=True, announce=announce if index == 0 else None
                 )
             except BaseException:
                 code = 1

@@ -1,0 +1,52 @@
+"""The deadline budget of one request, and the recent cost of the pipeline's stages.
+
+deadline = arrival + min(tmax or default, cap) - network allowance, as prebid-server's tmax
+adjustments do: the exchange's tmax covers the round trip, so the answer must leave early
+enough to arrive in time. Stages ask :meth:`Budget.can_run` before they start; when what is
+left cannot fit the rest (estimated from recent costs), the answer is an immediate no-bid.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class DeadlineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Deadline rules, in milliseconds."""
+
+    #: tmax assumed when the request has none.
+    default_tmax_ms: float = 200.0
+    #: The longest budget taken, whatever tmax says.
+    max_tmax_ms: float = 1000.0
+    #: Subtracted for the network legs between the exchange and us.
+    network_allowance_ms: float = 20.0
+
+
+def deadline_for(arrival: float, tmax_ms: int | None, config: DeadlineConfig) -> float:
+    """The monotonic time by which the answer must have left."""
+    budget = min(float(tmax_ms) if tmax_ms and tmax_ms > 0 else config.default_tmax_ms,
+                 config.max_tmax_ms)  # fmt: skip
+    return arrival + (budget - config.network_allowance_ms) / 1000.0
+
+
+class StageCosts:
+    """Exponentially weighted recent cost of each stage, in seconds."""
+
+    __slots__ = ("alpha", "costs")
+
+    def __init__(self, alpha: float = 0.05) -> None:
+        self.alpha = alpha
+        self.costs: dict[str, float] = {}
+
+    def record(self, stage: str, seconds: float) -> None:
+        """Fold one measured run of ``stage`` into its estimate."""
+        old = self.costs.get(stage)
+        self.costs[stage] = seconds if old is None else old + self.alpha * (seconds - old)
+
+    def estimate(self, stages: tuple[str, ...]) -> float:
+        """The expected cost of running ``stages`` now."""
+        costs = self.costs
+        return sum(costs.get(s, 0.0) for s in stages)
+
+
+__all__ = ["DeadlineConfig", "StageCosts", "deadline_for"]

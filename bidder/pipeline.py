@@ -1,0 +1,282 @@
+"""The bidding pipeline: a decoded BidRequest in, a BidResponse or a no-bid out.
+
+Stages: the request's eligible campaigns (index) -> per impression: media, deals and floors ->
+the best-paying campaign whose creative fits -> its price -> the response. The pipeline never
+sees HTTP or protobuf: the same Structs arrive from either wire format. It takes no locks and
+reads one index snapshot per request (a reload swaps the snapshot between requests).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final, NamedTuple
+
+import msgspec
+
+from openrtb.model import BidRequest, BidResponse, Deal, Imp, NativeRequest
+
+from .deadline import DeadlineConfig, StageCosts, deadline_for
+from .fit import Fit, banner_sizes, fit, parse_native
+from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
+from .metrics import Metrics
+from .pricing import SECOND_PRICE, bid_price
+from .response import ResponseConfig, Winner, build_response
+
+# OpenRTB 2.6 no-bid reason codes (list 5.24) used here.
+NBR_UNKNOWN: Final = 0
+NBR_TECHNICAL: Final = 1
+NBR_INVALID: Final = 2
+NBR_INSUFFICIENT_TIME: Final = 15
+
+_MTYPES: Final = (("banner", 1), ("video", 2), ("audio", 3), ("native", 4))
+_STAGES: Final = ("match", "imps", "build")
+
+
+class NoBid(NamedTuple):
+    """A decision not to bid, with the reason (a metrics label) and its OpenRTB nbr code."""
+
+    reason: str
+    nbr: int = NBR_UNKNOWN
+
+
+class PipelineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Everything the pipeline can be told."""
+
+    deadline: DeadlineConfig = msgspec.field(default_factory=DeadlineConfig)
+    response: ResponseConfig = msgspec.field(default_factory=ResponseConfig)
+    #: First-price auctions: bid this share of the campaign's price (never below the floor).
+    first_price_shading: float = 1.0
+
+
+def hour_of_week(epoch_seconds: float) -> int:
+    """0 = Monday 00:00-01:00 UTC ... 167."""
+    days = int(epoch_seconds // 86400)
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
+    return weekday * 24 + int(epoch_seconds % 86400 // 3600)
+
+
+class Pipeline:
+    """Decides bids for requests against the current campaign index."""
+
+    def __init__(
+        self,
+        holder: IndexHolder,
+        *,
+        config: PipelineConfig | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], float] = time.time,
+    ) -> None:
+        self.holder = holder
+        self.config = config or PipelineConfig()
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.wallclock = wallclock
+        self.costs = StageCosts()
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def decide(self, request: BidRequest, arrival: float | None = None) -> BidResponse | NoBid:
+        """Bid on ``request`` (arrived at monotonic time ``arrival``), or say why not."""
+        clock = self.clock
+        start = clock()
+        deadline = deadline_for(arrival if arrival else start, request.tmax, self.config.deadline)
+        costs = self.costs
+        if start + costs.estimate(_STAGES) > deadline:
+            return NoBid("insufficient_time", NBR_INSUFFICIENT_TIME)
+        index = self.holder.index
+        candidates = self.request_candidates(index, request)
+        now = clock()
+        costs.record("match", now - start)
+        if not candidates:
+            return NoBid("no_match")
+        currency = self.response_currency(index, request)
+        if currency is None:
+            return NoBid("currency")
+        winners = []
+        for imp in request.imp:
+            if now + costs.estimate(("imps", "build")) > deadline:
+                return NoBid("insufficient_time", NBR_INSUFFICIENT_TIME)
+            winner = self.best_for_imp(index, request, imp, candidates, currency)
+            if winner is not None:
+                winners.append(winner)
+            after = clock()
+            costs.record("imps", after - now)
+            now = after
+        if not winners:
+            return NoBid("no_fit")
+        response = build_response(request.id, winners, currency, self.config.response)
+        end = clock()
+        costs.record("build", end - now)
+        if end > deadline:
+            self.metrics.inc("bidwire_late_total")
+            return NoBid("late", NBR_INSUFFICIENT_TIME)
+        return response
+
+    # -- stages --------------------------------------------------------------------------------
+
+    def request_candidates(self, index: CampaignIndex, request: BidRequest) -> int:
+        """Campaigns whose targeting and blocks accept this request (before per-imp checks)."""
+        bits = index.test if request.test else index.live
+        bits &= index.hours[hour_of_week(self.wallclock()) % HOURS_PER_WEEK]
+        if not bits:
+            return 0
+        f = index.filters
+        device = request.device
+        geo = (device.geo if device is not None else None) or (
+            request.user.geo if request.user is not None else None
+        )
+        if geo is not None:
+            bits &= f["country"].match(geo.country.lower() if geo.country else None)
+            bits &= f["region"].match(geo.region.lower() if geo.region else None)
+            bits &= f["metro"].match(geo.metro.lower() if geo.metro else None)
+        else:
+            bits &= f["country"].unrestricted & f["region"].unrestricted & f["metro"].unrestricted
+        if device is not None:
+            bits &= f["devicetype"].match(device.devicetype)
+            bits &= f["os"].match(device.os.lower() if device.os else None)
+            bits &= f["connectiontype"].match(device.connectiontype)
+        else:
+            bits &= f["devicetype"].unrestricted & f["os"].unrestricted
+            bits &= f["connectiontype"].unrestricted
+        if not bits:
+            return 0
+        site, app, dooh = request.site, request.app, request.dooh
+        domain = site.domain if site is not None else (app.domain if app is not None else None)
+        bits &= f["site_domain"].match_any(domain_and_parents(domain) if domain else ())
+        bits &= f["app_bundle"].match(
+            app.bundle.lower() if app is not None and app.bundle else None
+        )
+        channel = site or app or dooh
+        publisher = channel.publisher if channel is not None else None
+        bits &= f["publisher"].match(publisher.id.lower() if publisher and publisher.id else None)
+        cats: list[str] = []
+        if site is not None or app is not None:
+            ch = site if site is not None else app
+            assert ch is not None
+            cats.extend(ch.cat or ())
+            cats.extend(ch.sectioncat or ())
+            cats.extend(ch.pagecat or ())
+        content = channel.content if channel is not None else None
+        if content is not None and content.cat:
+            cats.extend(content.cat)
+        bits &= f["content_cat"].match_any(cats)
+        user = request.user
+        segments = [
+            s.id for d in (user.data or ()) for s in (d.segment or ()) if s.id
+        ] if user is not None else []  # fmt: skip
+        bits &= f["segment"].match_any(segments)
+        if not bits:
+            return 0
+        if request.badv:
+            bits &= ~index.blocked_by_domains(request.badv)
+        if request.bcat:
+            bits &= ~index.blocked_by_cats(request.cattax, request.bcat)
+        if request.bapp:
+            bits &= ~index.union(index.bundles, (b.lower() for b in request.bapp))
+        if request.bseat:
+            bits &= ~index.union(index.seats, request.bseat)
+        if request.wseat:
+            bits &= index.union(index.seats, request.wseat)
+        return bits
+
+    def response_currency(self, index: CampaignIndex, request: BidRequest) -> str | None:
+        """The bidder's currency if the request allows it, else the first allowed one with FX."""
+        if not request.cur or index.currency in request.cur:
+            return index.currency
+        for cur in request.cur:
+            if cur in index.fx:
+                return cur
+        return None
+
+    def best_for_imp(
+        self, index: CampaignIndex, request: BidRequest, imp: Imp, candidates: int, currency: str
+    ) -> Winner | None:
+        """The best-paying campaign with a creative that fits ``imp``, at its price."""
+        media = 0
+        sizes: list[tuple[int, int]] = []
+        if imp.banner is not None:
+            sizes = banner_sizes(imp.banner)
+            get = index.banner_sizes.get
+            for size in sizes:
+                media |= get(size, 0)
+        if imp.video is not None:
+            media |= index.media["video"]
+        if imp.audio is not None:
+            media |= index.media["audio"]
+        native = parse_native(imp) if imp.native is not None else None
+        if native is not None:
+            media |= index.media["native"]
+        pmp = imp.pmp
+        deals: dict[str, Deal] = {}
+        if pmp is not None and pmp.deals:
+            deals = {d.id: d for d in pmp.deals}
+        market = index.union(index.deals, deals) if deals else 0
+        if pmp is None or not pmp.private_auction:
+            market |= index.open_auction
+        bits = candidates & media & market
+        if not bits:
+            return None
+        try:
+            imp_floor = index.to_bidder_currency(imp.bidfloor, imp.bidfloorcur)
+        except KeyError:
+            imp_floor = None
+        private = pmp is not None and bool(pmp.private_auction)
+        open_bits = index.open_auction
+        for entry in index.walk(bits):
+            deal = self._deal_for(entry, deals)
+            if deal is not None:
+                try:
+                    floor = index.to_bidder_currency(deal.bidfloor, deal.bidfloorcur)
+                except KeyError:
+                    continue
+                at = deal.at or request.at
+            else:
+                if private or not open_bits & entry.bit or imp_floor is None:
+                    continue
+                floor, at = imp_floor, request.at
+            price = bid_price(entry.price, floor, at, shading=self.config.first_price_shading)
+            if price is None:
+                continue
+            chosen = self._fit(entry, imp, native)
+            if chosen is None:
+                continue
+            out_price = index.from_bidder_currency(price, currency)
+            return Winner(imp, entry, chosen, out_price, deal)
+        return None
+
+    @staticmethod
+    def _deal_for(entry: Entry, deals: dict[str, Deal]) -> Deal | None:
+        """The offered deal this campaign bids through (seat allowed), if any."""
+        seat = entry.campaign.seat
+        for deal_id in entry.campaign.targeting.deals:
+            deal = deals.get(deal_id)
+            if deal is not None and (not deal.wseat or seat in deal.wseat):
+                return deal
+        return None
+
+    @staticmethod
+    def _fit(entry: Entry, imp: Imp, native: object) -> Fit | None:
+
+        for kind, mtype in _MTYPES:
+            for creative in entry.creatives_by_type.get(kind, ()):
+                found = fit(
+                    creative, imp, mtype, native if isinstance(native, NativeRequest) else None
+                )
+                if found is not None:
+                    return found
+        return None
+
+
+__all__ = [
+    "NBR_INSUFFICIENT_TIME",
+    "NBR_INVALID",
+    "NBR_TECHNICAL",
+    "NBR_UNKNOWN",
+    "NoBid",
+    "Pipeline",
+    "PipelineConfig",
+    "SECOND_PRICE",
+    "hour_of_week",
+]

@@ -1,0 +1,76 @@
+"""Assemble a worker's bidder: campaigns -> index -> pipeline -> front door; reload on demand.
+
+Reloading builds a new index snapshot off to the side and publishes it with one reference
+swap (:class:`~bidder.index.IndexHolder`); a file that fails to load leaves the old snapshot in
+place and is reported, never half-applied.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import msgspec
+
+from .app import AppConfig, BidderApp
+from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
+from .index import CampaignIndex, IndexHolder
+from .metrics import Metrics
+from .pipeline import Pipeline, PipelineConfig
+
+log = logging.getLogger("bidwire")
+
+
+class BidderConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The bidder's side of the configuration file."""
+
+    #: The campaign file (TOML or JSON); None: the demo campaigns shipped in the package.
+    campaigns: str | None = None
+    app: AppConfig = msgspec.field(default_factory=AppConfig)
+    pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
+
+
+class Bidder:
+    """One worker's bidder and the campaign file behind it."""
+
+    def __init__(self, config: BidderConfig, *, metrics: Metrics | None = None) -> None:
+        self.config = config
+        self.path = Path(config.campaigns) if config.campaigns else DEMO_PATH
+        self.metrics = metrics or Metrics()
+        campaigns = load(self.path)
+        self._mtime = self._stat()
+        self.holder = IndexHolder(CampaignIndex(campaigns))
+        self.pipeline = Pipeline(self.holder, config=config.pipeline, metrics=self.metrics)
+        self.app = BidderApp(self.pipeline.decide, config=config.app, metrics=self.metrics)
+
+    def _stat(self) -> float:
+        try:
+            return os.stat(self.path).st_mtime
+        except OSError:
+            return 0.0
+
+    def reload(self) -> bool:
+        """Load the campaign file again and swap the index in; False (old index kept) on error."""
+        try:
+            campaigns: CampaignFile = load(self.path)
+            index = CampaignIndex(campaigns)
+        except (OSError, CampaignError, KeyError) as exc:
+            self.metrics.inc("bidwire_errors_total", "campaign_reload")
+            log.error("campaign reload failed, keeping the current campaigns: %s", exc)
+            return False
+        self.holder.swap(index)
+        log.info(
+            "campaigns reloaded: %d active (generation %d)", len(index), self.holder.generation
+        )
+        return True
+
+    def poll(self) -> None:
+        """Reload when the campaign file changed on disk (call about once a second)."""
+        mtime = self._stat()
+        if mtime and mtime != self._mtime:
+            self._mtime = mtime
+            self.reload()
+
+
+__all__ = ["Bidder", "BidderConfig"]
