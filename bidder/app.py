@@ -27,9 +27,11 @@ from openrtb import (
     validate_response,
 )
 
+from .arena import Arena, RequestContext
 from .exchange import Request, Response
 from .metrics import Metrics
 from .pipeline import NoBid
+from .shedding import LoadShedder, SheddingConfig
 
 #: The decision: a request and its arrival time in, a response or a no-bid out.
 Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
@@ -63,6 +65,9 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
     #: Check every response against its request before sending it (a bid that fails is dropped
     #: and counted as ``invalid_bid_<code>``).
     validate_responses: bool = True
+    #: Reuse pre-allocated request contexts (output buffers) instead of allocating per request.
+    arena: bool = True
+    shedding: SheddingConfig = msgspec.field(default_factory=SheddingConfig)
 
 
 class _HttpError(Exception):
@@ -120,6 +125,8 @@ class BidderApp:
         self._json = JsonCodec(strict=self.config.strict_json)
         self._proto = ProtoCodec()
         self._version_header = ((b"x-openrtb-version", self.config.openrtb_version.encode()),)
+        self.shedder = LoadShedder(self.config.shedding)
+        self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -175,9 +182,43 @@ class BidderApp:
 
     # -- the bid endpoint ----------------------------------------------------------------------
 
+    def done(self, response: Response) -> None:
+        """The transport has copied ``response.body`` out: its arena context is free again."""
+        ctx = response.context
+        if ctx is not None and self.arena is not None:
+            response.context = None
+            self.arena.release(ctx)  # type: ignore[arg-type]
+
+    def _shed(self, reason: str) -> Response:
+        self.metrics.inc("bidwire_shed_total", reason)
+        return Response(204, headers=self._version_header)
+
     def _bid(self, request: Request) -> Response:
         if request.method != b"POST":
             raise _HttpError(405, "method_not_allowed_bid", "use POST")
+        # Shed at arrival, before any decoding work, when the answer would come too late.
+        reason = self.shedder.reason()
+        if reason is not None:
+            return self._shed(reason)
+        ctx: RequestContext | None = None
+        if self.arena is not None:
+            ctx = self.arena.acquire()
+            if ctx is None:
+                return self._shed("arena_exhausted")
+        try:
+            response = self._bid_in(request, ctx)
+        except BaseException:
+            if ctx is not None and self.arena is not None:
+                self.arena.release(ctx)
+            raise
+        if ctx is not None and self.arena is not None:
+            if response.body is ctx.out:
+                response.context = ctx
+            else:
+                self.arena.release(ctx)
+        return response
+
+    def _bid_in(self, request: Request, ctx: RequestContext | None) -> Response:
         media = _media_type(request.content_type)
         if media in _JSON_TYPES:
             is_proto = False
@@ -221,9 +262,14 @@ class BidderApp:
         else:
             self.metrics.inc("bidwire_bids_total")
         try:
-            payload = (
-                self._proto.encode_response(decision) if is_proto else self._json.encode(decision)
-            )
+            payload: bytes | bytearray
+            if is_proto:
+                payload = self._proto.encode_response(decision)
+            elif ctx is not None:
+                self._json.encode_into(decision, ctx.out)
+                payload = ctx.out
+            else:
+                payload = self._json.encode(decision)
         except EncodeError as exc:
             raise _HttpError(500, "encode_failed", str(exc)) from None
         content_encoding = None

@@ -51,12 +51,12 @@ class Request:
 class Response:
     """The bidder's answer: a status, a body and the few headers it sets."""
 
-    __slots__ = ("status", "body", "content_type", "content_encoding", "headers")
+    __slots__ = ("status", "body", "content_type", "content_encoding", "headers", "context")
 
     def __init__(
         self,
         status: int,
-        body: bytes = b"",
+        body: bytes | bytearray = b"",
         *,
         content_type: bytes | None = None,
         content_encoding: bytes | None = None,
@@ -68,6 +68,9 @@ class Response:
         self.content_encoding = content_encoding
         #: Further headers, lower-case names (e.g. ``x-openrtb-version``, ``allow``).
         self.headers = headers
+        #: The arena context whose buffer ``body`` may be; the transport hands the response
+        #: back (``BidderApp.done``) once the body has been copied out.
+        self.context: object | None = None
 
     def __repr__(self) -> str:
         return f"Response({self.status}, {len(self.body)} bytes)"

@@ -38,6 +38,12 @@ class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     workers: int = 1
     tls_cert: str | None = None
     tls_key: str | None = None
+    #: After start-up, move every live object to the permanent generation (gc.freeze), so
+    #: collections never scan the campaigns, the index or the codecs again.
+    gc_freeze: bool = True
+    #: gc.set_threshold values: a larger first threshold means fewer young collections; the
+    #: per-request garbage is small and short-lived (most decoded objects are untracked).
+    gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)
 
 
 class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

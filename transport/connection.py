@@ -75,9 +75,12 @@ class Connection(asyncio.Protocol):
                 return
             self._sniffed = b""
             engine = self._start_engine("h2" if data.startswith(PREFACE) else "h1")
-        handle = self.app.handle
+        app = self.app
         for key, request in engine.receive_data(data, now):
-            engine.send_response(key, handle(request))
+            response = app.handle(request)
+            engine.send_response(key, response)
+            if response.context is not None:
+                app.done(response)  # the engine has copied the body out of the arena buffer
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -208,7 +208,7 @@ class H1Engine:
     def _write(
         self,
         status: int,
-        body: bytes,
+        body: bytes | bytearray,
         content_type: bytes | None,
         content_encoding: bytes | None,
         headers: tuple[tuple[bytes, bytes], ...],

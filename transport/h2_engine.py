@@ -96,7 +96,7 @@ class H2Engine:
         self._conn = conn
         self._guard = FrameGuard(limits, now)
         self._streams: dict[int, _Stream] = {}
-        self._pending: dict[int, tuple[bytes, int]] = {}  # stream -> (body, bytes sent)
+        self._pending: dict[int, tuple[bytes | bytearray, int]] = {}  # stream -> (body, bytes sent)
         self._out = bytearray()
         self._last_activity = now
         self._highest_stream = 0
@@ -276,9 +276,11 @@ class H2Engine:
                     conn.local_flow_control_window(stream_id), conn.max_outbound_frame_size
                 )
                 if window <= 0:
-                    self._pending[stream_id] = (body, sent)
+                    # Waiting on WINDOW_UPDATE: keep a copy, the caller's buffer may be reused.
+                    self._pending[stream_id] = (bytes(body), sent)
                     return
-                chunk = body[sent : sent + window]
+                # h2 takes bytes; a slice of the arena's bytearray is copied here, once.
+                chunk = bytes(body[sent : sent + window])
                 sent += len(chunk)
                 conn.send_data(stream_id, chunk, end_stream=sent >= len(body))
         except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):

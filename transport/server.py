@@ -11,6 +11,7 @@ passes.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import ssl
@@ -35,6 +36,10 @@ class Service(Protocol):
     def poll(self) -> None: ...
 
 
+#: How often the event loop's lag is sampled for load shedding.
+LAG_SAMPLE_SECONDS = 0.02
+
+
 def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
     """A server TLS context offering ``h2`` and ``http/1.1`` by ALPN."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -57,6 +62,7 @@ class Server:
         self.connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.TimerHandle | None = None
+        self._lag_timer: asyncio.TimerHandle | None = None
         self.port = 0
 
     async def start(self, *, reuse_port: bool) -> None:
@@ -77,6 +83,7 @@ class Server:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._tick()
+        self._sample_lag(time.monotonic())
 
     def _protocol(self) -> Connection:
         return Connection(self.app, self.config.limits, self.metrics, self.connections)
@@ -88,6 +95,14 @@ class Server:
         if self.service is not None:
             self.service.poll()
         self._ticker = asyncio.get_running_loop().call_later(1.0, self._tick)
+
+    def _sample_lag(self, expected: float) -> None:
+        # How late this timer fires is how long the loop is busy before it reads new requests.
+        now = time.monotonic()
+        self.app.shedder.observe_lag(now - expected)
+        self._lag_timer = asyncio.get_running_loop().call_later(
+            LAG_SAMPLE_SECONDS, self._sample_lag, now + LAG_SAMPLE_SECONDS
+        )
 
     async def drain(self) -> None:
         """Stop accepting, let in-flight requests finish, close everything."""
@@ -108,6 +123,8 @@ class Server:
                 connection.transport.close()
         if self._ticker is not None:
             self._ticker.cancel()
+        if self._lag_timer is not None:
+            self._lag_timer.cancel()
         if self._server is not None:
             await self._server.wait_closed()
         refused = self.metrics.get("bidwire_protocol_errors_total", "h2_refused_after_goaway")
@@ -139,6 +156,12 @@ def run_worker(
     loop = _new_loop()
     asyncio.set_event_loop(loop)
     service = make_service()
+    section = config.server
+    gc.set_threshold(*section.gc_thresholds)
+    if section.gc_freeze:
+        # Everything built so far (campaigns, index, codecs) lives as long as the worker.
+        gc.collect()
+        gc.freeze()
     server = Server(config, service.app, service)
     stop = asyncio.Event()
 
