@@ -632,9 +632,10 @@ def test_header_list_just_under_the_limit_is_served() -> None:
 # -- 8. body size ---------------------------------------------------------------------------------
 
 
-def test_content_length_over_the_cap_is_413_then_reset() -> None:
-    """content-length past max_body_size: 413 at once, then RST_STREAM(NO_ERROR); the
-    connection serves the next stream."""
+def test_content_length_over_the_cap_is_413_and_the_rest_is_dropped() -> None:
+    """content-length past max_body_size: 413 at once, no reset (curl reports a reset as an
+    error instead of the 413); the rest of the body is read and dropped; the connection
+    serves the next stream."""
     peer = Peer(Limits(max_body_size=100))
     peer.client.send_headers(1, request_headers(extra=[(b"content-length", b"1000")]))
     peer.client.send_data(1, b"z" * 50)
@@ -644,7 +645,9 @@ def test_content_length_over_the_cap_is_413_then_reset() -> None:
     assert answer.status == 413
     assert answer.ended
     assert b"too large" in answer.body
-    assert answer.reset == ErrorCodes.NO_ERROR
+    assert answer.reset is None
+    peer.client.send_data(1, b"z" * 950, end_stream=True)  # the rest arrives and is dropped
+    assert peer.flush(0.05) == []
     assert peer.metrics.get("bidwire_errors_total", "body_too_large") == 1
     assert peer.metrics.get("bidwire_http_responses_total", "413") == 1
     assert peer.engine.open_streams == 0
@@ -666,7 +669,7 @@ def test_body_growing_past_the_cap_is_413() -> None:
     assert peer.flush(0.1) == []
     peer.deliver()
     assert peer.answers[1].status == 413
-    assert peer.answers[1].reset == ErrorCodes.NO_ERROR
+    assert peer.answers[1].reset is None
     assert peer.engine.open_streams == 0
 
     peer.request(3, b"fine")
@@ -941,3 +944,22 @@ def test_header_block_trickled_past_the_header_timeout_ends_the_connection() -> 
     ended = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
     assert ended and ended[0].error_code == ErrorCodes.ENHANCE_YOUR_CALM
     assert metrics.get("bidwire_protocol_errors_total", "header_timeout") == 1
+
+
+def test_a_413_stream_that_keeps_sending_is_reset_past_the_discard_cap() -> None:
+    """Dropping the rest of a too-large body is bounded: past DISCARD_FACTOR times the cap the
+    stream is reset (CANCEL) and counted."""
+    from transport.h2_engine import DISCARD_FACTOR
+
+    peer = Peer(Limits(max_body_size=100))
+    peer.client.send_headers(1, request_headers(extra=[(b"content-length", b"100000")]))
+    peer.flush(0.0)
+    for i in range(DISCARD_FACTOR + 2):
+        peer.client.send_data(1, b"q" * 100)
+        peer.flush(0.01 * i)
+    peer.deliver()
+    assert peer.answers[1].status == 413
+    assert peer.answers[1].reset == ErrorCodes.CANCEL
+    assert protocol_errors(peer.metrics, "h2_discard_cap") == 1
+    peer.request(3, b"ok")
+    assert [sid for sid, _ in peer.roundtrip(1.0)] == [3]

@@ -31,6 +31,8 @@ from .frame_guard import FrameGuard
 from .limits import Limits
 
 MAX_STREAM_ID: Final = 2**31 - 1
+#: A stream answered 413 may send this many times the body cap more before it is reset.
+DISCARD_FACTOR: Final = 8
 DRAIN_PING: Final = b"bw-drain"
 
 _CONFIG: Final = h2.config.H2Configuration(
@@ -97,6 +99,7 @@ class H2Engine:
         self._guard = FrameGuard(limits, now)
         self._streams: dict[int, _Stream] = {}
         self._pending: dict[int, tuple[bytes | bytearray, int]] = {}  # stream -> (body, bytes sent)
+        self._discarding: dict[int, int] = {}  # answered with 413: stream -> bytes dropped since
         self._out = bytearray()
         self._last_activity = now
         self._highest_stream = 0
@@ -137,8 +140,10 @@ class H2Engine:
             elif kind is _RequestReceived:
                 self._on_headers(event, now, ready)  # type: ignore[arg-type]
             elif kind is _StreamEnded:
-                self._on_end(event.stream_id, ready)  # type: ignore[attr-defined]
+                if self._discarding.pop(event.stream_id, None) is None:  # type: ignore[attr-defined]
+                    self._on_end(event.stream_id, ready)  # type: ignore[attr-defined]
             elif kind is _StreamReset:
+                self._discarding.pop(event.stream_id, None)  # type: ignore[attr-defined]
                 self._forget(event.stream_id)  # type: ignore[attr-defined]
                 self.metrics.inc("bidwire_protocol_errors_total", "h2_client_reset")
             elif kind is _WindowUpdated:
@@ -197,6 +202,18 @@ class H2Engine:
         sid = event.stream_id
         if event.flow_controlled_length:
             self._conn.acknowledge_received_data(event.flow_controlled_length, sid)
+        discarded = self._discarding.get(sid)
+        if discarded is not None:
+            discarded += event.flow_controlled_length
+            self._discarding[sid] = discarded
+            if discarded > DISCARD_FACTOR * self.limits.max_body_size:
+                del self._discarding[sid]
+                self.metrics.inc("bidwire_protocol_errors_total", "h2_discard_cap")
+                try:
+                    self._conn.reset_stream(sid, ErrorCodes.CANCEL)
+                except h2.exceptions.StreamClosedError:  # pragma: no cover
+                    pass
+            return
         stream = self._streams.get(sid)
         if stream is None or stream.rejected:
             return
@@ -223,13 +240,10 @@ class H2Engine:
         self.metrics.inc("bidwire_http_responses_total", "413")
         body = b'{"error":"request body too large"}'
         self.send_response(sid, Response(413, body, content_type=b"application/json"))
-        if sid in self._streams or sid in self._pending:
-            return
-        # The answer is out; tell the client to stop sending the rest (RFC 9113 8.1).
-        try:
-            self._conn.reset_stream(sid, ErrorCodes.NO_ERROR)
-        except h2.exceptions.StreamClosedError:  # pragma: no cover - closed by the client meanwhile
-            pass
+        # The rest of the body is read and dropped rather than cut off with RST_STREAM(NO_ERROR):
+        # RFC 9113 8.1 allows the reset, but clients such as curl then report an error instead
+        # of the 413. A client that keeps sending past the discard cap is reset (CANCEL).
+        self._discarding[sid] = 0
 
     def _forget(self, sid: int) -> None:
         if self._streams.pop(sid, None) is not None:
