@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
 import msgspec
@@ -28,13 +28,16 @@ from openrtb import (
 )
 
 from .arena import Arena, RequestContext
-from .exchange import Request, Response
+from .deadline import DeadlineConfig, deadline_for
+from .exchange import Deferred, Request, Response
 from .metrics import Metrics
 from .pipeline import NoBid
 from .shedding import LoadShedder, SheddingConfig
 
 #: The decision: a request and its arrival time in, a response or a no-bid out.
 Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
+#: The same, for a pipeline with async stages.
+DecideAsync = Callable[[BidRequest, float], Awaitable["BidResponse | NoBid | None"]]
 
 CT_JSON: Final = b"application/json"
 CT_PROTO: Final = b"application/x-protobuf"
@@ -114,11 +117,20 @@ class BidderApp:
     """Routes a request and answers it. One per worker; not thread-safe (one event loop)."""
 
     def __init__(
-        self, decide: Decide, *, config: AppConfig | None = None, metrics: Metrics | None = None
+        self,
+        decide: Decide,
+        *,
+        config: AppConfig | None = None,
+        metrics: Metrics | None = None,
+        decide_async: DecideAsync | None = None,
+        deadline: DeadlineConfig | None = None,
     ) -> None:
         self.config = config or AppConfig()
         self.metrics = metrics or Metrics()
         self.decide = decide
+        #: Set when the pipeline has async stages: answers then come as :class:`Deferred`.
+        self.decide_async = decide_async
+        self.deadline_config = deadline or DeadlineConfig()
         #: Set while the server drains before exit: /readyz answers 503.
         self.draining = False
         self._bid_path = self.config.bid_path.encode()
@@ -130,9 +142,10 @@ class BidderApp:
 
     # -- routing -------------------------------------------------------------------------------
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response | Deferred:
         """Answer one request. Never raises: every failure becomes a status code."""
         path = request.path.split(b"?", 1)[0]
+        response: Response | Deferred
         try:
             if path == self._bid_path:
                 response = self._bid(request)
@@ -154,7 +167,8 @@ class BidderApp:
             response = self._error(
                 _HttpError(500, "internal", f"internal error: {type(exc).__name__}")
             )
-        self.metrics.inc("bidwire_http_responses_total", str(response.status))
+        if isinstance(response, Response):
+            self.metrics.inc("bidwire_http_responses_total", str(response.status))
         return response
 
     def _only_get(self, request: Request) -> Response | None:
@@ -193,7 +207,7 @@ class BidderApp:
         self.metrics.inc("bidwire_shed_total", reason)
         return Response(204, headers=self._version_header)
 
-    def _bid(self, request: Request) -> Response:
+    def _bid(self, request: Request) -> Response | Deferred:
         if request.method != b"POST":
             raise _HttpError(405, "method_not_allowed_bid", "use POST")
         # Shed at arrival, before any decoding work, when the answer would come too late.
@@ -211,6 +225,10 @@ class BidderApp:
             if ctx is not None and self.arena is not None:
                 self.arena.release(ctx)
             raise
+        if isinstance(response, Deferred):
+            if ctx is not None and self.arena is not None:
+                self.arena.release(ctx)  # the deferred answer encodes into fresh bytes
+            return response
         if ctx is not None and self.arena is not None:
             if response.body is ctx.out:
                 response.context = ctx
@@ -218,7 +236,7 @@ class BidderApp:
                 self.arena.release(ctx)
         return response
 
-    def _bid_in(self, request: Request, ctx: RequestContext | None) -> Response:
+    def _bid_in(self, request: Request, ctx: RequestContext | None) -> Response | Deferred:
         media = _media_type(request.content_type)
         if media in _JSON_TYPES:
             is_proto = False
@@ -245,7 +263,44 @@ class BidderApp:
         if problems:
             first = problems[0]
             raise _HttpError(400, "invalid_request", first.message, first.path)
+        if self.decide_async is not None:
+            return self._deferred(request, bid_request, is_proto)
         decision = self.decide(bid_request, request.arrival)
+        return self._answer(request, bid_request, decision, is_proto, ctx)
+
+    def _deferred(self, request: Request, bid_request: BidRequest, is_proto: bool) -> Deferred:
+        assert self.decide_async is not None
+        decide_async = self.decide_async
+        arrival = request.arrival or time.monotonic()
+
+        async def answer() -> Response:
+            try:
+                decision = await decide_async(bid_request, arrival)
+                response = self._answer(request, bid_request, decision, is_proto, None)
+            except _HttpError as exc:
+                response = self._error(exc)
+            self.metrics.inc("bidwire_http_responses_total", str(response.status))
+            return response
+
+        def on_timeout() -> None:
+            self.metrics.inc("bidwire_nobids_total", "deadline")
+            self.metrics.inc("bidwire_http_responses_total", "204")
+
+        def on_late() -> None:
+            self.metrics.inc("bidwire_late_total")
+
+        fallback = Response(204, headers=self._version_header)
+        deadline = deadline_for(arrival, bid_request.tmax, self.deadline_config)
+        return Deferred(answer(), deadline, fallback, on_timeout, on_late)
+
+    def _answer(
+        self,
+        request: Request,
+        bid_request: BidRequest,
+        decision: BidResponse | NoBid | None,
+        is_proto: bool,
+        ctx: RequestContext | None,
+    ) -> Response:
         if decision is None:
             decision = NoBid("no_match")
         if not isinstance(decision, NoBid) and self.config.validate_responses:

@@ -3,12 +3,13 @@ same pipeline as baselines (``hypercorn bidder.asgi:app``)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .exchange import REQUEST_HEADERS, Request
+from .exchange import REQUEST_HEADERS, Deferred, Request, Response
 from .service import Bidder, BidderConfig
 
 Scope = MutableMapping[str, Any]
@@ -48,7 +49,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     request.body = b"".join(chunks)
-    response = _APP.handle(request)
+    answer = _APP.handle(request)
+    if isinstance(answer, Deferred):
+        response = await _resolve(answer)
+    else:
+        response = answer
     headers = []
     if response.content_type is not None:
         headers.append((b"content-type", response.content_type))
@@ -58,7 +63,22 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if response.status != 204:
         headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
+    await send({"type": "http.response.body", "body": bytes(response.body)})
+    if response.context is not None:
+        _APP.done(response)
+
+
+async def _resolve(deferred: Deferred) -> Response:
+    """The deferred answer, or its no-bid fallback at the deadline (the late result dropped)."""
+    task = asyncio.ensure_future(deferred.answer)
+    try:
+        return await asyncio.wait_for(
+            asyncio.shield(task), timeout=max(0.0, deferred.deadline - time.monotonic())
+        )
+    except TimeoutError:
+        deferred.on_timeout()
+        task.add_done_callback(lambda _t: deferred.on_late())
+        return deferred.fallback
 
 
 __all__ = ["app"]

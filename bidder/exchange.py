@@ -7,6 +7,9 @@ HTTP/2 specific; the transport maps ``Response`` onto whichever protocol the cal
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 
 class Request:
     """One call to the bidder: the parts of an HTTP request that matter to it."""
@@ -76,6 +79,32 @@ class Response:
         return f"Response({self.status}, {len(self.body)} bytes)"
 
 
+class Deferred:
+    """An answer that is not ready yet: the bidder awaits something (an async stage).
+
+    The transport runs ``answer`` as a task and, if it has not finished by ``deadline``
+    (monotonic seconds), sends ``fallback`` (a no-bid) instead and calls ``on_timeout``; when
+    the task's result comes in after that, it calls ``on_late``: a late result is dropped,
+    never sent.
+    """
+
+    __slots__ = ("answer", "deadline", "fallback", "on_timeout", "on_late")
+
+    def __init__(
+        self,
+        answer: Coroutine[Any, Any, Response],
+        deadline: float,
+        fallback: Response,
+        on_timeout: Callable[[], None],
+        on_late: Callable[[], None],
+    ) -> None:
+        self.answer = answer
+        self.deadline = deadline
+        self.fallback = fallback
+        self.on_timeout = on_timeout
+        self.on_late = on_late
+
+
 #: The names of the request headers the transport copies into a :class:`Request`.
 REQUEST_HEADERS: dict[bytes, str] = {
     b"content-type": "content_type",
@@ -84,4 +113,4 @@ REQUEST_HEADERS: dict[bytes, str] = {
     b"x-openrtb-version": "openrtb_version",
 }
 
-__all__ = ["REQUEST_HEADERS", "Request", "Response"]
+__all__ = ["REQUEST_HEADERS", "Deferred", "Request", "Response"]

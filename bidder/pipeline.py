@@ -9,7 +9,7 @@ reads one index snapshot per request (a reload swaps the snapshot between reques
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, NamedTuple
 
 import msgspec
@@ -31,6 +31,11 @@ NBR_INSUFFICIENT_TIME: Final = 15
 
 _MTYPES: Final = (("banner", 1), ("video", 2), ("audio", 3), ("native", 4))
 _STAGES: Final = ("match", "imps", "build")
+
+
+#: A stage that must wait for something (an external lookup, say). It may enrich or veto the
+#: request: returning a NoBid ends the decision there.
+AsyncStage = Callable[[BidRequest], Awaitable["NoBid | None"]]
 
 
 class NoBid(NamedTuple):
@@ -67,8 +72,12 @@ class Pipeline:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
+        async_stages: Sequence[AsyncStage] = (),
     ) -> None:
         self.holder = holder
+        #: Stages awaited before the synchronous decision; with none, the pipeline is all sync
+        #: and answers inline. With some, the transport enforces the deadline with a timer.
+        self.async_stages = tuple(async_stages)
         self.config = config or PipelineConfig()
         self.metrics = metrics or Metrics()
         self.clock = clock
@@ -113,6 +122,17 @@ class Pipeline:
             self.metrics.inc("bidwire_late_total")
             return NoBid("late", NBR_INSUFFICIENT_TIME)
         return response
+
+    async def decide_async(
+        self, request: BidRequest, arrival: float | None = None
+    ) -> BidResponse | NoBid:
+        """Run the async stages, then :meth:`decide`. The caller enforces the deadline (a timer
+        answers no-bid when it passes); a result computed after it is dropped by the caller."""
+        for stage in self.async_stages:
+            veto = await stage(request)
+            if veto is not None:
+                return veto
+        return self.decide(request, arrival)
 
     # -- stages --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -17,7 +18,7 @@ from .app import AppConfig, BidderApp
 from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
 from .index import CampaignIndex, IndexHolder
 from .metrics import Metrics
-from .pipeline import Pipeline, PipelineConfig
+from .pipeline import AsyncStage, Pipeline, PipelineConfig
 
 log = logging.getLogger("bidwire")
 
@@ -34,15 +35,29 @@ class BidderConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
 class Bidder:
     """One worker's bidder and the campaign file behind it."""
 
-    def __init__(self, config: BidderConfig, *, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        config: BidderConfig,
+        *,
+        metrics: Metrics | None = None,
+        async_stages: Sequence[AsyncStage] = (),
+    ) -> None:
         self.config = config
         self.path = Path(config.campaigns) if config.campaigns else DEMO_PATH
         self.metrics = metrics or Metrics()
         campaigns = load(self.path)
         self._mtime = self._stat()
         self.holder = IndexHolder(CampaignIndex(campaigns))
-        self.pipeline = Pipeline(self.holder, config=config.pipeline, metrics=self.metrics)
-        self.app = BidderApp(self.pipeline.decide, config=config.app, metrics=self.metrics)
+        self.pipeline = Pipeline(
+            self.holder, config=config.pipeline, metrics=self.metrics, async_stages=async_stages
+        )
+        self.app = BidderApp(
+            self.pipeline.decide,
+            config=config.app,
+            metrics=self.metrics,
+            decide_async=self.pipeline.decide_async if async_stages else None,
+            deadline=config.pipeline.deadline,
+        )
 
     def _stat(self) -> float:
         try:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from typing import Protocol
 
 from bidder.app import BidderApp
-from bidder.exchange import Request, Response
+from bidder.exchange import Deferred, Request, Response
 from bidder.metrics import Metrics
 
 from .frame_guard import PREFACE
@@ -51,6 +52,7 @@ class Connection(asyncio.Protocol):
         self._sniffed = b""
         self._opened = 0.0
         self._draining = False
+        self._deferred: dict[int, asyncio.Task[Response]] = {}
 
     # -- asyncio callbacks ---------------------------------------------------------------------
 
@@ -77,14 +79,61 @@ class Connection(asyncio.Protocol):
             engine = self._start_engine("h2" if data.startswith(PREFACE) else "h1")
         app = self.app
         for key, request in engine.receive_data(data, now):
-            response = app.handle(request)
-            engine.send_response(key, response)
-            if response.context is not None:
-                app.done(response)  # the engine has copied the body out of the arena buffer
+            answer = app.handle(request)
+            if isinstance(answer, Deferred):
+                self._defer(key, answer)
+                continue
+            engine.send_response(key, answer)
+            if answer.context is not None:
+                app.done(answer)  # the engine has copied the body out of the arena buffer
+        self._flush()
+
+    # -- deferred answers (a pipeline with async stages) ---------------------------------------
+
+    def _defer(self, key: int, deferred: Deferred) -> None:
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(deferred.answer)
+        delay = max(0.0, deferred.deadline - time.monotonic())
+        timer = loop.call_later(delay, self._deadline_passed, key, deferred)
+        self._deferred[key] = task
+        task.add_done_callback(partial(self._deferred_done, key, deferred, timer))
+
+    def _deadline_passed(self, key: int, deferred: Deferred) -> None:
+        # The answer is not ready at the deadline: the no-bid goes now; the result is dropped.
+        if self._deferred.pop(key, None) is None:
+            return
+        deferred.on_timeout()
+        self._send(key, deferred.fallback)
+
+    def _deferred_done(
+        self, key: int, deferred: Deferred, timer: asyncio.TimerHandle, task: asyncio.Task[Response]
+    ) -> None:
+        timer.cancel()
+        if self._deferred.pop(key, None) is None:
+            if not task.cancelled():
+                deferred.on_late()
+                task.exception()  # retrieved, so a failure of a dropped result is not logged
+            return
+        if task.cancelled() or task.exception() is not None:
+            self.metrics.inc("bidwire_errors_total", "deferred_failed")
+            self._send(key, deferred.fallback)
+            return
+        self._send(key, task.result())
+
+    def _send(self, key: int, response: Response) -> None:
+        engine = self.engine
+        if engine is None or self.transport is None or self.transport.is_closing():
+            return
+        engine.send_response(key, response)
+        if response.context is not None:
+            self.app.done(response)
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.registry.discard(self)
+        deferred, self._deferred = self._deferred, {}
+        for task in deferred.values():
+            task.cancel()
         self.metrics.add_gauge("bidwire_connections_open", -1)
         engine = self.engine
         if engine is not None and engine.open_streams:

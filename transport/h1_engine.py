@@ -66,6 +66,7 @@ class H1Engine:
         self._last_activity = now
         self._seq = 0
         self._in_flight: dict[int, tuple[bool, bool]] = {}  # seq -> (keep_alive, is_head)
+        self._held: dict[int, Response] = {}  # answers waiting for an earlier one
         self.draining = False
         #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
         self.closed = False
@@ -186,7 +187,22 @@ class H1Engine:
         self.closed = True
 
     def send_response(self, seq: int, response: Response) -> None:
-        """Queue the answer to request ``seq``."""
+        """Queue the answer to request ``seq``. Answers go out in request order: one that is
+        ready before an earlier one (a deferred answer still pending) waits for it."""
+        if seq not in self._in_flight:
+            return
+        self._held[seq] = response
+        in_flight = self._in_flight
+        while in_flight:
+            first = next(iter(in_flight))
+            ready = self._held.pop(first, None)
+            if ready is None:
+                return
+            self._send_now(first, ready)
+            if self.closed:
+                return
+
+    def _send_now(self, seq: int, response: Response) -> None:
         keep_alive, head = self._in_flight.pop(seq, (False, False))
         self.metrics.add_gauge("bidwire_streams_open", -1)
         # Draining: the last answer in flight closes, not the first (the client would drop the
