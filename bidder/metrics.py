@@ -6,6 +6,7 @@ per worker process). ``render()`` builds the exposition text on demand for ``GET
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left
 from collections import defaultdict
 from typing import Final
@@ -78,6 +79,11 @@ class Metrics:
                 lines.append(f"{name} 0")
             for label, value in sorted(series.items()):
                 lines.append(f'{name}{{kind="{label}"}} {value}' if label else f"{name} {value}")
+        name = "bidwire_gc_collections_total"
+        lines.append(f"# HELP {name} Cyclic garbage collections of this worker, by generation.")
+        lines.append(f"# TYPE {name} counter")
+        for generation, stats in enumerate(gc.get_stats()):
+            lines.append(f'{name}{{generation="{generation}"}} {stats["collections"]}')
         name = "bidwire_request_seconds"
         lines.append(f"# HELP {name} Time from request arrival to answer.")
         lines.append(f"# TYPE {name} histogram")

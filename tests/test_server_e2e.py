@@ -284,3 +284,48 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_campaigns_reload_on_sighup_and_on_file_change(tmp_path: Path) -> None:
+    """A new campaign file is swapped in on SIGHUP and when the file changes; a broken file
+    leaves the running campaigns in place."""
+    import os
+    import signal
+    import time
+
+    def campaigns(cid: str) -> str:
+        return (
+            f'[[campaigns]]\nid = "{cid}"\nseat = "s"\nadomain = ["{cid}.example"]\nprice = 2.0\n'
+            '[[campaigns.creatives]]\nid = "cr"\ntype = "banner"\nw = 300\nh = 250\n'
+            'markup = "<img>"\n'
+        )
+
+    path = tmp_path / "campaigns.toml"
+    path.write_text(campaigns("first"))
+
+    def bidder_cid(proc: ServerProcess) -> str | None:
+        body, facts = curl("--http2-prior-knowledge", "-H", "content-type: application/json",
+                           proc.url(), data=BANNER_BYTES)  # fmt: skip
+        if facts["status"] != "200":
+            return None
+        response = JSON.decode_response(body)
+        assert response.seatbid
+        return response.seatbid[0].bid[0].cid
+
+    with ServerProcess("--campaigns", str(path)) as proc:
+        assert bidder_cid(proc) == "first"
+        path.write_text(campaigns("second"))
+        os.utime(path, (time.time() + 5, time.time() + 5))  # a new mtime even within a second
+        os.kill(proc.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while bidder_cid(proc) != "second" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert bidder_cid(proc) == "second"
+        path.write_text("this is not a campaign file [")
+        os.utime(path, (time.time() + 10, time.time() + 10))
+        time.sleep(1.5)  # the file watcher polls once a second
+        assert bidder_cid(proc) == "second", "a broken file keeps the running campaigns"
+        metrics, _ = curl("--http2-prior-knowledge", proc.url("/metrics"))
+        assert b'bidwire_errors_total{kind="campaign_reload"} 1' in metrics
+        assert b'bidwire_gc_collections_total{generation="0"}' in metrics
+        proc.terminate()
