@@ -222,38 +222,46 @@ class Pipeline:
             for size in sizes:
                 media |= get(size, 0)
         if imp.video is not None:
-            media |= index.media["video"]
+            media |= index.timed_candidates("video", imp.video)
         if imp.audio is not None:
-            media |= index.media["audio"]
+            media |= index.timed_candidates("audio", imp.audio)
         native = parse_native(imp) if imp.native is not None else None
         if native is not None:
             media |= index.media["native"]
         pmp = imp.pmp
+        private = pmp is not None and bool(pmp.private_auction)
+        # Campaigns are numbered by price, so "price >= floor" is a prefix of the positions:
+        # masking by it here means the walk below never visits a campaign under its floor.
+        market = 0
         deals: dict[str, Deal] = {}
         if pmp is not None and pmp.deals:
-            deals = {d.id: d for d in pmp.deals}
-        market = index.union(index.deals, deals) if deals else 0
-        if pmp is None or not pmp.private_auction:
-            market |= index.open_auction
-        bits = candidates & media & market
-        if not bits:
-            return None
+            for offered in pmp.deals:
+                deal_bits = index.deals.get(offered.id)
+                if not deal_bits:
+                    continue
+                try:
+                    deal_floor = index.to_bidder_currency(offered.bidfloor, offered.bidfloorcur)
+                except KeyError:
+                    continue  # a floor we cannot convert: that deal cannot be priced
+                deals[offered.id] = offered
+                market |= deal_bits & index.at_least(deal_floor)
         try:
-            imp_floor = index.to_bidder_currency(imp.bidfloor, imp.bidfloorcur)
+            imp_floor: float | None = index.to_bidder_currency(imp.bidfloor, imp.bidfloorcur)
         except KeyError:
             imp_floor = None
-        private = pmp is not None and bool(pmp.private_auction)
-        open_bits = index.open_auction
+        open_market = 0
+        if not private and imp_floor is not None:
+            open_market = index.open_auction & index.at_least(imp_floor)
+        bits = candidates & media & (market | open_market)
+        if not bits:
+            return None
         for entry in index.walk(bits):
             deal = self._deal_for(entry, deals)
             if deal is not None:
-                try:
-                    floor = index.to_bidder_currency(deal.bidfloor, deal.bidfloorcur)
-                except KeyError:
-                    continue
+                floor = index.to_bidder_currency(deal.bidfloor, deal.bidfloorcur)
                 at = deal.at or request.at
             else:
-                if private or not open_bits & entry.bit or imp_floor is None:
+                if imp_floor is None or not (open_market >> entry.position) & 1:
                     continue
                 floor, at = imp_floor, request.at
             price = bid_price(entry.price, floor, at, shading=self.config.first_price_shading)
