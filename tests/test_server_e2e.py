@@ -268,6 +268,8 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert proc.stdout is not None
+        # every worker says when it listens: wait for both before sending load
+        assert "workers=2" in proc.stdout.readline()
         assert "workers=2" in proc.stdout.readline()
         body = tmp_path / "body.json"
         body.write_bytes(BANNER_BYTES)

@@ -201,14 +201,12 @@ def serve(config: Config, make_service: Callable[[], Service]) -> int:
         print("bidwire serve: --workers > 1 needs a fixed --port", file=sys.stderr)
         return 2
     children: list[int] = []
-    for index in range(workers):
+    for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                run_worker(
-                    config, make_service, reuse_port=True, announce=announce if index == 0 else None
-                )
+                run_worker(config, make_service, reuse_port=True, announce=announce)
             except BaseException:
                 code = 1
             os._exit(code)
