@@ -20,7 +20,7 @@ from .deadline import DeadlineConfig, StageCosts, deadline_for
 from .fit import Fit, banner_sizes, fit, parse_native
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
 from .metrics import Metrics
-from .pricing import SECOND_PRICE, bid_price
+from .pricing import SECOND_PRICE, bid_price, round_price
 from .response import ResponseConfig, Winner, build_response
 
 # OpenRTB 2.6 no-bid reason codes (list 5.24) used here.
@@ -270,7 +270,13 @@ class Pipeline:
             chosen = self._fit(entry, imp, native)
             if chosen is None:
                 continue
-            out_price = index.from_bidder_currency(price, currency)
+            out_price = round_price(
+                index.from_bidder_currency(price, currency),
+                index.from_bidder_currency(floor, currency),
+                index.from_bidder_currency(entry.price, currency),
+            )
+            if out_price is None:
+                continue
             return Winner(imp, entry, chosen, out_price, deal)
         return None
 

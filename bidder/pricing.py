@@ -6,6 +6,7 @@ floors with the static FX table). The bid never exceeds the campaign's price.
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 FIRST_PRICE: Final = 1
@@ -29,9 +30,22 @@ def bid_price(value: float, floor: float, at: int, *, shading: float = 1.0) -> f
     return value
 
 
-def round_price(price: float) -> float:
-    """Prices go out with at most 6 decimals (CPM micro-units)."""
-    return round(price, 6)
+def round_price(price: float, floor: float, ceiling: float) -> float | None:
+    """``price`` in whole micro-CPM (6 decimals), never below ``floor`` nor above ``ceiling``
+    (rounding to the nearest could cross either by half a micro). None when no micro-CPM
+    value lies between them."""
+    micros = math.floor(price * 1_000_000 + 1e-6)
+    low = math.ceil(floor * 1_000_000 - 1e-6)
+    high = math.floor(ceiling * 1_000_000 + 1e-6)
+    micros = min(max(micros, low), high)
+    if micros < low:
+        return None
+    out = micros / 1_000_000
+    if out < floor:  # float division can land a hair under; step up one micro if allowed
+        out = (micros + 1) / 1_000_000
+        if out > ceiling:
+            return None
+    return out
 
 
 __all__ = ["FIRST_PRICE", "FIXED_PRICE", "SECOND_PRICE", "bid_price", "round_price"]

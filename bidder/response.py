@@ -11,7 +11,6 @@ from openrtb.model import Bid, BidResponse, Deal, Imp, SeatBid
 
 from .fit import Fit
 from .index import Entry
-from .pricing import round_price
 
 
 class Winner(NamedTuple):
@@ -54,7 +53,7 @@ def build_response(
         bid = Bid(
             id=f"{w.imp.id}-{campaign.id}",
             impid=w.imp.id,
-            price=round_price(w.price),
+            price=w.price,
             adid=creative.id,
             crid=creative.id,
             cid=campaign.id,
