@@ -46,12 +46,14 @@ def build_response(
     """One BidResponse holding a bid per winner, grouped by seat."""
     base = config.public_url.rstrip("/")
     by_seat: dict[str, list[Bid]] = {}
-    for w in winners:
+    for n, w in enumerate(winners):
         campaign = w.entry.campaign
         creative = w.fit.creative
         win = _notice(base, "win", campaign.id, creative.id)
         bid = Bid(
-            id=f"{w.imp.id}-{campaign.id}",
+            # Unique within the response whatever the ids contain ("{imp.id}-{campaign.id}"
+            # collided for imp "1-c" with campaign "1" and imp "1" with campaign "c-1").
+            id=f"{n}:{campaign.id}",
             impid=w.imp.id,
             price=w.price,
             adid=creative.id,

@@ -320,3 +320,16 @@ def test_reload_swaps_the_snapshot() -> None:
     p.holder.swap(CampaignIndex(file))
     assert winner(decide(p, request())) == "new"
     assert p.holder.generation == 2
+
+
+def test_bid_ids_are_unique_whatever_the_ids_contain() -> None:
+    """Found by review: ids built as "{imp}-{campaign}" collided for imp "1-c" with campaign
+    "1" and imp "1" with campaign "c-1"."""
+    leader = {**BANNER, "id": "cr-l", "w": 728, "h": 90}
+    p = make(campaign("c-1", 2.0), campaign("1", 1.0, creatives=[leader]))
+    r = request(imp=[{"id": "1", "banner": {"w": 300, "h": 250}},
+                     {"id": "1-c", "banner": {"w": 728, "h": 90}}])  # fmt: skip
+    result = decide(p, r)  # decide() asserts validate_response(...) == [] (no duplicate_bid_id)
+    assert isinstance(result, BidResponse) and result.seatbid
+    ids = [b.id for s in result.seatbid for b in s.bid]
+    assert len(ids) == 2 and len(set(ids)) == 2
