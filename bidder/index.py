@@ -28,13 +28,16 @@ HOURS_PER_WEEK = 168
 class _Filter:
     """Include/exclude bitsets of one attribute."""
 
-    __slots__ = ("include", "exclude", "unrestricted", "accept", "_build")
+    __slots__ = ("include", "exclude", "unrestricted", "accept", "used", "_build")
 
     def __init__(self) -> None:
         self.include: dict[object, int] = {}
         self.exclude: dict[object, int] = {}
         self.unrestricted = 0
+        self.used = False
         # While building: positions per value (see _Positions for why not ints).
+        #: Whether any campaign restricts this attribute; when none does, matching is skipped.
+        self.used = bool(self.include or self.exclude)
         self._build = (_Positions(), _Positions(), _Positions())
 
     def add(self, position: int, include: Iterable[object], exclude: Iterable[object]) -> None:
@@ -59,6 +62,8 @@ class _Filter:
             value: (self.unrestricted | self.include.get(value, 0)) & ~self.exclude.get(value, 0)
             for value in self.include.keys() | self.exclude.keys()
         }
+        #: Whether any campaign restricts this attribute; when none does, matching is skipped.
+        self.used = bool(self.include or self.exclude)
         self._build = (_Positions(), _Positions(), _Positions())
 
     def match(self, value: object) -> int:
@@ -73,8 +78,15 @@ class _Filter:
         excluded = 0
         include, exclude = self.include, self.exclude
         for value in values:
-            included |= include.get(value, 0)
-            excluded |= exclude.get(value, 0)
+            # Skip values no campaign names: even ``x | 0`` copies a 100,000-bit int.
+            found = include.get(value)
+            if found is not None:
+                included |= found
+            found = exclude.get(value)
+            if found is not None:
+                excluded |= found
+        if not excluded:
+            return included
         return included & ~excluded
 
 
@@ -211,7 +223,9 @@ class CampaignIndex:
         out = 0
         get = table.get
         for key in keys:
-            out |= get(key, 0)
+            found = get(key)
+            if found is not None:
+                out |= found
         return out
 
     def at_least(self, floor: float) -> int:
@@ -300,7 +314,9 @@ class CampaignIndex:
         out = 0
         get = table.get
         for key in keys:
-            out |= get(key, 0)
+            found = get(key)
+            if found is not None:
+                out |= found
         return out
 
     def blocked_by_domains(self, badv: Iterable[str]) -> int:
@@ -308,7 +324,9 @@ class CampaignIndex:
         get = self.adomains.get
         out = 0
         for blocked in badv:
-            out |= get(blocked.lower().rstrip("."), 0)
+            found = get(blocked.lower().rstrip("."))
+            if found is not None:
+                out |= found
         return out
 
     def blocked_by_cats(self, cattax: int, bcat: Iterable[str]) -> int:
@@ -316,7 +334,9 @@ class CampaignIndex:
         get = self.cats.get
         out = 0
         for cat in bcat:
-            out |= get((cattax, cat), 0)
+            found = get((cattax, cat))
+            if found is not None:
+                out |= found
         return out
 
     def walk(self, candidates: int) -> Iterator[Entry]:

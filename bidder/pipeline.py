@@ -148,15 +148,21 @@ class Pipeline:
             request.user.geo if request.user is not None else None
         )
         if geo is not None:
-            bits &= f["country"].match(geo.country.lower() if geo.country else None)
-            bits &= f["region"].match(geo.region.lower() if geo.region else None)
-            bits &= f["metro"].match(geo.metro.lower() if geo.metro else None)
+            if f["country"].used:
+                bits &= f["country"].match(geo.country.lower() if geo.country else None)
+            if f["region"].used:
+                bits &= f["region"].match(geo.region.lower() if geo.region else None)
+            if f["metro"].used:
+                bits &= f["metro"].match(geo.metro.lower() if geo.metro else None)
         else:
             bits &= f["country"].unrestricted & f["region"].unrestricted & f["metro"].unrestricted
         if device is not None:
-            bits &= f["devicetype"].match(device.devicetype)
-            bits &= f["os"].match(device.os.lower() if device.os else None)
-            bits &= f["connectiontype"].match(device.connectiontype)
+            if f["devicetype"].used:
+                bits &= f["devicetype"].match(device.devicetype)
+            if f["os"].used:
+                bits &= f["os"].match(device.os.lower() if device.os else None)
+            if f["connectiontype"].used:
+                bits &= f["connectiontype"].match(device.connectiontype)
         else:
             bits &= f["devicetype"].unrestricted & f["os"].unrestricted
             bits &= f["connectiontype"].unrestricted
@@ -164,13 +170,18 @@ class Pipeline:
             return 0
         site, app, dooh = request.site, request.app, request.dooh
         domain = site.domain if site is not None else (app.domain if app is not None else None)
-        bits &= f["site_domain"].match_any(domain_and_parents(domain) if domain else ())
-        bits &= f["app_bundle"].match(
-            app.bundle.lower() if app is not None and app.bundle else None
-        )
+        if f["site_domain"].used:
+            bits &= f["site_domain"].match_any(domain_and_parents(domain) if domain else ())
+        if f["app_bundle"].used:
+            bits &= f["app_bundle"].match(
+                app.bundle.lower() if app is not None and app.bundle else None
+            )
         channel = site or app or dooh
         publisher = channel.publisher if channel is not None else None
-        bits &= f["publisher"].match(publisher.id.lower() if publisher and publisher.id else None)
+        if f["publisher"].used:
+            bits &= f["publisher"].match(
+                publisher.id.lower() if publisher and publisher.id else None
+            )
         cats: list[str] = []
         if site is not None or app is not None:
             ch = site if site is not None else app
@@ -181,12 +192,14 @@ class Pipeline:
         content = channel.content if channel is not None else None
         if content is not None and content.cat:
             cats.extend(content.cat)
-        bits &= f["content_cat"].match_any(cats)
+        if f["content_cat"].used:
+            bits &= f["content_cat"].match_any(cats)
         user = request.user
         segments = [
             s.id for d in (user.data or ()) for s in (d.segment or ()) if s.id
         ] if user is not None else []  # fmt: skip
-        bits &= f["segment"].match_any(segments)
+        if f["segment"].used:
+            bits &= f["segment"].match_any(segments)
         if not bits:
             return 0
         if request.badv:
@@ -251,8 +264,15 @@ class Pipeline:
             imp_floor = None
         open_market = 0
         if not private and imp_floor is not None:
-            open_market = index.open_auction & index.at_least(imp_floor)
-        bits = candidates & media & (market | open_market)
+            open_market = index.open_auction
+            if imp_floor > 0:
+                open_market &= index.at_least(imp_floor)
+        # Every big-int operation costs O(campaigns / 64): skip the ones that change nothing.
+        if market and open_market:
+            market |= open_market
+        elif not market:
+            market = open_market
+        bits = candidates & media & market
         if not bits:
             return None
         for entry in index.walk(bits):
@@ -261,7 +281,14 @@ class Pipeline:
                 floor = index.to_bidder_currency(deal.bidfloor, deal.bidfloorcur)
                 at = deal.at or request.at
             else:
-                if imp_floor is None or not (open_market >> entry.position) & 1:
+                # In the open market: the campaign bids there and meets the floor (the same test
+                # as the mask above, without touching a 100,000-bit int).
+                if (
+                    private
+                    or imp_floor is None
+                    or not entry.campaign.targeting.open_auction
+                    or entry.price < imp_floor
+                ):
                     continue
                 floor, at = imp_floor, request.at
             price = bid_price(entry.price, floor, at, shading=self.config.first_price_shading)

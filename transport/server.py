@@ -130,11 +130,17 @@ class Server:
         refused = self.metrics.get("bidwire_protocol_errors_total", "h2_refused_after_goaway")
         forced = self.metrics.get("bidwire_protocol_errors_total", "drain_timeout_close")
         answered = sum(self.metrics.counters["bidwire_http_responses_total"].values())
-        print(
+        say(
             f"bidwire drained (pid={os.getpid()}): {answered} requests answered, {refused} streams "
-            f"refused after the final GOAWAY, {forced} connections closed at the drain timeout",
-            flush=True,
+            f"refused after the final GOAWAY, {forced} connections closed at the drain timeout"
         )
+
+
+def say(line: str) -> None:
+    """Print one line with a single write: workers share stdout, and print() writes the text
+    and the newline separately, so two workers' lines could interleave."""
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (line + "\n").encode())
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -188,10 +194,9 @@ def serve(config: Config, make_service: Callable[[], Service]) -> int:
     workers = max(1, section.workers)
 
     def announce(server: Server) -> None:
-        print(
+        say(
             f"bidwire listening on {scheme}://{section.host}:{server.port} "
-            f"(workers={workers}, pid={os.getpid()})",
-            flush=True,
+            f"(workers={workers}, pid={os.getpid()})"
         )
 
     if workers == 1:
