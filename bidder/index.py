@@ -203,7 +203,7 @@ class CampaignIndex:
         bits = self.media[kind]
         timed = self.timed
         if media.mimes:
-            bits &= self._any(timed, ((kind, "mime", m) for m in media.mimes))
+            bits &= self.union(timed, ((kind, "mime", m) for m in media.mimes))
         if media.rqddurs:
             durations: Iterable[int] = media.rqddurs
         else:
@@ -213,20 +213,10 @@ class CampaignIndex:
                 for d in self.durations[kind]
                 if d >= media.minduration and (not high or d <= high)
             ]
-        bits &= self._any(timed, ((kind, "dur", d) for d in durations))
+        bits &= self.union(timed, ((kind, "dur", d) for d in durations))
         if media.protocols:
-            bits &= self._any(timed, ((kind, "proto", p) for p in media.protocols))
+            bits &= self.union(timed, ((kind, "proto", p) for p in media.protocols))
         return bits
-
-    @staticmethod
-    def _any(table: dict[Any, int], keys: Iterable[Any]) -> int:
-        out = 0
-        get = table.get
-        for key in keys:
-            found = get(key)
-            if found is not None:
-                out |= found
-        return out
 
     def at_least(self, floor: float) -> int:
         """Campaigns whose price (bidder currency) is >= ``floor``: a prefix of the positions."""
@@ -309,7 +299,7 @@ class CampaignIndex:
     # -- lookups used by the pipeline ----------------------------------------------------------
 
     @staticmethod
-    def union(table: dict[str, int], keys: Iterable[str]) -> int:
+    def union(table: dict[Any, int], keys: Iterable[Any]) -> int:
         """The OR of the bitsets of ``keys`` in ``table`` (missing keys count as empty)."""
         out = 0
         get = table.get
