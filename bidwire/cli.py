@@ -7,18 +7,24 @@ import sys
 from collections.abc import Sequence
 
 
+def _read_input(path: str | None, command: str) -> bytes | None:
+    """The bytes of ``path`` (stdin for None or "-"), or None after a one-line error."""
+    try:
+        if path in (None, "-"):
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        print(f"bidwire {command}: {exc.strerror}: {path}", file=sys.stderr)
+        return None
+
+
 def _convert(args: argparse.Namespace) -> int:
     from openrtb.convert import convert
     from openrtb.errors import CodecError
 
-    try:
-        if args.file in (None, "-"):
-            data = sys.stdin.buffer.read()
-        else:
-            with open(args.file, "rb") as f:
-                data = f.read()
-    except OSError as exc:
-        print(f"bidwire convert: {exc.strerror}: {args.file}", file=sys.stderr)
+    data = _read_input(args.file, "convert")
+    if data is None:
         return 2
     try:
         out = convert(data, to=args.to, kind=args.type, strict=args.strict)
@@ -78,11 +84,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _campaigns_check(args: argparse.Namespace) -> int:
     from bidder.campaigns import CampaignError, parse
 
-    try:
-        with open(args.file, "rb") as f:
-            data = f.read()
-    except OSError as exc:
-        print(f"bidwire campaigns check: {exc.strerror}: {args.file}", file=sys.stderr)
+    data = _read_input(args.file, "campaigns check")
+    if data is None:
         return 2
     try:
         campaigns = parse(data, args.file).campaigns
