@@ -1,13 +1,15 @@
 """The campaign index: an immutable snapshot that finds eligible campaigns by set intersection.
 
-Every campaign gets one bit; campaigns are numbered by price, highest first, so the lowest set
-bit of any candidate set is the best-paying candidate. Each targeting attribute keeps, per value,
-the int bitset of campaigns that include it, those that exclude it, and those that do not
-restrict it (as RTBkit's filters do). Matching a request is a handful of dict lookups and big-int
-ANDs/ORs per attribute, so its cost follows the request's attributes, not the number of
-campaigns; walking the candidates stops at the first that fits.
+Every campaign gets one position; campaigns are numbered by price, highest first, so the lowest
+position of any candidate set is the best-paying candidate. Each targeting attribute keeps, per
+value, the set of campaigns that accept it (include it, or do not restrict the attribute, and do
+not exclude it), as RTBkit's filters do. The sets are two-level bitsets (:mod:`bidder.bitset`):
+matching a request builds a query of a few dict lookups per attribute, and walking it evaluates
+one chunk of campaigns at a time, best-paying first, stopping at the first that fits. So the cost
+follows the request's attributes, not the number of campaigns.
 
-A snapshot is never changed after it is built: a reload builds a new one and swaps one
+A snapshot is never changed after it is built (but for a memo of price prefixes, filled by
+single dict assignments): a reload builds a new one and swaps one
 reference (see :class:`IndexHolder`), so readers never lock and never see a half-built index.
 """
 
@@ -20,24 +22,25 @@ from typing import Any
 
 from openrtb.model import Audio, Video
 
+from .bitset import CHUNK_BITS, EMPTY, AllOf, Bits, Node, Prefix, Without, any_of, positions
 from .campaigns import Campaign, CampaignFile, Creative, IntFilter, StrFilter
 
 HOURS_PER_WEEK = 168
 
 
 class _Filter:
-    """Include/exclude bitsets of one attribute."""
+    """Per value, the campaigns that accept it, for one targeting attribute."""
 
     __slots__ = ("include", "exclude", "unrestricted", "accept", "used", "_build")
 
     def __init__(self) -> None:
-        self.include: dict[object, int] = {}
-        self.exclude: dict[object, int] = {}
-        self.unrestricted = 0
+        self.include: dict[object, Bits] = {}
+        self.exclude: dict[object, Bits] = {}
+        self.unrestricted: Bits = EMPTY
+        self.accept: dict[object, Bits] = {}
+        #: Whether any campaign restricts this attribute; when none does, matching is skipped.
         self.used = False
         # While building: positions per value (see _Positions for why not ints).
-        #: Whether any campaign restricts this attribute; when none does, matching is skipped.
-        self.used = bool(self.include or self.exclude)
         self._build = (_Positions(), _Positions(), _Positions())
 
     def add(self, position: int, include: Iterable[object], exclude: Iterable[object]) -> None:
@@ -51,43 +54,45 @@ class _Filter:
         for value in exclude:
             exc.add(value, position)
 
-    def freeze(self, size: int) -> None:
+    def freeze(self, size: int, chunk_bits: int) -> None:
         inc, exc, unrestricted = self._build
-        self.include = inc.to_ints(size)
-        self.exclude = exc.to_ints(size)
-        self.unrestricted = unrestricted.to_ints(size).get(None, 0)
-        # For a single-valued attribute the answer per value is precomputed: one dict lookup
-        # and one AND per request instead of four big-int operations.
-        self.accept: dict[object, int] = {
-            value: (self.unrestricted | self.include.get(value, 0)) & ~self.exclude.get(value, 0)
-            for value in self.include.keys() | self.exclude.keys()
+        include = inc.to_ints(size)
+        exclude = exc.to_ints(size)
+        free = unrestricted.to_ints(size).get(None, 0)
+        # For a single value the answer is precomputed: one dict lookup per request.
+        accept = {
+            value: (free | include.get(value, 0)) & ~exclude.get(value, 0)
+            for value in include.keys() | exclude.keys()
         }
-        #: Whether any campaign restricts this attribute; when none does, matching is skipped.
-        self.used = bool(self.include or self.exclude)
+        self.accept = {k: Bits.from_int(v, chunk_bits) for k, v in accept.items()}
+        self.include = {k: Bits.from_int(v, chunk_bits) for k, v in include.items()}
+        self.exclude = {k: Bits.from_int(v, chunk_bits) for k, v in exclude.items()}
+        self.unrestricted = Bits.from_int(free, chunk_bits)
+        self.used = bool(include or exclude)
         self._build = (_Positions(), _Positions(), _Positions())
 
-    def match(self, value: object) -> int:
+    def match(self, value: object) -> Bits:
         """Campaigns that accept a request with this single value (None: attribute absent)."""
         if value is None:
             return self.unrestricted
         return self.accept.get(value, self.unrestricted)
 
-    def match_any(self, values: Iterable[object]) -> int:
+    def match_any(self, values: Iterable[object]) -> Node:
         """Campaigns that accept a request with these values (include: any of them)."""
-        included = self.unrestricted
-        excluded = 0
+        included: list[Node] = [self.unrestricted]
+        excluded: list[Node] = []
         include, exclude = self.include, self.exclude
         for value in values:
-            # Skip values no campaign names: even ``x | 0`` copies a 100,000-bit int.
             found = include.get(value)
             if found is not None:
-                included |= found
+                included.append(found)
             found = exclude.get(value)
             if found is not None:
-                excluded |= found
+                excluded.append(found)
+        union = any_of(included)
         if not excluded:
-            return included
-        return included & ~excluded
+            return union
+        return Without(union, excluded)
 
 
 class _Positions:
@@ -98,26 +103,31 @@ class _Positions:
     writing each bitset once through a bytearray is linear.
     """
 
-    __slots__ = ("positions",)
+    __slots__ = ("by_key",)
 
     def __init__(self) -> None:
-        self.positions: dict[Any, list[int]] = {}
+        self.by_key: dict[Any, list[int]] = {}
 
     def add(self, key: Any, position: int) -> None:
-        found = self.positions.get(key)
+        found = self.by_key.get(key)
         if found is None:
-            self.positions[key] = [position]
+            self.by_key[key] = [position]
         else:
             found.append(position)
 
     def to_ints(self, size: int) -> dict[Any, int]:
-        return {key: bitset(found, size) for key, found in self.positions.items()}
+        return {key: _flat(found, size) for key, found in self.by_key.items()}
+
+    def to_bits(self, size: int, chunk_bits: int) -> dict[Any, Bits]:
+        return {
+            key: Bits.from_int(_flat(found, size), chunk_bits) for key, found in self.by_key.items()
+        }
 
 
-def bitset(positions: Iterable[int], size: int) -> int:
-    """The int with bit ``p`` set for each ``p`` in ``positions`` (all < ``size``)."""
+def _flat(found: Iterable[int], size: int) -> int:
+    """The int with bit ``p`` set for each ``p`` in ``found`` (all < ``size``)."""
     buffer = bytearray((size + 7) // 8)
-    for p in positions:
+    for p in found:
         buffer[p >> 3] |= 1 << (p & 7)
     return int.from_bytes(buffer, "little")
 
@@ -152,7 +162,9 @@ class CampaignIndex:
     STR_ATTRS = ("country", "region", "metro", "os", "site_domain", "app_bundle", "publisher")
     INT_ATTRS = ("devicetype", "connectiontype")
 
-    def __init__(self, campaigns: CampaignFile) -> None:
+    def __init__(self, campaigns: CampaignFile, *, chunk_bits: int = CHUNK_BITS) -> None:
+        #: Positions per chunk of the two-level bitsets (tests use tiny chunks).
+        self.chunk_bits = chunk_bits
         self.currency = campaigns.currency
         self.fx = dict(campaigns.fx)
         active = [c for c in campaigns.campaigns if c.active]
@@ -161,7 +173,8 @@ class CampaignIndex:
         size = len(priced)
         self.size = size
         self.entries: list[Entry] = []
-        self.all = (1 << size) - 1
+        self.all = Prefix(size, chunk_bits)
+        self._prefixes: dict[int, Prefix] = {}
         #: Negated prices in position order (ascending), for the floor prefix masks.
         self._neg_prices = [-price for price, _ in priced]
         self.filters: dict[str, _Filter] = {
@@ -173,23 +186,24 @@ class CampaignIndex:
         for position, (price, campaign) in enumerate(priced):
             self._add(position, price, campaign)
         for f in self.filters.values():
-            f.freeze(size)
-        flat = sets.to_ints(size)
-        self.live: int = flat.get("live", 0)
-        self.test: int = flat.get("test", 0)
-        self.open_auction: int = flat.get("open", 0)
-        self.hours: list[int] = [flat.get(("hour", h), 0) for h in range(HOURS_PER_WEEK)]
-        self.media: dict[str, int] = {
-            kind: flat.get(("media", kind), 0) for kind in ("banner", "video", "audio", "native")
+            f.freeze(size, chunk_bits)
+        flat = sets.to_bits(size, chunk_bits)
+        self.live: Bits = flat.get("live", EMPTY)
+        self.test: Bits = flat.get("test", EMPTY)
+        self.open_auction: Bits = flat.get("open", EMPTY)
+        self.hours: list[Bits] = [flat.get(("hour", h), EMPTY) for h in range(HOURS_PER_WEEK)]
+        self.media: dict[str, Bits] = {
+            kind: flat.get(("media", kind), EMPTY)
+            for kind in ("banner", "video", "audio", "native")
         }
-        self.deals: dict[str, int] = deals.to_ints(size)
-        self.banner_sizes: dict[tuple[int, int], int] = sizes.to_ints(size)
-        self.adomains: dict[str, int] = adomains.to_ints(size)
-        self.cats: dict[tuple[int, str], int] = cats.to_ints(size)
-        self.seats: dict[str, int] = seats.to_ints(size)
-        self.bundles: dict[str, int] = bundles.to_ints(size)
+        self.deals: dict[str, Bits] = deals.to_bits(size, chunk_bits)
+        self.banner_sizes: dict[tuple[int, int], Bits] = sizes.to_bits(size, chunk_bits)
+        self.adomains: dict[str, Bits] = adomains.to_bits(size, chunk_bits)
+        self.cats: dict[tuple[int, str], Bits] = cats.to_bits(size, chunk_bits)
+        self.seats: dict[str, Bits] = seats.to_bits(size, chunk_bits)
+        self.bundles: dict[str, Bits] = bundles.to_bits(size, chunk_bits)
         #: (kind, "mime"|"dur"|"proto", value) -> campaigns with a video/audio creative of it.
-        self.timed: dict[tuple[str, str, object], int] = timed.to_ints(size)
+        self.timed: dict[tuple[str, str, object], Bits] = timed.to_bits(size, chunk_bits)
         #: The distinct creative durations per kind (a handful: 6, 15, 30 s...).
         self.durations: dict[str, tuple[int, ...]] = {
             kind: tuple(sorted({k[2] for k in self.timed if k[0] == kind and k[1] == "dur"}))  # type: ignore[misc]
@@ -197,13 +211,13 @@ class CampaignIndex:
         }
         del self._building
 
-    def timed_candidates(self, kind: str, media: Video | Audio) -> int:
+    def timed_candidates(self, kind: str, media: Video | Audio) -> Node:
         """Campaigns with a ``kind`` creative whose MIME type, duration and protocol the
         impression could accept (each checked on its own; the fit check pairs them up)."""
-        bits = self.media[kind]
+        terms: list[Node] = [self.media[kind]]
         timed = self.timed
         if media.mimes:
-            bits &= self.union(timed, ((kind, "mime", m) for m in media.mimes))
+            terms.append(self.union(timed, ((kind, "mime", m) for m in media.mimes)))
         if media.rqddurs:
             durations: Iterable[int] = media.rqddurs
         else:
@@ -213,16 +227,21 @@ class CampaignIndex:
                 for d in self.durations[kind]
                 if d >= media.minduration and (not high or d <= high)
             ]
-        bits &= self.union(timed, ((kind, "dur", d) for d in durations))
+        terms.append(self.union(timed, ((kind, "dur", d) for d in durations)))
         if media.protocols:
-            bits &= self.union(timed, ((kind, "proto", p) for p in media.protocols))
-        return bits
+            terms.append(self.union(timed, ((kind, "proto", p) for p in media.protocols)))
+        return AllOf(terms)
 
-    def at_least(self, floor: float) -> int:
+    def at_least(self, floor: float) -> Prefix:
         """Campaigns whose price (bidder currency) is >= ``floor``: a prefix of the positions."""
         if floor <= 0:
             return self.all
-        return (1 << bisect_right(self._neg_prices, -floor)) - 1
+        count = bisect_right(self._neg_prices, -floor)
+        found = self._prefixes.get(count)
+        if found is None:
+            # At most one per campaign price: bounded by the size of the index.
+            found = self._prefixes[count] = Prefix(count, self.chunk_bits)
+        return found
 
     def to_bidder_currency(self, amount: float, currency: str | None) -> float:
         """``amount`` in ``currency`` converted to the bidder's currency (static FX table)."""
@@ -299,43 +318,22 @@ class CampaignIndex:
     # -- lookups used by the pipeline ----------------------------------------------------------
 
     @staticmethod
-    def union(table: dict[Any, int], keys: Iterable[Any]) -> int:
-        """The OR of the bitsets of ``keys`` in ``table`` (missing keys count as empty)."""
-        out = 0
+    def union(table: dict[Any, Bits], keys: Iterable[Any]) -> Node:
+        """The union of the sets of ``keys`` in ``table`` (missing keys count as empty)."""
         get = table.get
-        for key in keys:
-            found = get(key)
-            if found is not None:
-                out |= found
-        return out
+        return any_of([found for found in map(get, keys) if found is not None])
 
-    def blocked_by_domains(self, badv: Iterable[str]) -> int:
+    def blocked_by_domains(self, badv: Iterable[str]) -> Node:
         """Campaigns whose advertiser domain is blocked (a blocked domain or a subdomain of one)."""
-        get = self.adomains.get
-        out = 0
-        for blocked in badv:
-            found = get(blocked.lower().rstrip("."))
-            if found is not None:
-                out |= found
-        return out
+        return self.union(self.adomains, (blocked.lower().rstrip(".") for blocked in badv))
 
-    def blocked_by_cats(self, cattax: int, bcat: Iterable[str]) -> int:
+    def blocked_by_cats(self, cattax: int, bcat: Iterable[str]) -> Node:
         """Campaigns with a category in ``bcat`` (compared in the request's taxonomy)."""
-        get = self.cats.get
-        out = 0
-        for cat in bcat:
-            found = get((cattax, cat))
-            if found is not None:
-                out |= found
-        return out
+        return self.union(self.cats, ((cattax, cat) for cat in bcat))
 
-    def walk(self, candidates: int) -> Iterator[Entry]:
-        """The campaigns in ``candidates``, best price first."""
-        entries = self.entries
-        while candidates:
-            low = candidates & -candidates
-            yield entries[low.bit_length() - 1]
-            candidates ^= low
+    def walk(self, candidates: Node) -> Iterator[Entry]:
+        """The campaigns in ``candidates``, best price first, one chunk evaluated at a time."""
+        return map(self.entries.__getitem__, positions(candidates, self.chunk_bits))
 
 
 class IndexHolder:

@@ -16,6 +16,7 @@ import msgspec
 
 from openrtb.model import BidRequest, BidResponse, Deal, Imp, NativeRequest
 
+from .bitset import AllOf, Memo, Node, Without, any_of
 from .deadline import DeadlineConfig, StageCosts, deadline_for
 from .fit import Fit, banner_sizes, fit, parse_native
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
@@ -96,9 +97,10 @@ class Pipeline:
             return NoBid("insufficient_time", NBR_INSUFFICIENT_TIME)
         index = self.holder.index
         candidates = self.request_candidates(index, request)
+        empty = candidates.empty()
         now = clock()
         costs.record("match", now - start)
-        if not candidates:
+        if empty:
             return NoBid("no_match")
         currency = self.response_currency(index, request)
         if currency is None:
@@ -136,83 +138,79 @@ class Pipeline:
 
     # -- stages --------------------------------------------------------------------------------
 
-    def request_candidates(self, index: CampaignIndex, request: BidRequest) -> int:
-        """Campaigns whose targeting and blocks accept this request (before per-imp checks)."""
-        bits = index.test if request.test else index.live
-        bits &= index.hours[hour_of_week(self.wallclock()) % HOURS_PER_WEEK]
-        if not bits:
-            return 0
+    def request_candidates(self, index: CampaignIndex, request: BidRequest) -> Memo:
+        """Campaigns whose targeting and blocks accept this request (before per-imp checks).
+
+        A lazy set: each term is a dict lookup here, and the set is evaluated one chunk of
+        campaigns at a time as the impressions walk it (see :mod:`bidder.bitset`)."""
         f = index.filters
+        terms: list[Node] = [
+            index.test if request.test else index.live,
+            index.hours[hour_of_week(self.wallclock()) % HOURS_PER_WEEK],
+        ]
+        add = terms.append
         device = request.device
         geo = (device.geo if device is not None else None) or (
             request.user.geo if request.user is not None else None
         )
-        if geo is not None:
-            if f["country"].used:
-                bits &= f["country"].match(geo.country.lower() if geo.country else None)
-            if f["region"].used:
-                bits &= f["region"].match(geo.region.lower() if geo.region else None)
-            if f["metro"].used:
-                bits &= f["metro"].match(geo.metro.lower() if geo.metro else None)
-        else:
-            bits &= f["country"].unrestricted & f["region"].unrestricted & f["metro"].unrestricted
+        for name, value in (
+            ("country", geo.country if geo is not None else None),
+            ("region", geo.region if geo is not None else None),
+            ("metro", geo.metro if geo is not None else None),
+            ("os", device.os if device is not None else None),
+        ):
+            if f[name].used:
+                add(f[name].match(value.lower() if value else None))
         if device is not None:
             if f["devicetype"].used:
-                bits &= f["devicetype"].match(device.devicetype)
-            if f["os"].used:
-                bits &= f["os"].match(device.os.lower() if device.os else None)
+                add(f["devicetype"].match(device.devicetype))
             if f["connectiontype"].used:
-                bits &= f["connectiontype"].match(device.connectiontype)
+                add(f["connectiontype"].match(device.connectiontype))
         else:
-            bits &= f["devicetype"].unrestricted & f["os"].unrestricted
-            bits &= f["connectiontype"].unrestricted
-        if not bits:
-            return 0
+            add(f["devicetype"].unrestricted)
+            add(f["connectiontype"].unrestricted)
         site, app, dooh = request.site, request.app, request.dooh
         domain = site.domain if site is not None else (app.domain if app is not None else None)
         if f["site_domain"].used:
-            bits &= f["site_domain"].match_any(domain_and_parents(domain) if domain else ())
+            add(f["site_domain"].match_any(domain_and_parents(domain) if domain else ()))
         if f["app_bundle"].used:
-            bits &= f["app_bundle"].match(
-                app.bundle.lower() if app is not None and app.bundle else None
-            )
+            bundle = app.bundle if app is not None else None
+            add(f["app_bundle"].match(bundle.lower() if bundle else None))
         channel = site or app or dooh
         publisher = channel.publisher if channel is not None else None
         if f["publisher"].used:
-            bits &= f["publisher"].match(
-                publisher.id.lower() if publisher and publisher.id else None
-            )
-        cats: list[str] = []
-        if site is not None or app is not None:
-            ch = site if site is not None else app
-            assert ch is not None
-            cats.extend(ch.cat or ())
-            cats.extend(ch.sectioncat or ())
-            cats.extend(ch.pagecat or ())
-        content = channel.content if channel is not None else None
-        if content is not None and content.cat:
-            cats.extend(content.cat)
+            add(f["publisher"].match(publisher.id.lower() if publisher and publisher.id else None))
         if f["content_cat"].used:
-            bits &= f["content_cat"].match_any(cats)
+            cats: list[str] = []
+            if site is not None or app is not None:
+                ch = site if site is not None else app
+                assert ch is not None
+                cats.extend(ch.cat or ())
+                cats.extend(ch.sectioncat or ())
+                cats.extend(ch.pagecat or ())
+            content = channel.content if channel is not None else None
+            if content is not None and content.cat:
+                cats.extend(content.cat)
+            add(f["content_cat"].match_any(cats))
         user = request.user
-        segments = [
-            s.id for d in (user.data or ()) for s in (d.segment or ()) if s.id
-        ] if user is not None else []  # fmt: skip
         if f["segment"].used:
-            bits &= f["segment"].match_any(segments)
-        if not bits:
-            return 0
-        if request.badv:
-            bits &= ~index.blocked_by_domains(request.badv)
-        if request.bcat:
-            bits &= ~index.blocked_by_cats(request.cattax, request.bcat)
-        if request.bapp:
-            bits &= ~index.union(index.bundles, (b.lower() for b in request.bapp))
-        if request.bseat:
-            bits &= ~index.union(index.seats, request.bseat)
+            segments = [
+                s.id for d in (user.data or ()) for s in (d.segment or ()) if s.id
+            ] if user is not None else []  # fmt: skip
+            add(f["segment"].match_any(segments))
         if request.wseat:
-            bits &= index.union(index.seats, request.wseat)
-        return bits
+            add(index.union(index.seats, request.wseat))
+        blocked: list[Node] = []
+        if request.badv:
+            blocked.append(index.blocked_by_domains(request.badv))
+        if request.bcat:
+            blocked.append(index.blocked_by_cats(request.cattax, request.bcat))
+        if request.bapp:
+            blocked.append(index.union(index.bundles, (b.lower() for b in request.bapp)))
+        if request.bseat:
+            blocked.append(index.union(index.seats, request.bseat))
+        accepted = AllOf(terms)
+        return Memo(Without(accepted, blocked) if blocked else accepted)
 
     def response_currency(self, index: CampaignIndex, request: BidRequest) -> str | None:
         """The bidder's currency if the request allows it, else the first allowed one with FX."""
@@ -224,56 +222,58 @@ class Pipeline:
         return None
 
     def best_for_imp(
-        self, index: CampaignIndex, request: BidRequest, imp: Imp, candidates: int, currency: str
+        self, index: CampaignIndex, request: BidRequest, imp: Imp, candidates: Node, currency: str
     ) -> Winner | None:
         """The best-paying campaign with a creative that fits ``imp``, at its price."""
-        media = 0
+        media: list[Node] = []
         sizes: list[tuple[int, int]] = []
         if imp.banner is not None:
             sizes = banner_sizes(imp.banner)
             get = index.banner_sizes.get
-            for size in sizes:
-                media |= get(size, 0)
+            media.extend(found for found in map(get, sizes) if found is not None)
         if imp.video is not None:
-            media |= index.timed_candidates("video", imp.video)
+            media.append(index.timed_candidates("video", imp.video))
         if imp.audio is not None:
-            media |= index.timed_candidates("audio", imp.audio)
+            media.append(index.timed_candidates("audio", imp.audio))
         native = parse_native(imp) if imp.native is not None else None
         if native is not None:
-            media |= index.media["native"]
+            media.append(index.media["native"])
         pmp = imp.pmp
         private = pmp is not None and bool(pmp.private_auction)
         # Campaigns are numbered by price, so "price >= floor" is a prefix of the positions:
         # masking by it here means the walk below never visits a campaign under its floor.
-        market = 0
+        market: list[Node] = []
         deals: dict[str, Deal] = {}
         if pmp is not None and pmp.deals:
             for offered in pmp.deals:
                 deal_bits = index.deals.get(offered.id)
-                if not deal_bits:
+                if deal_bits is None:
                     continue
                 try:
                     deal_floor = index.to_bidder_currency(offered.bidfloor, offered.bidfloorcur)
                 except KeyError:
                     continue  # a floor we cannot convert: that deal cannot be priced
                 deals[offered.id] = offered
-                market |= deal_bits & index.at_least(deal_floor)
+                market.append(AllOf((deal_bits, index.at_least(deal_floor))))
         try:
             imp_floor: float | None = index.to_bidder_currency(imp.bidfloor, imp.bidfloorcur)
         except KeyError:
             imp_floor = None
-        open_market = 0
+        terms: list[Node] = [any_of(media), candidates]
         if not private and imp_floor is not None:
-            open_market = index.open_auction
-            if imp_floor > 0:
-                open_market &= index.at_least(imp_floor)
-        # Every big-int operation costs O(campaigns / 64): skip the ones that change nothing.
-        if market and open_market:
-            market |= open_market
-        elif not market:
-            market = open_market
-        bits = candidates & media & market
-        if not bits:
+            if not market:
+                # The common case, no deal: one flat intersection, no nested node.
+                terms.append(index.open_auction)
+                if imp_floor > 0:
+                    terms.append(index.at_least(imp_floor))
+            elif imp_floor > 0:
+                market.append(AllOf((index.open_auction, index.at_least(imp_floor))))
+            else:
+                market.append(index.open_auction)
+        if market:
+            terms.append(any_of(market))
+        bits = AllOf(terms)
+        if not bits.summary:
             return None
         for entry in index.walk(bits):
             deal = self._deal_for(entry, deals)

@@ -3,7 +3,8 @@
 - every bid passes the response validator, and is priced between the floor and the campaign's
   price (give or take the rounding to micro-CPM, see ``test_rounding_...`` below);
 - the JSON and the protobuf form of a request get the same decision;
-- the decision does not depend on the order of the campaigns in the file.
+- the decision does not depend on the order of the campaigns in the file, nor on the chunk
+  size of the index's bitsets.
 """
 
 from __future__ import annotations
@@ -129,6 +130,18 @@ def test_the_order_of_the_campaigns_does_not_matter(
     shuffled = data.draw(st.permutations(spread), label="shuffled campaigns")
     reordered = msgspec.structs.replace(campaigns, campaigns=shuffled)
     assert decide(pipeline(campaigns), request) == decide(pipeline(reordered), request)
+
+
+@given(campaign_files(min_campaigns=2), sensible_bid_requests(), st.sampled_from((8, 16)))
+def test_the_chunk_size_of_the_index_does_not_matter(
+    campaigns: CampaignFile, request: BidRequest, chunk_bits: int
+) -> None:
+    # The index evaluates candidates one chunk of campaigns at a time; with 8-campaign chunks
+    # the 2-8 campaigns here span one or two chunks, so chunk boundaries and skipped chunks
+    # are exercised against the one-chunk index.
+    chunked = Pipeline(IndexHolder(CampaignIndex(campaigns, chunk_bits=chunk_bits)),
+                       clock=lambda: ARRIVAL, wallclock=lambda: MONDAY_10H)  # fmt: skip
+    assert decide(chunked, request) == decide(pipeline(campaigns), request)
 
 
 # -- what the properties found ----------------------------------------------------------------
