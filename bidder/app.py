@@ -31,11 +31,14 @@ from .arena import Arena, RequestContext
 from .deadline import DeadlineConfig, deadline_for
 from .exchange import Deferred, Request, Response
 from .metrics import Metrics
+from .notices import NoticeAnswer
 from .pipeline import NoBid
 from .shedding import LoadShedder, SheddingConfig
 
 #: The decision: a request and its arrival time in, a response or a no-bid out.
 Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
+#: The notice endpoint: the notice kind and its URL-encoded parameters in, an answer out.
+NoticeEndpoint = Callable[[str, bytes], NoticeAnswer]
 #: The same, for a pipeline with async stages.
 DecideAsync = Callable[[BidRequest, float], Awaitable["BidResponse | NoBid | None"]]
 
@@ -46,6 +49,11 @@ _PROTO_TYPES: Final = frozenset(
     (b"application/x-protobuf", b"application/protobuf", b"application/octet-stream")
 )
 _JSON_TYPES: Final = frozenset((b"application/json", b""))
+#: The Allow header of a 405, by error kind.
+_ALLOW: Final = {
+    "method_not_allowed_bid": b"POST",
+    "method_not_allowed_notice": b"GET, HEAD, POST",
+}
 
 
 class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
@@ -124,8 +132,11 @@ class BidderApp:
         metrics: Metrics | None = None,
         decide_async: DecideAsync | None = None,
         deadline: DeadlineConfig | None = None,
+        notices: NoticeEndpoint | None = None,
     ) -> None:
         self.config = config or AppConfig()
+        #: Answers /notice/{win,bill,loss}: (kind, URL-encoded parameters) -> answer.
+        self.notices = notices
         self.metrics = metrics or Metrics()
         self.decide = decide
         #: Set when the pipeline has async stages: answers then come as :class:`Deferred`.
@@ -149,6 +160,8 @@ class BidderApp:
         try:
             if path == self._bid_path:
                 response = self._bid(request)
+            elif path.startswith(b"/notice/") and self.notices is not None:
+                response = self._notice(request, path[8:])
             elif path == b"/healthz":
                 response = self._only_get(request) or Response(
                     200, b"ok\n", content_type=b"text/plain"
@@ -171,6 +184,21 @@ class BidderApp:
             self.metrics.inc("bidwire_http_responses_total", str(response.status))
         return response
 
+    def _notice(self, request: Request, kind: bytes) -> Response:
+        assert self.notices is not None
+        if request.method in (b"GET", b"HEAD"):
+            _, _, query = request.path.partition(b"?")
+        elif request.method == b"POST":
+            # Exchanges POST the same parameters, in the query or as a form body.
+            _, _, query = request.path.partition(b"?")
+            if _media_type(request.content_type) == b"application/x-www-form-urlencoded":
+                query = query + b"&" + request.body if query else request.body
+        else:
+            raise _HttpError(405, "method_not_allowed_notice", "use GET or POST")
+        answer = self.notices(kind.decode("latin-1"), query)
+        body = answer.body if request.method != b"HEAD" else b""
+        return Response(answer.status, body, content_type=answer.content_type if body else None)
+
     def _only_get(self, request: Request) -> Response | None:
         if request.method in (b"GET", b"HEAD"):
             return None
@@ -188,7 +216,7 @@ class BidderApp:
             error["path"] = exc.path
         headers: tuple[tuple[bytes, bytes], ...] = self._version_header
         if exc.status == 405:
-            allow = b"POST" if exc.kind == "method_not_allowed_bid" else b"GET, HEAD"
+            allow = _ALLOW.get(exc.kind, b"GET, HEAD")
             headers = (*headers, (b"allow", allow))
         return Response(
             exc.status, msgspec.json.encode(error), content_type=CT_JSON, headers=headers

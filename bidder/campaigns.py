@@ -35,6 +35,7 @@ import msgspec
 
 MediaType = Literal["banner", "video", "audio", "native"]
 Traffic = Literal["live", "test", "both"]
+Pacing = Literal["even", "asap"]
 
 
 class StrFilter(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -117,6 +118,13 @@ class Creative(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     serve_on_win: bool = False
 
 
+class FrequencyCap(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """At most ``count`` impressions (won bids) per user per ``window`` seconds."""
+
+    count: int
+    window: int = 3600
+
+
 class Campaign(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """A line item: who pays, what it shows, where, and at what price."""
 
@@ -133,9 +141,12 @@ class Campaign(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     currency: str | None = None
     creatives: list[Creative]
     targeting: Targeting = Targeting()
-    #: Budgets in the file's currency (spent by the notices issue's accounting).
+    #: Budgets in the file's currency, spent by billing notices (see :mod:`bidder.state`).
     daily_budget: float | None = None
     total_budget: float | None = None
+    #: "even": spend follows the elapsed fraction of the (UTC) day; "asap": as fast as it can.
+    pacing: Pacing = "even"
+    frequency_cap: FrequencyCap | None = None
     active: bool = True
 
 
@@ -265,6 +276,12 @@ def _campaign_problems(
         value = getattr(c, budget)
         if value is not None and value < 0:
             problems.append(f"{at}.{budget}: must be >= 0")
+    cap = c.frequency_cap
+    if cap is not None:
+        if cap.count < 1:
+            problems.append(f"{at}.frequency_cap.count: must be >= 1")
+        if cap.window < 1:
+            problems.append(f"{at}.frequency_cap.window: must be >= 1 second")
     t = c.targeting
     for h, hour in enumerate(t.hours_of_week):
         if not 0 <= hour < 168:

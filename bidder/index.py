@@ -24,6 +24,7 @@ from openrtb.model import Audio, Video
 
 from .bitset import CHUNK_BITS, EMPTY, AllOf, Bits, Node, Prefix, Without, any_of, positions
 from .campaigns import Campaign, CampaignFile, Creative, IntFilter, StrFilter
+from .state import Budget, budget_for
 
 HOURS_PER_WEEK = 168
 
@@ -153,6 +154,8 @@ class Entry:
     price: float
     banner_sizes: frozenset[tuple[int, int]]
     creatives_by_type: dict[str, tuple[Creative, ...]]
+    creative_by_id: dict[str, Creative]
+    budget: Budget
 
 
 class CampaignIndex:
@@ -210,6 +213,8 @@ class CampaignIndex:
             for kind in ("video", "audio")
         }
         del self._building
+        #: Campaign id -> its entry (the notice endpoint finds the campaign of a bid by it).
+        self.by_id: dict[str, Entry] = {e.campaign.id: e for e in self.entries}
 
     def timed_candidates(self, kind: str, media: Video | Audio) -> Node:
         """Campaigns with a ``kind`` creative whose MIME type, duration and protocol the
@@ -309,7 +314,15 @@ class CampaignIndex:
         if c.bundle:
             bundles.add(c.bundle.lower(), position)
         self.entries.append(
-            Entry(c, position, price, frozenset(sizes), {k: tuple(v) for k, v in by_type.items()})
+            Entry(
+                c,
+                position,
+                price,
+                frozenset(sizes),
+                {k: tuple(v) for k, v in by_type.items()},
+                {cr.id: cr for cr in c.creatives},
+                budget_for(c),
+            )
         )
 
     def __len__(self) -> int:

@@ -26,6 +26,20 @@ _HELP: Final = {
     "bidwire_late_total": ("counter", "Results dropped because the deadline had passed."),
     "bidwire_protocol_errors_total": ("counter", "Protocol violations by clients, by kind."),
     "bidwire_connections_total": ("counter", "Connections accepted, by protocol."),
+    "bidwire_notices_total": ("counter", "Win/billing/loss notices, by kind and outcome."),
+    "bidwire_losses_total": ("counter", "Loss notices, by OpenRTB loss reason code."),
+    "bidwire_spend_nanos_total": (
+        "counter",
+        "Spend from billing notices, by campaign, in 1e-9 units of the bidder's currency.",
+    ),
+    "bidwire_throttled_total": (
+        "counter",
+        "Bids held back by budgets, pacing or frequency caps, by reason.",
+    ),
+    "bidwire_state_evictions_total": (
+        "counter",
+        "Dedup keys or frequency-cap counters dropped early at their memory bound, by kind.",
+    ),
     "bidwire_connections_open": ("gauge", "Connections open now."),
     "bidwire_streams_open": ("gauge", "HTTP/2 streams and HTTP/1.1 requests in progress now."),
 }

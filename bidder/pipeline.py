@@ -21,8 +21,10 @@ from .deadline import DeadlineConfig, StageCosts, deadline_for
 from .fit import Fit, banner_sizes, fit, parse_native
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
 from .metrics import Metrics
+from .notices import NoticeConfig, Signer
 from .pricing import SECOND_PRICE, bid_price, round_price
 from .response import ResponseConfig, Winner, build_response
+from .state import LocalState, State, StateConfig, nanos
 
 # OpenRTB 2.6 no-bid reason codes (list 5.24) used here.
 NBR_UNKNOWN: Final = 0
@@ -51,6 +53,8 @@ class PipelineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
 
     deadline: DeadlineConfig = msgspec.field(default_factory=DeadlineConfig)
     response: ResponseConfig = msgspec.field(default_factory=ResponseConfig)
+    notices: NoticeConfig = msgspec.field(default_factory=NoticeConfig)
+    state: StateConfig = msgspec.field(default_factory=StateConfig)
     #: First-price auctions: bid this share of the campaign's price (never below the floor).
     first_price_shading: float = 1.0
 
@@ -74,6 +78,8 @@ class Pipeline:
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
         async_stages: Sequence[AsyncStage] = (),
+        state: State | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.holder = holder
         #: Stages awaited before the synchronous decision; with none, the pipeline is all sync
@@ -84,6 +90,10 @@ class Pipeline:
         self.clock = clock
         self.wallclock = wallclock
         self.costs = StageCosts()
+        #: Budgets, pacing and frequency caps (reserved here, spent by the notice endpoint).
+        self.state: State = state or LocalState(self.config.state, self.metrics)
+        self.signer = signer or Signer(self.config.notices.keys)
+        self._user_paths = tuple(self.config.notices.user_keys)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -106,10 +116,15 @@ class Pipeline:
         if currency is None:
             return NoBid("currency")
         winners = []
+        # Reservations and notice URLs share one issue time, in whole milliseconds.
+        issued_ms = int(self.wallclock() * 1000)
+        user = self.user_key(request)
         for imp in request.imp:
             if now + costs.estimate(("imps", "build")) > deadline:
                 return NoBid("insufficient_time", NBR_INSUFFICIENT_TIME)
-            winner = self.best_for_imp(index, request, imp, candidates, currency)
+            winner = self.best_for_imp(
+                index, request, imp, candidates, currency, user, issued_ms / 1000.0
+            )
             if winner is not None:
                 winners.append(winner)
             after = clock()
@@ -117,7 +132,9 @@ class Pipeline:
             now = after
         if not winners:
             return NoBid("no_fit")
-        response = build_response(request.id, winners, currency, self.config.response)
+        response = build_response(
+            request.id, winners, currency, self.config.response, self.signer, issued_ms, user
+        )
         end = clock()
         costs.record("build", end - now)
         if end > deadline:
@@ -222,7 +239,14 @@ class Pipeline:
         return None
 
     def best_for_imp(
-        self, index: CampaignIndex, request: BidRequest, imp: Imp, candidates: Node, currency: str
+        self,
+        index: CampaignIndex,
+        request: BidRequest,
+        imp: Imp,
+        candidates: Node,
+        currency: str,
+        user: str | None = None,
+        now: float = 0.0,
     ) -> Winner | None:
         """The best-paying campaign with a creative that fits ``imp``, at its price."""
         media: list[Node] = []
@@ -304,7 +328,29 @@ class Pipeline:
             )
             if out_price is None:
                 continue
+            budget = entry.budget
+            if budget.daily is not None or budget.total is not None or budget.cap_count:
+                cost = nanos(index.to_bidder_currency(out_price, currency))
+                refused = self.state.reserve(budget, user, cost, now)
+                if refused is not None:
+                    self.metrics.inc("bidwire_throttled_total", refused)
+                    continue
             return Winner(imp, entry, chosen, out_price, deal)
+        return None
+
+    def user_key(self, request: BidRequest) -> str | None:
+        """The keyed hash of the request's user id for frequency caps (first configured
+        source present), or None."""
+        user, device = request.user, request.device
+        for path in self._user_paths:
+            if path == "user.id":
+                value = user.id if user is not None else None
+            elif path == "user.buyeruid":
+                value = user.buyeruid if user is not None else None
+            else:
+                value = device.ifa if device is not None else None
+            if value:
+                return self.signer.user_hash(value)
         return None
 
     @staticmethod

@@ -1,9 +1,9 @@
-"""Build the BidResponse from the pipeline's winners, with notice URLs and OpenRTB macros."""
+"""Build the BidResponse from the pipeline's winners, with signed notice URLs (see
+:mod:`bidder.notices`) whose OpenRTB macros the exchange fills."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
-from urllib.parse import quote
 
 import msgspec
 
@@ -11,6 +11,7 @@ from openrtb.model import Bid, BidResponse, Deal, Imp, SeatBid
 
 from .fit import Fit
 from .index import Entry
+from .notices import Signer, notice_urls
 
 
 class Winner(NamedTuple):
@@ -30,30 +31,44 @@ class ResponseConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     public_url: str = "http://127.0.0.1:8080"
 
 
-def _notice(base: str, kind: str, campaign: str, creative: str, extra: str = "") -> str:
-    # The ${...} macros are left for the exchange to fill (OpenRTB 2.6 section 4.4).
-    return (
-        f"{base}/notice/{kind}?auction=${{AUCTION_ID}}&bid=${{AUCTION_BID_ID}}"
-        f"&imp=${{AUCTION_IMP_ID}}&seat=${{AUCTION_SEAT_ID}}&price=${{AUCTION_PRICE}}"
-        f"&cur=${{AUCTION_CURRENCY}}&c={quote(campaign, safe='')}&cr={quote(creative, safe='')}"
-        f"{extra}"
-    )
-
-
 def build_response(
-    request_id: str, winners: list[Winner], currency: str, config: ResponseConfig
+    request_id: str,
+    winners: list[Winner],
+    currency: str,
+    config: ResponseConfig,
+    signer: Signer,
+    issued_ms: int,
+    user: str | None,
 ) -> BidResponse:
-    """One BidResponse holding a bid per winner, grouped by seat."""
+    """One BidResponse holding a bid per winner, grouped by seat, with signed notice URLs
+    (issued at ``issued_ms``, wall clock; ``user``: the frequency-cap user hash)."""
     base = config.public_url.rstrip("/")
     by_seat: dict[str, list[Bid]] = {}
+    issued = str(issued_ms)
     for n, w in enumerate(winners):
         campaign = w.entry.campaign
         creative = w.fit.creative
-        win = _notice(base, "win", campaign.id, creative.id)
+        # Unique within the response whatever the ids contain ("{imp.id}-{campaign.id}"
+        # collided for imp "1-c" with campaign "1" and imp "1" with campaign "c-1").
+        bid_id = f"{n}:{campaign.id}"
+        urls = notice_urls(
+            base,
+            signer,
+            {
+                "a": request_id,
+                "i": w.imp.id,
+                "b": bid_id,
+                "s": campaign.seat,
+                "c": campaign.id,
+                "cr": creative.id,
+                "p": repr(w.price),
+                "cur": currency,
+                "t": issued,
+                "u": user or "",
+            },
+        )
         bid = Bid(
-            # Unique within the response whatever the ids contain ("{imp.id}-{campaign.id}"
-            # collided for imp "1-c" with campaign "1" and imp "1" with campaign "c-1").
-            id=f"{n}:{campaign.id}",
+            id=bid_id,
             impid=w.imp.id,
             price=w.price,
             adid=creative.id,
@@ -71,9 +86,9 @@ def build_response(
             mtype=w.fit.mtype,
             dealid=w.deal.id if w.deal is not None else None,
             adm=None if creative.serve_on_win else w.fit.adm,
-            nurl=win,
-            burl=_notice(base, "bill", campaign.id, creative.id),
-            lurl=_notice(base, "loss", campaign.id, creative.id, "&loss=${AUCTION_LOSS}"),
+            nurl=urls.nurl,
+            burl=urls.burl,
+            lurl=urls.lurl,
         )
         by_seat.setdefault(campaign.seat, []).append(bid)
     return BidResponse(

@@ -18,7 +18,9 @@ from .app import AppConfig, BidderApp
 from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
 from .index import CampaignIndex, IndexHolder
 from .metrics import Metrics
+from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, Pipeline, PipelineConfig
+from .state import LocalState
 
 log = logging.getLogger("bidwire")
 
@@ -48,15 +50,25 @@ class Bidder:
         campaigns = load(self.path)
         self._mtime = self._stat()
         self.holder = IndexHolder(CampaignIndex(campaigns))
+        notices = config.pipeline.notices
+        self.signer = Signer(notices.keys)
+        self.state = LocalState(config.pipeline.state, self.metrics)
         self.pipeline = Pipeline(
-            self.holder, config=config.pipeline, metrics=self.metrics, async_stages=async_stages
+            self.holder,
+            config=config.pipeline,
+            metrics=self.metrics,
+            async_stages=async_stages,
+            state=self.state,
+            signer=self.signer,
         )
+        self.notices = NoticeHandler(notices, self.signer, self.state, self.holder, self.metrics)
         self.app = BidderApp(
             self.pipeline.decide,
             config=config.app,
             metrics=self.metrics,
             decide_async=self.pipeline.decide_async if async_stages else None,
             deadline=config.pipeline.deadline,
+            notices=self.notices.handle,
         )
 
     def _stat(self) -> float:

@@ -36,9 +36,17 @@ class ServerProcess:
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        match = re.search(r"listening on (https?)://[\d.]+:(\d+)", line)
-        assert match, f"server did not start: {line!r}"
+        #: What the server logged before it listened (warnings, say).
+        self.preamble: list[str] = []
+        match = None
+        while match is None and len(self.preamble) < 20:
+            line = self.process.stdout.readline()
+            match = re.search(r"listening on (https?)://[\d.]+:(\d+)", line)
+            if match is None:
+                self.preamble.append(line)
+                if not line:
+                    break
+        assert match, f"server did not start: {''.join(self.preamble)!r}"
         self.scheme = match[1]
         self.port = int(match[2])
 

@@ -16,8 +16,10 @@ import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
 
+from bidder.bitset import CHUNK_BITS
 from bidder.campaigns import CampaignFile, semantic_problems
 from bidder.index import CampaignIndex, IndexHolder
+from bidder.notices import NoticeKey, Signer
 from bidder.pipeline import NoBid, Pipeline
 from fuzz.strategies import campaign_files, sensible_bid_requests
 from openrtb import (
@@ -29,6 +31,7 @@ from openrtb import (
     validate_response,
 )
 
+SIGNER = Signer([NoticeKey(id="test", secret="not a secret")])
 JSON = JsonCodec()
 PROTO = ProtoCodec()
 MONDAY_10H = 4 * 86400 + 10 * 3600  # 1970-01-05 was a Monday
@@ -37,10 +40,11 @@ ARRIVAL = 1000.0
 ROUNDING = 5e-7 + 1e-12
 
 
-def pipeline(campaigns: CampaignFile) -> Pipeline:
-    """A pipeline on ``campaigns`` with a clock that never moves and a fixed wall clock."""
-    return Pipeline(IndexHolder(CampaignIndex(campaigns)), clock=lambda: ARRIVAL,
-                    wallclock=lambda: MONDAY_10H)  # fmt: skip
+def pipeline(campaigns: CampaignFile, chunk_bits: int = CHUNK_BITS) -> Pipeline:
+    """A fresh pipeline (fresh budgets and caps) on ``campaigns``, with a clock that never
+    moves, a fixed wall clock and a fixed notice key (so that equal decisions are equal)."""
+    return Pipeline(IndexHolder(CampaignIndex(campaigns, chunk_bits=chunk_bits)),
+                    clock=lambda: ARRIVAL, wallclock=lambda: MONDAY_10H, signer=SIGNER)  # fmt: skip
 
 
 def decide(p: Pipeline, request: BidRequest) -> BidResponse | NoBid:
@@ -110,10 +114,9 @@ def test_json_and_protobuf_forms_get_the_same_decision(
     campaigns: CampaignFile, request: BidRequest
 ) -> None:
     # sensible_bid_requests() makes no ext and no JSON-only field: the protobuf leg carries all.
-    p = pipeline(campaigns)
     via_json = JSON.decode_request(JSON.encode(request))
     via_proto = PROTO.decode_request(PROTO.encode_request(request))
-    assert decide(p, via_json) == decide(p, via_proto)
+    assert decide(pipeline(campaigns), via_json) == decide(pipeline(campaigns), via_proto)
 
 
 @given(campaign_files(min_campaigns=2), sensible_bid_requests(), st.data())
@@ -139,9 +142,7 @@ def test_the_chunk_size_of_the_index_does_not_matter(
     # The index evaluates candidates one chunk of campaigns at a time; with 8-campaign chunks
     # the 2-8 campaigns here span one or two chunks, so chunk boundaries and skipped chunks
     # are exercised against the one-chunk index.
-    chunked = Pipeline(IndexHolder(CampaignIndex(campaigns, chunk_bits=chunk_bits)),
-                       clock=lambda: ARRIVAL, wallclock=lambda: MONDAY_10H)  # fmt: skip
-    assert decide(chunked, request) == decide(pipeline(campaigns), request)
+    assert decide(pipeline(campaigns, chunk_bits), request) == decide(pipeline(campaigns), request)
 
 
 # -- what the properties found ----------------------------------------------------------------
