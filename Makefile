@@ -6,13 +6,13 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install tools run test lint typecheck pytest bench proto clean
+.PHONY: install tools run test lint typecheck pytest fuzz bench proto clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench,fuzz]'
 	touch $(STAMP)
 
 run: install
@@ -26,17 +26,28 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # The end-to-end tests drive the server with independent clients: curl, and nghttp/h2load
-# from Debian's nghttp2-client. Installed here when missing (root, or sudo without a password).
+# from Debian's nghttp2-client; the fleet-state tests start their own redis-server.
+# Installed here when missing (root, or sudo without a password).
 tools:
-	@command -v curl >/dev/null && command -v nghttp >/dev/null && command -v h2load >/dev/null || { \
+	@command -v curl >/dev/null && command -v nghttp >/dev/null && command -v h2load >/dev/null \
+	  && command -v redis-server >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq curl nghttp2-client >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq curl nghttp2-client \
+	    redis-server >/dev/null; }
 
 pytest: install tools
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
 
 test: lint typecheck pytest
+
+# The property tests on hypothesis's long profile (20,000 examples each), and `bidwire fuzz`
+# against a fresh `bidwire serve` for FUZZ_SECONDS. Takes a while: not part of `make test`.
+FUZZ_SECONDS ?= 120
+FUZZ_TESTS := tests/test_properties.py tests/test_pipeline_properties.py \
+	tests/test_h2_frame_properties.py tests/test_fuzz_cli.py
+fuzz: install
+	HYPOTHESIS_PROFILE=long FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest $(FUZZ_TESTS)
 
 bench: install
 	$(VENV)/bin/bidwire bench decode --corpus ../shared/corpus/openrtb/requests

@@ -11,8 +11,8 @@ from __future__ import annotations
 import gzip
 import time
 import zlib
-from collections.abc import Awaitable, Callable
-from typing import Final, Literal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -37,8 +37,11 @@ from .shedding import LoadShedder, SheddingConfig
 
 #: The decision: a request and its arrival time in, a response or a no-bid out.
 Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
-#: The notice endpoint: the notice kind and its URL-encoded parameters in, an answer out.
-NoticeEndpoint = Callable[[str, bytes], NoticeAnswer]
+#: The notice endpoint: the notice kind and its URL-encoded parameters in, an answer out
+#: (awaitable when the state store is shared).
+NoticeEndpoint = Callable[[str, bytes], "NoticeAnswer | Coroutine[Any, Any, NoticeAnswer]"]
+#: How long a notice may wait for a shared state store (seconds).
+NOTICE_TIMEOUT: Final = 2.0
 #: The same, for a pipeline with async stages.
 DecideAsync = Callable[[BidRequest, float], Awaitable["BidResponse | NoBid | None"]]
 
@@ -184,7 +187,7 @@ class BidderApp:
             self.metrics.inc("bidwire_http_responses_total", str(response.status))
         return response
 
-    def _notice(self, request: Request, kind: bytes) -> Response:
+    def _notice(self, request: Request, kind: bytes) -> Response | Deferred:
         assert self.notices is not None
         if request.method in (b"GET", b"HEAD"):
             _, _, query = request.path.partition(b"?")
@@ -196,7 +199,25 @@ class BidderApp:
         else:
             raise _HttpError(405, "method_not_allowed_notice", "use GET or POST")
         answer = self.notices(kind.decode("latin-1"), query)
-        body = answer.body if request.method != b"HEAD" else b""
+        head = request.method == b"HEAD"
+        if isinstance(answer, NoticeAnswer):
+            return self._notice_response(answer, head)
+
+        async def later() -> Response:
+            response = self._notice_response(await answer, head)
+            self.metrics.inc("bidwire_http_responses_total", str(response.status))
+            return response
+
+        # The shared store did not answer in time: the exchange may retry, and the retry is
+        # deduplicated whether or not the first attempt was counted.
+        unavailable = Response(503, b'{"error":"state store unavailable"}', content_type=CT_JSON)
+        return Deferred(later(), time.monotonic() + NOTICE_TIMEOUT, unavailable,
+                        lambda: self.metrics.inc("bidwire_http_responses_total", "503"),
+                        lambda: None)  # fmt: skip
+
+    @staticmethod
+    def _notice_response(answer: NoticeAnswer, head: bool) -> Response:
+        body = b"" if head else answer.body
         return Response(answer.status, body, content_type=answer.content_type if body else None)
 
     def _only_get(self, request: Request) -> Response | None:

@@ -36,6 +36,8 @@ _HELP: Final = {
         "counter",
         "Bids held back by budgets, pacing or frequency caps, by reason.",
     ),
+    "bidwire_state_errors_total": ("counter", "Failed calls to the shared state store, by kind."),
+    "bidwire_state_store_up": ("gauge", "1 when the shared state store answered last time."),
     "bidwire_state_evictions_total": (
         "counter",
         "Dedup keys or frequency-cap counters dropped early at their memory bound, by kind.",
@@ -72,6 +74,10 @@ class Metrics:
     def add_gauge(self, name: str, delta: int) -> None:
         """Move a gauge up or down."""
         self.gauges[name] += delta
+
+    def set_gauge(self, name: str, value: int) -> None:
+        """Set a gauge."""
+        self.gauges[name] = value
 
     def observe_latency(self, seconds: float) -> None:
         """Record one request's time from arrival to answer."""

@@ -18,6 +18,7 @@ from openrtb.model import BidRequest, BidResponse, Deal, Imp, NativeRequest
 
 from .bitset import AllOf, Memo, Node, Without, any_of
 from .deadline import DeadlineConfig, StageCosts, deadline_for
+from .events import Event
 from .fit import Fit, banner_sizes, fit, parse_native
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
 from .metrics import Metrics
@@ -94,6 +95,8 @@ class Pipeline:
         self.state: State = state or LocalState(self.config.state, self.metrics)
         self.signer = signer or Signer(self.config.notices.keys)
         self._user_paths = tuple(self.config.notices.user_keys)
+        events = getattr(self.state, "events", None)
+        self._events = bool(events is not None and events.enabled)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -135,6 +138,11 @@ class Pipeline:
         response = build_response(
             request.id, winners, currency, self.config.response, self.signer, issued_ms, user
         )
+        if self._events:
+            record = self.state.record
+            for w in winners:
+                record(Event("bid", issued_ms, request.id, w.imp.id, w.entry.campaign.id,
+                             nanos(index.to_bidder_currency(w.price, currency))))  # fmt: skip
         end = clock()
         costs.record("build", end - now)
         if end > deadline:

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -21,6 +22,9 @@ from .metrics import Metrics
 from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, Pipeline, PipelineConfig
 from .state import LocalState
+
+if TYPE_CHECKING:
+    from .redis_state import RedisState
 
 log = logging.getLogger("bidwire")
 
@@ -52,7 +56,17 @@ class Bidder:
         self.holder = IndexHolder(CampaignIndex(campaigns))
         notices = config.pipeline.notices
         self.signer = Signer(notices.keys)
-        self.state = LocalState(config.pipeline.state, self.metrics)
+        self.state: LocalState | RedisState
+        store = config.pipeline.state.store
+        if store.startswith(("redis://", "rediss://", "unix://")):
+            from .redis_state import RedisState
+
+            self.state = RedisState(store, config.pipeline.state, self.metrics)
+            self.state.prepare(e.budget for e in self.holder.index.entries)
+        elif store == "memory":
+            self.state = LocalState(config.pipeline.state, self.metrics)
+        else:
+            raise ValueError(f"state store must be 'memory' or a redis:// URL, not {store!r}")
         self.pipeline = Pipeline(
             self.holder,
             config=config.pipeline,
@@ -87,13 +101,24 @@ class Bidder:
             log.error("campaign reload failed, keeping the current campaigns: %s", exc)
             return False
         self.holder.swap(index)
+        prepare = getattr(self.state, "prepare", None)
+        if prepare is not None:
+            prepare(e.budget for e in index.entries)
         log.info(
             "campaigns reloaded: %d active (generation %d)", len(index), self.holder.generation
         )
         return True
 
+    async def close(self) -> None:
+        """Hand back what the state holds (leases, queued writes) before the worker exits."""
+        close = getattr(self.state, "close", None)
+        if close is not None:
+            await close()
+
     def poll(self) -> None:
-        """Reload when the campaign file changed on disk (call about once a second)."""
+        """Reload when the campaign file changed on disk, and let the state do its periodic
+        work (call about once a second)."""
+        self.state.poll()
         mtime = self._stat()
         if mtime and mtime != self._mtime:
             self._mtime = mtime

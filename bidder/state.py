@@ -24,6 +24,7 @@ from typing import Final, NamedTuple, Protocol
 import msgspec
 
 from .campaigns import Campaign
+from .events import Event, EventLog
 from .metrics import Metrics
 
 DAY: Final = 86400.0
@@ -51,6 +52,27 @@ class StateConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     #: 1/N, so that N workers with their own in-process state never spend more than the
     #: budget between them. (Frequency caps stay per worker: a fleet needs a shared store.)
     budget_share: float = 1.0
+    #: "memory" (this process only) or "redis://host:port/db" (a fleet; bidder.redis_state).
+    store: str = "memory"
+    #: Where bid/win/loss/bill records go with the memory store: "off", "stdout" or a file
+    #: (JSON lines). With Redis they go to the stream ``{redis_prefix}:events``.
+    events: str = "off"
+    # -- Redis only --
+    redis_prefix: str = "bw"
+    #: Socket timeout of every Redis call (seconds): the background task gives up that soon.
+    redis_timeout: float = 0.5
+    #: How often deltas are written and leases renewed (seconds).
+    sync_interval: float = 0.1
+    #: How often fleet-wide frequency counts and spend are re-read (seconds).
+    cap_refresh: float = 1.0
+    #: Bids one worker may make for one user and campaign between two reads of the fleet count.
+    cap_share: int = 1
+    #: A lease holds about this many seconds of the campaign's recent spend...
+    lease_seconds: float = 2.0
+    #: ...and at least this many nanos (0.01 currency units: ten bids at a CPM of 1).
+    min_lease: int = 10_000_000
+    #: The event stream keeps about this many records.
+    events_maxlen: int = 1_000_000
 
 
 class Budget(NamedTuple):
@@ -108,6 +130,14 @@ class State(Protocol):
         """(total, today) spend of ``campaign`` in nanos."""
         ...
 
+    def record(self, event: Event) -> None:
+        """Add a record to the event stream (buffered; written in the background)."""
+        ...
+
+    def poll(self) -> None:
+        """Called about once a second by the worker (flushes, background work)."""
+        ...
+
 
 class _Account:
     """One campaign's money: spend and live reservations in time buckets."""
@@ -157,6 +187,7 @@ class LocalState:
     def __init__(self, config: StateConfig | None = None, metrics: Metrics | None = None) -> None:
         self.config = config or StateConfig()
         self.metrics = metrics or Metrics()
+        self.events = EventLog(self.config.events)
         self._accounts: dict[str, _Account] = {}
         self._caps: dict[tuple[str, str], _Cap] = {}
         #: A heap of (window end, window start, key): when to look at a counter again.
@@ -295,6 +326,12 @@ class LocalState:
             return 0, 0
         today = account.today if account.day == int(now // DAY) else 0
         return account.total, today
+
+    def record(self, event: Event) -> None:
+        self.events.add(event)
+
+    def poll(self) -> None:
+        self.events.flush()
 
     def sizes(self) -> dict[str, int]:
         """How many entries each structure holds (for metrics and the memory bound)."""

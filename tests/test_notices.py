@@ -12,7 +12,7 @@ import random
 import struct
 import tracemalloc
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import msgspec
 import pytest
@@ -487,3 +487,17 @@ def test_notice_dedup_memory_is_bounded() -> None:
     # Expired keys are dropped as new notices arrive.
     assert state.first_notice("fresh", MIDNIGHT + 3601, MIDNIGHT + 7200)
     assert state.sizes()["notice_keys"] == 1
+
+
+def test_ids_that_need_escaping_survive_the_round_trip() -> None:
+    rig = Rig(campaign("c 1&x=%é"))
+    response = rig.bid(rid="auction/1?&=#é")
+    assert response is not None
+    bid = only_bid(response)
+    assert "c%201%26x%3D%25%C3%A9" in bid.burl
+    # The exchange URL-encodes what it substitutes, as it must for ids like these.
+    url = fill(bid.burl, AUCTION_ID=quote(response.id, safe=""), AUCTION_PRICE="1.0")
+    assert rig.notice(url)[0] == 204
+    assert rig.spent("c 1&x=%é")[0] == 1_000_000
+    # Substituted raw, the id breaks the query apart: refused, not miscounted.
+    assert rig.notice(fill(bid.nurl, AUCTION_ID=response.id, AUCTION_PRICE="1.0"))[0] == 403

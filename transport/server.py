@@ -180,6 +180,9 @@ def run_worker(
             announce(server)
         await stop.wait()
         await server.drain()
+        close = getattr(service, "close", None)
+        if close is not None:
+            await close()
 
     try:
         loop.run_until_complete(main())
