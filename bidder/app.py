@@ -147,6 +147,8 @@ class BidderApp:
         self.deadline_config = deadline or DeadlineConfig()
         #: Set while the server drains before exit: /readyz answers 503.
         self.draining = False
+        #: Says what runs degraded (a shared state store down, say), for /readyz; None: nothing.
+        self.degraded: Callable[[], str | None] | None = None
         self._bid_path = self.config.bid_path.encode()
         self._json = JsonCodec(strict=self.config.strict_json)
         self._proto = ProtoCodec()
@@ -228,6 +230,11 @@ class BidderApp:
     def _ready(self) -> Response:
         if self.draining:
             return Response(503, b"draining\n", content_type=b"text/plain")
+        degraded = self.degraded() if self.degraded is not None else None
+        if degraded:
+            # Still ready: the bidder answers inside the deadline; this says with what.
+            return Response(200, f"ready, degraded: {degraded}\n".encode(),
+                            content_type=b"text/plain")  # fmt: skip
         return Response(200, b"ready\n", content_type=b"text/plain")
 
     def _error(self, exc: _HttpError) -> Response:

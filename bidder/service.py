@@ -84,6 +84,12 @@ class Bidder:
             deadline=config.pipeline.deadline,
             notices=self.notices.handle,
         )
+        self.app.degraded = self._degraded
+
+    def _degraded(self) -> str | None:
+        if getattr(self.state, "shared", False) and not getattr(self.state, "up", True):
+            return "state store unreachable (bidding from local leases and counts)"
+        return None
 
     def _stat(self) -> float:
         try:

@@ -501,3 +501,21 @@ def test_ids_that_need_escaping_survive_the_round_trip() -> None:
     assert rig.spent("c 1&x=%é")[0] == 1_000_000
     # Substituted raw, the id breaks the query apart: refused, not miscounted.
     assert rig.notice(fill(bid.nurl, AUCTION_ID=response.id, AUCTION_PRICE="1.0"))[0] == 403
+
+
+def test_events_go_as_json_lines_with_the_memory_state(tmp_path: Any) -> None:
+    path = tmp_path / "events.jsonl"
+    rig = Rig(campaign(), state=StateConfig(events=str(path)))
+    rig.pipeline = Pipeline(rig.holder, config=PipelineConfig(notices=rig.notices),
+                            metrics=rig.metrics, clock=lambda: 1000.0, wallclock=rig.wall,
+                            state=rig.state, signer=rig.signer)  # fmt: skip
+    response = rig.bid(rid="ev-1")
+    assert response is not None
+    bid = only_bid(response)
+    rig.notice(filled(bid.burl, bid, response, "1.5"))
+    rig.notice(filled(bid.lurl, bid, response, "", loss="2"))
+    rig.state.poll()
+    records = [msgspec.json.decode(line) for line in path.read_text().splitlines()]
+    assert [(r["kind"], r["auction"], r["campaign"]) for r in records] == [
+        ("bid", "ev-1", "c1"), ("bill", "ev-1", "c1"), ("loss", "ev-1", "c1")]  # fmt: skip
+    assert records[1]["price"] == 1_500_000 and records[2]["detail"] == "2"
