@@ -9,6 +9,10 @@ exactly what the protobuf leg carries.
     from fuzz.strategies import bid_requests
     @given(bid_requests())
     def test_my_bidder(request): ...
+
+Beside this module: :mod:`fuzz.realistic` (realistic requests with knobs: site, app or DOOH,
+ext objects, 2.5-style ext privacy fields), :mod:`fuzz.hostile` (broken and hostile JSON and
+protobuf bodies) and :mod:`fuzz.frames` (HTTP/2 frame sequences, valid and invalid).
 """
 
 from __future__ import annotations

@@ -102,6 +102,11 @@ def _parse_path(path: str) -> list[str | int] | None:
 
 _DELETE: Final = object()
 _NO_REPAIR: Final = object()
+#: The name msgspec gives each JSON type in its errors ("got `float`").
+_JSON_KINDS: Final = {
+    type(None): "null", bool: "bool", int: "int", float: "float", str: "str", list: "array",
+    dict: "object",
+}  # fmt: skip
 
 
 def _repaired(value: Any, expected: str, got: str) -> Any:
@@ -186,9 +191,14 @@ def _repair_once(root: type, document: Any, exc: msgspec.ValidationError) -> boo
         for token in tokens[:-1]:
             parent = parent[token]
         key = tokens[-1]
-        new = _repaired(parent[key], m["expected"], m["got"])
+        value = parent[key]
     except (KeyError, IndexError, TypeError):
         return False
+    if _JSON_KINDS.get(type(value)) != m["got"]:
+        # A duplicate key: the typed pass stopped at one value, the document kept the last.
+        # Found by the fuzzer: repairing a value of another type raised ValueError.
+        return False
+    new = _repaired(value, m["expected"], m["got"])
     if new is _NO_REPAIR:
         if not _is_deprecated(root, tokens):
             return False

@@ -4,6 +4,11 @@ h2 implements the protocol; it does not rate-limit. This guard reads only the 9-
 headers (no payload parsing) and counts what floods are made of: RST_STREAM (Rapid Reset,
 CVE-2023-44487), CONTINUATION (CONTINUATION flood), SETTINGS and PING. A broken limit returns
 a reason, and the engine answers GOAWAY(ENHANCE_YOUR_CALM).
+
+It also catches the one protocol violation h2 lets through: DATA, RST_STREAM or WINDOW_UPDATE
+on an idle stream once other streams are open (RFC 9113 5.1 makes it a connection error; h2
+only raises it while no stream has been opened). Those verdicts, in :data:`VIOLATIONS`, are
+answered GOAWAY(PROTOCOL_ERROR).
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from .limits import Limits, TokenBucket
 
 PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
-HEADERS, SETTINGS, PING, RST_STREAM, CONTINUATION, PUSH_PROMISE = 0x1, 0x4, 0x6, 0x3, 0x9, 0x5
+DATA, HEADERS, SETTINGS, PING, RST_STREAM, CONTINUATION, PUSH_PROMISE = 0, 1, 4, 6, 3, 9, 5
+WINDOW_UPDATE = 0x8
+#: Verdicts that are protocol errors rather than floods.
+VIOLATIONS: Final = frozenset({"idle_stream"})
 FLAG_ACK, FLAG_END_HEADERS = 0x1, 0x4
 
 
@@ -31,6 +39,7 @@ class FrameGuard:
         "_rst",
         "_settings",
         "_ping",
+        "_highest_stream",
         "header_block_since",
     )
 
@@ -44,6 +53,7 @@ class FrameGuard:
         self._rst = TokenBucket(limits.rst_burst, limits.rst_per_second, now)
         self._settings = TokenBucket(limits.settings_burst, limits.settings_per_second, now)
         self._ping = TokenBucket(limits.ping_burst, limits.ping_per_second, now)
+        self._highest_stream = 0  # the highest stream a HEADERS frame has opened
         #: When the header block in progress started (HEADERS without END_HEADERS), else None:
         #: a header block trickled out over minutes is a slowloris the engine times out.
         self.header_block_since: float | None = None
@@ -71,12 +81,16 @@ class FrameGuard:
                 return None
             self._header = b""
             self._payload_left = int.from_bytes(header[0:3], "big")
-            verdict = self._frame(header[3], header[4], now)
+            verdict = self._frame(header[3], header[4], header, now)
             if verdict is not None:
                 return verdict
         return None
 
-    def _frame(self, frame_type: int, flags: int, now: float) -> str | None:
+    def _frame(self, frame_type: int, flags: int, header: bytes, now: float) -> str | None:
+        if frame_type in (DATA, RST_STREAM, WINDOW_UPDATE) and self._highest_stream:
+            stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
+            if stream > self._highest_stream:
+                return "idle_stream"
         if frame_type == RST_STREAM:
             if not self._rst.take(now):
                 return "rst_stream_flood"
@@ -88,6 +102,9 @@ class FrameGuard:
                 self._continuations = 0
                 self.header_block_since = None
         elif frame_type in (HEADERS, PUSH_PROMISE):
+            if frame_type == HEADERS:
+                stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
+                self._highest_stream = max(self._highest_stream, stream)
             self._continuations = 0
             self.header_block_since = None if flags & FLAG_END_HEADERS else now
         elif frame_type == SETTINGS:
@@ -98,4 +115,4 @@ class FrameGuard:
         return None
 
 
-__all__ = ["PREFACE", "FrameGuard"]
+__all__ = ["PREFACE", "VIOLATIONS", "FrameGuard"]

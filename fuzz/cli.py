@@ -1,0 +1,76 @@
+"""The ``bidwire fuzz`` subcommand. Registering it imports nothing heavy: hypothesis and the
+clients load only when the command runs."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from .payloads import Format
+    from .runner import FuzzConfig, Target
+
+    if args.replay is not None:
+        from .replay import replay
+
+        return replay(args.replay, args.target, args.timeout)
+    try:
+        target = Target.parse(args.target)
+    except ValueError as exc:
+        print(f"bidwire fuzz: {exc}")
+        return 2
+    seconds = args.seconds if args.seconds is not None or args.count is not None else 60.0
+    formats: tuple[Format, ...] = ("json", "proto") if args.format == "both" else (args.format,)
+    config = FuzzConfig(
+        target=target,
+        url=args.target,
+        seconds=seconds,
+        count=args.count,
+        seed=args.seed,
+        mode=args.mode,
+        formats=formats,
+        http=args.http,
+        out=args.out,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        pool=args.pool,
+        progress=not args.quiet,
+    )
+    from .runner import run
+
+    return run(config)
+
+
+def add_fuzz_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``fuzz`` on the ``bidwire`` command's subparsers."""
+    fuzz = subparsers.add_parser(
+        "fuzz",
+        help="fuzz a running OpenRTB bidder with hostile payloads and HTTP/2 frame sequences",
+        description="Sends generated bid requests (valid and broken, JSON and protobuf) over "
+        "HTTP/2 and HTTP/1.1, and raw HTTP/2 frame sequences over TCP, to TARGET. A 5xx, a "
+        "request left without an answer, a timeout, a wrong answer to a frame sequence or a "
+        "server that stops answering is a failure: each is written to --out as FILE.bin (the "
+        "bytes) and FILE.json (how to send them), replayed by --replay FILE.bin. Exit status "
+        "1 on any failure. The same --seed sends the same payloads and sequences.",
+    )
+    fuzz.add_argument("--target", required=True, metavar="URL", help="http://HOST:PORT/PATH")
+    fuzz.add_argument("--seconds", type=float, help="run this long (default 60 unless --count)")
+    fuzz.add_argument("--count", type=int, help="stop after N payloads and N frame sequences")
+    fuzz.add_argument("--seed", type=int, default=0, help="seed of everything sent (default 0)")
+    fuzz.add_argument("--mode", choices=("payload", "protocol", "both"), default="both")
+    fuzz.add_argument("--format", choices=("json", "proto", "both"), default="both")
+    fuzz.add_argument("--http", choices=("1.1", "2", "both"), default="both")
+    fuzz.add_argument("--out", default="fuzz-failures", metavar="DIR", help="reproducers go here")
+    fuzz.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    fuzz.add_argument(
+        "--concurrency", type=int, default=32, help="HTTP/2 streams in flight (default 32)"
+    )
+    fuzz.add_argument(
+        "--pool", type=int, default=128, help="valid requests the payloads start from"
+    )
+    fuzz.add_argument("--quiet", action="store_true", help="no progress lines")
+    fuzz.add_argument("--replay", metavar="FILE", help="re-send a reproducer and report")
+    fuzz.set_defaults(func=_fuzz)
+
+
+__all__ = ["add_fuzz_parser"]
