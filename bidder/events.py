@@ -28,17 +28,19 @@ class Event(NamedTuple):
     price: int
     detail: str = ""  # the loss code of a loss
 
-    def fields(self) -> dict[str, str]:
-        """The record as the flat string fields of a Redis Stream entry."""
-        return {
-            "k": self.kind,
-            "t": str(self.at_ms),
-            "a": self.auction,
-            "i": self.imp,
-            "c": self.campaign,
-            "p": str(self.price),
-            "d": self.detail,
-        }
+
+_BATCH = msgspec.json.Encoder()
+_UNBATCH = msgspec.json.Decoder(list[Event])
+
+
+def encode_batch(events: list[Event]) -> bytes:
+    """Records as one compact JSON array of arrays (the field of one stream entry)."""
+    return _BATCH.encode(events)
+
+
+def decode_batch(data: bytes | str) -> list[Event]:
+    """The records of :func:`encode_batch`."""
+    return _UNBATCH.decode(data)
 
 
 class EventLog:
@@ -81,4 +83,4 @@ class EventLog:
         self._file.flush()
 
 
-__all__ = ["Event", "EventLog", "MAX_BUFFERED"]
+__all__ = ["Event", "EventLog", "MAX_BUFFERED", "decode_batch", "encode_batch"]

@@ -6,6 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from fuzz.cli import add_fuzz_parser
+
+from .events import add_events_parser
+
 
 def _read_input(path: str | None, command: str) -> bytes | None:
     """The bytes of ``path`` (stdin for None or "-"), or None after a one-line error."""
@@ -67,11 +71,23 @@ def _serve(args: argparse.Namespace) -> int:
         print("bidwire serve: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
     config = msgspec.structs.replace(config, server=server)
+    if args.state is not None:
+        state = msgspec.structs.replace(config.pipeline.state, store=args.state)
+        config = msgspec.structs.replace(
+            config, pipeline=msgspec.structs.replace(config.pipeline, state=state)
+        )
+    if server.workers > 1 and config.pipeline.state.store == "memory":
+        # Each worker keeps its own budgets: give each its share. (With Redis, leases do it.)
+        state = msgspec.structs.replace(
+            config.pipeline.state, budget_share=config.pipeline.state.budget_share / server.workers
+        )
+        pipeline = msgspec.structs.replace(config.pipeline, state=state)
+        config = msgspec.structs.replace(config, pipeline=pipeline)
     if args.campaigns is not None:
         config = msgspec.structs.replace(config, campaigns=args.campaigns)
     try:
         Bidder(config.bidder())  # load and check the campaigns before forking any worker
-    except (OSError, CampaignError) as exc:
+    except (OSError, CampaignError, ValueError) as exc:
         print(f"bidwire serve: {exc}", file=sys.stderr)
         return 2
 
@@ -130,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN")
     serve.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
+    serve.add_argument(
+        "--state",
+        metavar="STORE",
+        help="budgets, caps and notice dedup: 'memory' (default) or redis://host:port/db",
+    )
     serve.set_defaults(func=_serve)
 
     campaigns = sub.add_parser(
@@ -147,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", metavar="FILE")
     check.set_defaults(func=_campaigns_check)
+    from .benchmarks.cli import add_bench_parser
+
+    add_bench_parser(sub)
+    add_events_parser(sub)
+    add_fuzz_parser(sub)
     return parser
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bidder.events import Event
+from bidder.events import Event, decode_batch
 from bidder.metrics import Metrics
 from bidder.redis_state import RedisState
 from bidder.state import DAY, Budget, StateConfig
@@ -147,8 +147,10 @@ def test_events_go_to_the_stream(server: RedisServer) -> None:
     asyncio.run(main())
     raw = redis.Redis.from_url(server.url, decode_responses=True)
     entries = raw.xrange("ev:events")
-    assert [fields["k"] for _, fields in entries] == ["bid", "loss"]
-    assert entries[1][1]["d"] == "102"
+    assert len(entries) == 1  # one entry per sync round
+    records = decode_batch(entries[0][1]["r"])
+    assert [r.kind for r in records] == ["bid", "loss"] and records[1].detail == "102"
+    assert entries[0][1]["n"] == "2"
 
 
 def test_with_redis_down_the_state_answers_locally_and_catches_up(tmp_path: Path) -> None:
