@@ -63,6 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
             ("workers", args.workers),
             ("tls_cert", args.tls_cert),
             ("tls_key", args.tls_key),
+            ("engine", args.engine),
         )
         if value is not None
     }
@@ -146,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN")
     serve.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
+    serve.add_argument(
+        "--engine",
+        choices=("h2", "raw"),
+        help="HTTP/2 engine: h2 (the h2 library, default) or raw (bidwire's own framing)",
+    )
     serve.add_argument(
         "--state",
         metavar="STORE",

@@ -1,12 +1,13 @@
-"""The HTTP/2 engine, sans-IO: an h2 client (or hand-made frames) on one side, no sockets.
+"""The HTTP/2 engines, sans-IO: an h2 client (or hand-made frames) on one side, no sockets.
 
-Every test drives :class:`transport.h2_engine.H2Engine` with an explicit fake clock (the ``now``
-floats passed in), so timeouts and token buckets are deterministic.
+Every test runs on both engines, :class:`transport.h2_engine.H2Engine` (on h2, the reference)
+and :class:`transport.raw_h2.RawH2Engine`, through their common interface, with an explicit
+fake clock (the ``now`` floats passed in), so timeouts and token buckets are deterministic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import h2.events
 import hpack
@@ -30,10 +31,24 @@ from bidder.exchange import Request, Response
 from bidder.metrics import Metrics
 from transport.h2_engine import DRAIN_PING, MAX_STREAM_ID, H2Engine
 from transport.limits import Limits
+from transport.raw_h2 import RawH2Engine
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 JSON = b"application/json"
 Headers = list[tuple[bytes, bytes]]
+
+
+#: The engine the current test runs on (set by the ``engine`` fixture).
+ENGINE: type[H2Engine] | type[RawH2Engine] = H2Engine
+
+
+@pytest.fixture(autouse=True, params=["h2", "raw"])
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test in this file, once per engine."""
+    global ENGINE
+    ENGINE = H2Engine if request.param == "h2" else RawH2Engine
+    yield request.param
+    ENGINE = H2Engine
 
 
 def request_headers(
@@ -48,7 +63,7 @@ def request_headers(
     ]
 
 
-def answer_all(engine: H2Engine, ready: Sequence[tuple[int, Request]]) -> None:
+def answer_all(engine: H2Engine | RawH2Engine, ready: Sequence[tuple[int, Request]]) -> None:
     """The bidder of these tests: echo the body (or ``ok``) with 200."""
     for sid, req in ready:
         engine.send_response(sid, Response(200, req.body or b"ok", content_type=JSON))
@@ -87,7 +102,7 @@ class Peer:
         client_settings: dict[SettingCodes, int] | None = None,
     ) -> None:
         self.metrics = Metrics()
-        self.engine = H2Engine(limits or Limits(), self.metrics, now)
+        self.engine = ENGINE(limits or Limits(), self.metrics, now)
         self.client = H2Connection(config=H2Configuration(client_side=True, header_encoding=None))
         if client_settings:
             self.client.local_settings = Settings(client=True, initial_values=client_settings)
@@ -178,7 +193,7 @@ class RawPeer:
 
     def __init__(self, limits: Limits | None = None, *, now: float = 0.0) -> None:
         self.metrics = Metrics()
-        self.engine = H2Engine(limits or Limits(), self.metrics, now)
+        self.engine = ENGINE(limits or Limits(), self.metrics, now)
         self.encoder = hpack.Encoder()
         self.decoder = hpack.Decoder()
         self.frames: list[Frame] = []
@@ -928,7 +943,7 @@ def test_header_block_trickled_past_the_header_timeout_ends_the_connection() -> 
     The header block cannot be abandoned, so tick() ends the connection (ENHANCE_YOUR_CALM)."""
     limits = Limits(header_timeout=5.0)
     metrics = Metrics()
-    engine = H2Engine(limits, metrics, 0.0)
+    engine = ENGINE(limits, metrics, 0.0)
     block = hpack.Encoder().encode(
         [(b":method", b"POST"), (b":scheme", b"http"), (b":path", b"/"), (b":authority", b"x")]
     )

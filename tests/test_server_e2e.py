@@ -37,10 +37,14 @@ MARK = (
 )
 
 
-@pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["h2", "raw"])
+def config(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """The server's config, once per HTTP/2 engine: every test that serves runs on both."""
     path = tmp_path_factory.mktemp("cfg") / "bidwire.toml"
-    path.write_text("[limits]\nmax_body_size = 65536\n\n[app]\ngzip_min_size = 512\n")
+    path.write_text(
+        f'[server]\nengine = "{request.param}"\n\n'
+        "[limits]\nmax_body_size = 65536\n\n[app]\ngzip_min_size = 512\n"
+    )
     return path
 
 
@@ -193,7 +197,7 @@ def test_http1_with_h2load(server: ServerProcess, tmp_path: Path) -> None:
     assert "1000 succeeded, 0 failed" in result.stdout.decode()
 
 
-def test_tls_alpn_h2_and_http11(tmp_path: Path) -> None:
+def test_tls_alpn_h2_and_http11(tmp_path: Path, config: Path) -> None:
     trustme = pytest.importorskip("trustme")  # a test dependency; installed by `make install`
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
@@ -201,7 +205,9 @@ def test_tls_alpn_h2_and_http11(tmp_path: Path) -> None:
     cert.private_key_and_cert_chain_pem.write_to_path(str(cert_pem))
     cert.private_key_pem.write_to_path(str(key_pem))
     ca.cert_pem.write_to_path(str(ca_pem))
-    with ServerProcess("--tls-cert", str(cert_pem), "--tls-key", str(key_pem)) as proc:
+    with ServerProcess(
+        "--tls-cert", str(cert_pem), "--tls-key", str(key_pem), config=config
+    ) as proc:
         assert proc.scheme == "https"
         for flag, version in (("--http2", "2"), ("--http1.1", "1.1")):
             body, facts = curl(flag, "--cacert", str(ca_pem),
@@ -222,7 +228,7 @@ def test_tls_alpn_h2_and_http11(tmp_path: Path) -> None:
         proc.terminate()
 
 
-def test_sigterm_under_load_loses_no_request(tmp_path: Path) -> None:
+def test_sigterm_under_load_loses_no_request(tmp_path: Path, config: Path) -> None:
     """Every request h2load started was answered, or was never seen by the server (the client
     drops streams it had queued but not sent when GOAWAY arrived: refused before starting)."""
     body = tmp_path / "body.json"
@@ -230,7 +236,7 @@ def test_sigterm_under_load_loses_no_request(tmp_path: Path) -> None:
     import subprocess
     import time
 
-    with ServerProcess() as proc:
+    with ServerProcess(config=config) as proc:
         load = subprocess.Popen(
             [tool("h2load"), "-n", "400000", "-c", "8", "-m", "32", "-d", str(body),
              "-H", "content-type: application/json", proc.url()],
@@ -252,7 +258,7 @@ def test_sigterm_under_load_loses_no_request(tmp_path: Path) -> None:
     assert "0 connections closed at the drain timeout" in summary
 
 
-def test_workers_share_one_port(tmp_path: Path) -> None:
+def test_workers_share_one_port(tmp_path: Path, config: Path) -> None:
     """--workers 2: two processes accept on the same port (SO_REUSEPORT); SIGTERM stops both."""
     import socket
     import subprocess
@@ -263,7 +269,8 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
     from .servers import bidwire_command
 
     proc = subprocess.Popen(
-        [*bidwire_command(), "serve", "--port", str(port), "--workers", "2"],
+        [*bidwire_command(), "serve", "--port", str(port), "--workers", "2",
+         "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

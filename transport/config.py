@@ -20,6 +20,7 @@ max_body_size = 1048576
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -38,6 +39,9 @@ class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     workers: int = 1
     tls_cert: str | None = None
     tls_key: str | None = None
+    #: The HTTP/2 engine: "h2" (transport.h2_engine, on the h2 library: the reference) or
+    #: "raw" (transport.raw_h2: the protocol handled here, several times faster).
+    engine: Literal["h2", "raw"] = "h2"
     #: After start-up, move every live object to the permanent generation (gc.freeze), so
     #: collections never scan the campaigns, the index or the codecs again.
     gc_freeze: bool = True

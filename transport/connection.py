@@ -21,6 +21,10 @@ from .frame_guard import PREFACE
 from .h1_engine import H1Engine
 from .h2_engine import H2Engine
 from .limits import Limits
+from .raw_h2 import RawH2Engine
+
+#: The HTTP/2 engines by their config name (``[server] engine``).
+H2_ENGINES: dict[str, type[H2Engine] | type[RawH2Engine]] = {"h2": H2Engine, "raw": RawH2Engine}
 
 
 class Engine(Protocol):
@@ -41,9 +45,15 @@ class Connection(asyncio.Protocol):
     """One client connection."""
 
     def __init__(
-        self, app: BidderApp, limits: Limits, metrics: Metrics, registry: set[Connection]
+        self,
+        app: BidderApp,
+        limits: Limits,
+        metrics: Metrics,
+        registry: set[Connection],
+        h2_engine: str = "h2",
     ) -> None:
         self.app = app
+        self._h2_engine = H2_ENGINES[h2_engine]
         self.limits = limits
         self.metrics = metrics
         self.registry = registry
@@ -182,7 +192,7 @@ class Connection(asyncio.Protocol):
         now = time.monotonic()
         engine: Engine
         if protocol == "h2":
-            engine = H2Engine(self.limits, self.metrics, now)
+            engine = self._h2_engine(self.limits, self.metrics, now)
         else:
             engine = H1Engine(self.limits, self.metrics, now)
         self.metrics.inc("bidwire_connections_total", protocol)
@@ -204,4 +214,4 @@ class Connection(asyncio.Protocol):
             transport.close()
 
 
-__all__ = ["Connection", "Engine"]
+__all__ = ["H2_ENGINES", "Connection", "Engine"]
