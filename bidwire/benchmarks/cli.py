@@ -143,6 +143,8 @@ def add_bench_parser(subparsers: Any) -> None:
     d.set_defaults(func=_decode)
 
     servers = ("bidwire", "hypercorn", "granian")
+    # bidwire-raw: bidwire serve --engine raw (its own HTTP/2 framing), on request.
+    choices = (*servers, "bidwire-raw")
     load = sub.add_parser(
         "load",
         help="bidwire vs hypercorn vs granian under h2load (HTTP/2 and HTTP/1.1)",
@@ -155,7 +157,7 @@ def add_bench_parser(subparsers: Any) -> None:
     )
     load.add_argument(
         "--servers",
-        type=_names(servers),
+        type=_names(choices),
         default=list(servers),
         help="comma-separated, of bidwire,hypercorn,granian (all)",
     )

@@ -93,7 +93,7 @@ def missing_tools(servers: Sequence[str]) -> list[str]:
     if shutil.which("h2load") is None:
         missing.append("h2load (apt-get install nghttp2-client)")
     for name in servers:
-        if name != "bidwire" and importlib.util.find_spec(name) is None:
+        if not name.startswith("bidwire") and importlib.util.find_spec(name) is None:
             missing.append(f"{name} (pip install 'bidwire[bench]')")
     return missing
 
@@ -299,7 +299,7 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
             f"median of {args.rounds} rounds"
         )
         lines.append(
-            f"{'server':10} {'req/s':>9} {'bids/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'server':11} {'req/s':>9} {'bids/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
             f"{'p99.9 ms':>9} {'CPU µs/req':>11} {'shed%':>6} {'204%':>6} {'errors':>7}  "
             f"{'bidwire/this':>12}  runs"
         )
@@ -307,7 +307,7 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
         for c in sorted(rows, key=lambda c: args.servers.index(c["server"])):
             ratio = f"{base['rps'] / c['rps']:.2f}x" if base and c["rps"] else "-"
             lines.append(
-                f"{c['server']:10} {c['rps']:>9,.0f} {c['bids_per_s']:>9,.0f} "
+                f"{c['server']:11} {c['rps']:>9,.0f} {c['bids_per_s']:>9,.0f} "
                 f"{c['p50_ms']:>8.2f} {c['p99_ms']:>8.2f} {c['p999_ms']:>9.2f} "
                 f"{c['cpu_us_per_req']:>11.1f} {c['shed_pct']:>6.1f} {c['nobid_pct']:>6.1f} "
                 f"{c['errors']:>7}  {ratio:>12}  {c['runs']}"
@@ -333,7 +333,7 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
             "connections all busy)"
         )
         lines.append(
-            f"{'server':10} {'proto':5} {'load':>6} {'offered/s':>10} {'sent/s':>9} "
+            f"{'server':11} {'proto':5} {'load':>6} {'offered/s':>10} {'sent/s':>9} "
             f"{'answered/s':>10} {'bids/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
             f"{'late%':>7} {'shed%':>6} {'204%':>6} {'errors':>7} {'CPU µs/req':>11}"
         )
@@ -342,7 +342,7 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
         ):
             load = f"{c['fraction']:g}x" if c["fraction"] is not None else "-"
             lines.append(
-                f"{c['server']:10} {c['proto']:5} {load:>6} {c['offered']:>10,.0f} "
+                f"{c['server']:11} {c['proto']:5} {load:>6} {c['offered']:>10,.0f} "
                 f"{c['sent_rps']:>9,.0f} {c['rps']:>10,.0f} {c['bids_per_s']:>9,.0f} "
                 f"{c['p50_ms']:>8.2f} {c['p99_ms']:>8.2f} {c['p999_ms']:>9.2f} "
                 f"{c['late_pct']:>7.2f} {c['shed_pct']:>6.1f} {c['nobid_pct']:>6.1f} "

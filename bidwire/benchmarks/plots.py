@@ -21,7 +21,12 @@ CODEC_COLOURS = {
     "proto_struct": "#CC79A7",
 }
 #: One colour per server in the load plots.
-SERVER_COLOURS = {"bidwire": "#0072B2", "hypercorn": "#7f7f7f", "granian": "#E69F00"}
+SERVER_COLOURS = {
+    "bidwire": "#0072B2",
+    "bidwire-raw": "#009E73",
+    "hypercorn": "#7f7f7f",
+    "granian": "#E69F00",
+}
 
 
 def _pyplot() -> Any:

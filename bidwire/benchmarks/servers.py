@@ -57,8 +57,10 @@ def _script(name: str) -> list[str]:
 def server_argv(name: str, port: int, workdir: Path, config: Path | None = None) -> list[str]:
     """The command that serves the bidder as ``name`` on ``port``."""
     host = "127.0.0.1"
-    if name == "bidwire":
+    if name in ("bidwire", "bidwire-raw"):
         argv = [*_script("bidwire"), "serve", "--host", host, "--port", str(port)]
+        if name == "bidwire-raw":
+            argv += ["--engine", "raw"]
         return [*argv, "--config", str(config)] if config is not None else argv
     if name == "hypercorn":
         toml = workdir / "hypercorn.toml"
@@ -96,7 +98,7 @@ class Server:
         self._workdir = tempfile.TemporaryDirectory(prefix=f"bidwire-bench-{name}-")
         self.log = Path(self._workdir.name) / "server.log"
         argv = [*pin, *server_argv(name, self.port, Path(self._workdir.name), config)]
-        if name == "bidwire" and campaigns is not None:
+        if name.startswith("bidwire") and campaigns is not None:
             argv += ["--campaigns", str(campaigns)]
         env = dict(os.environ)
         if campaigns is not None:  # bidder.asgi reads the campaign file from here
