@@ -128,6 +128,15 @@ PERMITTED_DIFFERENCES: tuple[Difference, ...] = (
         lambda h2, raw: raw.goaway == E.PROTOCOL_ERROR and "push_promise" in raw.errors,
     ),
     Difference(
+        "window-update-reserved-bit",
+        "The reserved bit of a WINDOW_UPDATE increment is ignored (RFC 9113 6.9); hyperframe "
+        "reads it as part of the increment and h2 answers PROTOCOL_ERROR. Found by the "
+        "100,000-sequence run.",
+        lambda h2, raw: (
+            "window_update_reserved_bit" in raw.errors and h2.goaway == E.PROTOCOL_ERROR
+        ),
+    ),
+    Difference(
         "preface-without-settings",
         "The client preface must end with SETTINGS (RFC 9113 3.4); h2 does not check.",
         lambda h2, raw: "preface_without_settings" in raw.errors,
@@ -202,3 +211,20 @@ def test_the_permitted_differences_are_documented() -> None:
     """Each permitted difference has a name and a reason (the list is the documentation)."""
     assert len({d.name for d in PERMITTED_DIFFERENCES}) == len(PERMITTED_DIFFERENCES)
     assert all(len(d.why) > 40 for d in PERMITTED_DIFFERENCES)
+
+
+# Found by the 100,000-sequence run: WINDOW_UPDATE on stream 0 with the reserved bit set and an
+# increment of 1. The raw engine ignores the bit (RFC 9113 6.9); h2 answers PROTOCOL_ERROR.
+RESERVED_BIT = bytes.fromhex(
+    "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a00000c0400000000000004000040000002000000"
+    "0000000408000000000080000001"
+)
+
+
+def test_the_reserved_bit_of_a_window_update_is_ignored() -> None:
+    h2 = drive(H2Engine, RESERVED_BIT, [], len(RESERVED_BIT))
+    raw = drive(RawH2Engine, RESERVED_BIT, [], len(RESERVED_BIT))
+    assert raw.goaway is None and not raw.closed
+    assert raw.errors == {"window_update_reserved_bit": 1}
+    assert h2.goaway == E.PROTOCOL_ERROR
+    assert compare(h2, raw) is None  # a permitted difference, not a silent one

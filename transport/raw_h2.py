@@ -461,7 +461,12 @@ class RawH2Engine:
     def _window_update(self, buf: bytes, start: int, length: int, sid: int) -> None:
         if length != 4:
             raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
-        increment = _U32(buf, start)[0] & 0x7FFFFFFF
+        word = _U32(buf, start)[0]
+        increment = word & 0x7FFFFFFF
+        if word != increment:
+            # RFC 9113 6.9: the reserved bit MUST be ignored (hyperframe counts it in the
+            # increment, so h2 answers PROTOCOL_ERROR: a permitted difference). Counted.
+            self.metrics.inc("bidwire_protocol_errors_total", "window_update_reserved_bit")
         if increment == 0:
             raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
         if sid == 0:
