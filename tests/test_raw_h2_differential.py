@@ -137,6 +137,17 @@ PERMITTED_DIFFERENCES: tuple[Difference, ...] = (
         ),
     ),
     Difference(
+        "malformed-frame-inside-a-header-block",
+        "A frame that interrupts a header block is PROTOCOL_ERROR (RFC 9113 6.10) before its "
+        "own payload is looked at; h2 (hyperframe) parses it first, and a malformed one (a "
+        "PING of length 0, say) is FRAME_SIZE_ERROR there. Found by the 100,000-sequence run.",
+        lambda h2, raw: (
+            "header_block_interrupted" in raw.errors
+            and raw.goaway == E.PROTOCOL_ERROR
+            and h2.goaway == E.FRAME_SIZE_ERROR
+        ),
+    ),
+    Difference(
         "preface-without-settings",
         "The client preface must end with SETTINGS (RFC 9113 3.4); h2 does not check.",
         lambda h2, raw: "preface_without_settings" in raw.errors,
@@ -228,3 +239,20 @@ def test_the_reserved_bit_of_a_window_update_is_ignored() -> None:
     assert raw.errors == {"window_update_reserved_bit": 1}
     assert h2.goaway == E.PROTOCOL_ERROR
     assert compare(h2, raw) is None  # a permitted difference, not a silent one
+
+
+# Found by the same run: HEADERS without END_HEADERS, then a PING of length 0.
+INTERRUPTED = bytes.fromhex(
+    "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a"
+    "000000040000000000"
+    "000000010000000001"
+    "000000060000000000"
+)
+
+
+def test_a_malformed_frame_inside_a_header_block() -> None:
+    h2 = drive(H2Engine, INTERRUPTED, [], len(INTERRUPTED))
+    raw = drive(RawH2Engine, INTERRUPTED, [], len(INTERRUPTED))
+    assert raw.goaway == E.PROTOCOL_ERROR and "header_block_interrupted" in raw.errors
+    assert h2.goaway == E.FRAME_SIZE_ERROR
+    assert compare(h2, raw) is None

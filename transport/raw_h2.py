@@ -351,7 +351,8 @@ class RawH2Engine:
         ready: list[tuple[int, Request]],
     ) -> None:  # fmt: skip
         if kind != F.CONTINUATION or sid != self._block_sid:
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            # RFC 9113 6.10: nothing but CONTINUATION on the same stream until END_HEADERS.
+            raise _ConnectionError(F.PROTOCOL_ERROR, "header_block_interrupted")
         self._block.append(buf[start:stop])
         self._block_frames += 1
         if self._block_frames > CONTINUATION_BACKLOG:
