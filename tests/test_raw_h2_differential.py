@@ -256,3 +256,19 @@ def test_a_malformed_frame_inside_a_header_block() -> None:
     assert raw.goaway == E.PROTOCOL_ERROR and "header_block_interrupted" in raw.errors
     assert h2.goaway == E.FRAME_SIZE_ERROR
     assert compare(h2, raw) is None
+
+
+# Found by the same run: DATA on stream 2 (a server id, never opened) after stream 3 opened.
+EVEN_IDLE = bytes.fromhex(
+    "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a"
+    "000000040000000000"
+    "000003010500000003"
+    "838684"
+    "000000000000000002"
+)
+
+
+def test_data_on_an_even_stream_is_a_connection_error() -> None:
+    h2 = drive(H2Engine, EVEN_IDLE, [], len(EVEN_IDLE))
+    raw = drive(RawH2Engine, EVEN_IDLE, [], len(EVEN_IDLE))
+    assert raw.goaway == h2.goaway == E.PROTOCOL_ERROR

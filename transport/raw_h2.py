@@ -278,7 +278,9 @@ class RawH2Engine:
             self._out.append(F.window_update(0, increment))
         stream = self._streams.get(sid)
         if stream is None:
-            if sid > self._highest:
+            # Even ids are the server's, and it never opens one (no push): always idle, so
+            # DATA there is a connection error like DATA past the highest id (RFC 9113 5.1).
+            if sid > self._highest or not sid & 1:
                 raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
             self._out.append(F.rst_stream(sid, F.STREAM_CLOSED))
             return
