@@ -100,7 +100,7 @@ class RedisState:
         self.events = events or EventLog("redis")
         self.wallclock = wallclock
         self.prefix = self.config.redis_prefix
-        self.redis = aioredis.from_url(  # type: ignore[no-untyped-call]
+        self.redis = aioredis.from_url(  # type: ignore[no-untyped-call,unused-ignore]
             url,
             socket_timeout=self.config.redis_timeout,
             socket_connect_timeout=self.config.redis_timeout,

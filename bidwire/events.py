@@ -30,7 +30,7 @@ def tail(args: argparse.Namespace) -> int:
     shown = 0
     try:
         while args.count is None or shown < args.count:
-            answer: list[tuple[str, list[tuple[str, dict[str, str]]]]] = client.xread(  # type: ignore[assignment]
+            answer: list[tuple[str, list[tuple[str, dict[str, str]]]]] = client.xread(  # type: ignore[assignment,unused-ignore]
                 {stream: last}, block=1000, count=1000
             )
             for _, entries in answer or ():
