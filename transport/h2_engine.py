@@ -24,10 +24,11 @@ import h2.settings
 from h2.errors import ErrorCodes
 from hyperframe.frame import GoAwayFrame
 
-from bidder.exchange import REQUEST_HEADERS, Request, Response
+from bidder.exchange import Request, Response
 from bidder.metrics import Metrics
 
 from .frame_guard import VIOLATIONS, FrameGuard
+from .header_rules import request_from_headers
 from .limits import Limits
 
 MAX_STREAM_ID: Final = 2**31 - 1
@@ -55,6 +56,14 @@ _WindowUpdated = h2.events.WindowUpdated
 _ConnectionTerminated = h2.events.ConnectionTerminated
 _PingAckReceived = h2.events.PingAckReceived
 _RemoteSettingsChanged = h2.events.RemoteSettingsChanged
+
+
+def _length(value: bytes, previous: int) -> int:
+    # h2 has validated it already (digits, and several fields agreeing).
+    try:
+        return int(value)
+    except ValueError:  # pragma: no cover - h2 validates content-length
+        return -1
 
 
 class _Stream:
@@ -179,23 +188,7 @@ class H2Engine:
             self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_stream")
             self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
-        request = Request(b"", b"", arrival=now)
-        content_length = -1
-        for name, value in event.headers or ():
-            if name[0] == 58:  # b":"
-                if name == b":method":
-                    request.method = value
-                elif name == b":path":
-                    request.path = value
-                continue
-            attr = REQUEST_HEADERS.get(name)
-            if attr is not None:
-                setattr(request, attr, value)
-            elif name == b"content-length":
-                try:
-                    content_length = int(value)
-                except ValueError:  # pragma: no cover - h2 validates content-length
-                    content_length = -1
+        request, content_length = request_from_headers(event.headers or (), now, _length)
         stream = _Stream(request, now, content_length)
         self._streams[sid] = stream
         self.metrics.add_gauge("bidwire_streams_open", 1)

@@ -12,7 +12,10 @@ without pseudo-headers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Final
+
+from bidder.exchange import REQUEST_HEADERS, Request
 
 #: A name byte outside 0x21-0x7e, or upper case (0x41-0x5a).
 _BAD_NAME: Final = re.compile(rb"[^\x21-\x40\x5b-\x7e]")
@@ -109,4 +112,29 @@ def trailer_problem(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-__all__ = ["request_problem", "trailer_problem"]
+def request_from_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+    now: float,
+    content_length: Callable[[bytes, int], int],
+) -> tuple[Request, int]:
+    """The :class:`Request` a validated HTTP/2 header list describes, and its content-length
+    (-1: none), read by ``content_length(value, previous)`` (each engine's own rules). Both
+    HTTP/2 engines build requests here."""
+    request = Request(b"", b"", arrival=now)
+    length = -1
+    for name, value in headers:
+        if name[0] == 58:  # b":"
+            if name == b":method":
+                request.method = value
+            elif name == b":path":
+                request.path = value
+            continue
+        attr = REQUEST_HEADERS.get(name)
+        if attr is not None:
+            setattr(request, attr, value)
+        elif name == b"content-length":
+            length = content_length(value, length)
+    return request, length
+
+
+__all__ = ["request_from_headers", "request_problem", "trailer_problem"]

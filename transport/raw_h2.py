@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from bidder.exchange import REQUEST_HEADERS, Request, Response
+from bidder.exchange import Request, Response
 from bidder.metrics import Metrics
 
 from . import frames as F
 from .frame_guard import PREFACE, VIOLATIONS, FrameGuard
-from .header_rules import request_problem, trailer_problem
+from .header_rules import request_from_headers, request_problem, trailer_problem
 from .hpack_codec import (
     CONTENT_LENGTH_PREFIX,
     TABLE_SIZE_ZERO,
@@ -404,20 +404,7 @@ class RawH2Engine:
         self._highest = sid  # the stream exists from here on, malformed or not
         if self_dependent or request_problem(headers) is not None:
             raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
-        request = Request(b"", b"", arrival=now)
-        length = -1
-        for name, value in headers:
-            if name[0] == 58:  # b":"
-                if name == b":method":
-                    request.method = value
-                elif name == b":path":
-                    request.path = value
-                continue
-            attr = REQUEST_HEADERS.get(name)
-            if attr is not None:
-                setattr(request, attr, value)
-            elif name == b"content-length":
-                length = _content_length(value, length)
+        request, length = request_from_headers(headers, now, _content_length)
         stream = _Stream(
             HALF_CLOSED_REMOTE if end_stream else OPEN, request, now, self._peer_initial
         )
