@@ -148,6 +148,16 @@ PERMITTED_DIFFERENCES: tuple[Difference, ...] = (
         ),
     ),
     Difference(
+        "continuation-without-a-header-block",
+        "A CONTINUATION with no header block open is PROTOCOL_ERROR (RFC 9113 6.10); on a "
+        "closed stream h2 reports STREAM_CLOSED instead. Found by the long run.",
+        lambda h2, raw: (
+            "continuation_without_headers" in raw.errors
+            and raw.goaway == E.PROTOCOL_ERROR
+            and h2.goaway in (E.PROTOCOL_ERROR, E.STREAM_CLOSED)
+        ),
+    ),
+    Difference(
         "preface-without-settings",
         "The client preface must end with SETTINGS (RFC 9113 3.4); h2 does not check.",
         lambda h2, raw: "preface_without_settings" in raw.errors,
@@ -272,3 +282,32 @@ def test_data_on_an_even_stream_is_a_connection_error() -> None:
     h2 = drive(H2Engine, EVEN_IDLE, [], len(EVEN_IDLE))
     raw = drive(RawH2Engine, EVEN_IDLE, [], len(EVEN_IDLE))
     assert raw.goaway == h2.goaway == E.PROTOCOL_ERROR
+
+
+# Found by the same run (read in two parts, cut at byte 92): after streams 1-7, a CONTINUATION
+# on stream 1, which was answered and closed, with no header block open.
+LONE_CONTINUATION = bytes.fromhex(
+    "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a0000060400000000000002000000000000000101"
+    "0000000100002309040000000183864186a0e41d139d09448a60f596ab1318988cd27f5f8b1d75d0620d263d"
+    "4c7441ea0000000100000000030000050904000000038386c0bfbe0000000000000000030000590001000000"
+    "037b226964223a226631222c22696d70223a5b7b226964223a2231222c2262616e6e6572223a7b2277223a33"
+    "30302c2268223a3235307d7d5d2c2273697465223a7b22646f6d61696e223a226578616d706c652e636f6d22"
+    "7d7d0000050104000000058386c0bfbe0000000000000000050000590000000000057b226964223a22663122"
+    "2c22696d70223a5b7b226964223a2231222c2262616e6e6572223a7b2277223a3330302c2268223a3235307d"
+    "7d5d2c2273697465223a7b22646f6d61696e223a226578616d706c652e636f6d227d7d000000010000000007"
+    "0000050904000000078386c0bfbe0000000900000000010000000100000000090000050904000000098386c0"
+    "bfbe0000000000000000090000590000000000097b226964223a226631222c22696d70223a5b7b226964223a"
+    "2231222c2262616e6e6572223a7b2277223a3330302c2268223a3235307d7d5d2c2273697465223a7b22646f"
+    "6d61696e223a226578616d706c652e636f6d227d7d00000001000000000b00000509040000000b8386c0bfbe"
+    "00000000000000000b00005900000000000b7b226964223a226631222c22696d70223a5b7b226964223a2231"
+    "222c2262616e6e6572223a7b2277223a3330302c2268223a3235307d7d5d2c2273697465223a7b22646f6d61"
+    "696e223a226578616d706c652e636f6d227d7d"
+)
+
+
+def test_a_continuation_without_a_header_block() -> None:
+    h2 = drive(H2Engine, LONE_CONTINUATION, [92], len(LONE_CONTINUATION))
+    raw = drive(RawH2Engine, LONE_CONTINUATION, [92], len(LONE_CONTINUATION))
+    assert raw.goaway == E.PROTOCOL_ERROR and "continuation_without_headers" in raw.errors
+    assert h2.goaway == E.STREAM_CLOSED
+    assert compare(h2, raw) is None

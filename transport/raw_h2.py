@@ -244,7 +244,8 @@ class RawH2Engine:
                     raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
                 raise _ConnectionError(F.PROTOCOL_ERROR, "push_promise")  # RFC 9113 8.4
             elif kind == F.CONTINUATION:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                # RFC 9113 6.10: no header block is open.
+                raise _ConnectionError(F.PROTOCOL_ERROR, "continuation_without_headers")
             elif kind == ALTSVC and (
                 length < 2 or 2 + ((buf[start] << 8) | buf[start + 1]) > length
             ):
