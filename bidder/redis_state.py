@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from .events import Event, EventLog, encode_batch
 from .metrics import Metrics
-from .state import DAY, Budget, LocalState, StateConfig
+from .state import DAY, Budget, LocalState, StateConfig, live_bids
 
 log = logging.getLogger("bidwire")
 
@@ -155,9 +155,7 @@ class RedisState:
             if cap is None or cap.window != window:
                 cap = self._caps[key] = _FleetCap(window)
                 self._windows[cid] = budget.cap_window
-            ttl = self.config.reservation_ttl
-            if cap.pending and cap.pending[0] <= now - ttl:
-                cap.pending = [t for t in cap.pending if t > now - ttl]
+            cap.pending = live_bids(cap.pending, now, self.config.reservation_ttl)
             if cap.count() >= budget.cap_count or cap.recent >= self.config.cap_share:
                 return "frequency_cap"
             cap.pending.append(now)

@@ -99,6 +99,13 @@ def budget_for(campaign: Campaign) -> Budget:
     )
 
 
+def live_bids(pending: list[float], now: float, ttl: float) -> list[float]:
+    """The issue times in ``pending`` (oldest first) of bids whose reservation still holds."""
+    if pending and pending[0] <= now - ttl:
+        return [t for t in pending if t > now - ttl]
+    return pending
+
+
 class State(Protocol):
     """Budgets, pacing, caps and notice dedup. Every method returns at once (no I/O)."""
 
@@ -251,9 +258,7 @@ class LocalState:
             cap.pending = pending
             self._sweep_caps(now)
             heapq.heappush(self._cap_expiry, (now + window, now, key))
-        ttl = self.config.reservation_ttl
-        if cap.pending and cap.pending[0] <= now - ttl:
-            cap.pending = [t for t in cap.pending if t > now - ttl]
+        cap.pending = live_bids(cap.pending, now, self.config.reservation_ttl)
         return cap
 
     def _sweep_caps(self, now: float) -> None:
@@ -264,7 +269,7 @@ class LocalState:
             cap = caps.get(key)
             if cap is None or cap.start != start:
                 continue  # forgotten already, or a newer window has its own entry
-            live = [t for t in cap.pending if t > now - ttl]
+            live = live_bids(cap.pending, now, ttl)
             if live:
                 # Its bids may still win: look again when the last of them expires.
                 cap.pending = live
@@ -342,4 +347,4 @@ class LocalState:
         }
 
 
-__all__ = ["Budget", "LocalState", "State", "StateConfig", "budget_for", "nanos"]
+__all__ = ["Budget", "LocalState", "State", "StateConfig", "budget_for", "live_bids", "nanos"]

@@ -22,6 +22,7 @@ import redis
 
 from bidder.state import nanos
 
+from .macros import exchange_fill
 from .redis_server import RedisServer
 from .servers import ServerProcess, bidwire_command, run, tool
 
@@ -128,15 +129,12 @@ class Client:
 
 
 def fill(url: str, response: dict[str, object], bid: dict[str, object], price: str) -> str:
+    """The path and query of a notice URL, every macro filled as an exchange fills it."""
     parts = urlsplit(str(url))
-    target = f"{parts.path}?{parts.query}"
-    for name, value in (("AUCTION_ID", response["id"]), ("AUCTION_BID_ID", response["bidid"]),
-                        ("AUCTION_IMP_ID", bid["impid"]), ("AUCTION_SEAT_ID", "s1"),
-                        ("AUCTION_AD_ID", bid["adid"]), ("AUCTION_PRICE", price),
-                        ("AUCTION_CURRENCY", response["cur"]), ("AUCTION_LOSS", "102"),
-                        ("AUCTION_MIN_TO_WIN", ""), ("AUCTION_MULTIPLIER", "")):  # fmt: skip
-        target = target.replace("${" + name + "}", str(value))
-    return target
+    return exchange_fill(
+        f"{parts.path}?{parts.query}", auction=str(response["id"]), bidid=str(response["bidid"]),
+        imp=str(bid["impid"]), seat="s1", ad=str(bid["adid"]), price=price,
+        cur=str(response["cur"]), min_to_win="", multiplier="")  # fmt: skip
 
 
 def metric_sum(servers: list[ServerProcess], name: str, kind: str) -> int:

@@ -34,6 +34,8 @@ from bidder.pipeline import NoBid, Pipeline, PipelineConfig
 from bidder.state import DAY, Budget, LocalState, StateConfig
 from openrtb import BidRequest, BidResponse, validate_response
 
+from .macros import exchange_fill, fill
+
 KEY = NoticeKey(id="k1", secret="first secret")
 OLD_KEY = NoticeKey(id="k0", secret="retired secret")
 BANNER = {"id": "cr-b", "type": "banner", "w": 300, "h": 250, "markup": "<img>"}
@@ -121,27 +123,20 @@ def only_bid(response: BidResponse | None) -> Any:
     return response.seatbid[0].bid[0]
 
 
-def fill(url: str, **macros: str) -> str:
-    """The URL as an exchange sends it: each ``${MACRO}`` replaced by its value."""
-    for name, value in macros.items():
-        url = url.replace("${" + name + "}", value)
-    return url
-
-
 def filled(url: str, bid: Any, response: BidResponse, price: str, **extra: str) -> str:
     """Every OpenRTB 2.6 macro an exchange fills, filled as the exchange would."""
-    return fill(
+    return exchange_fill(
         url,
-        AUCTION_ID=response.id,
-        AUCTION_BID_ID=response.bidid or "",
-        AUCTION_IMP_ID=bid.impid,
-        AUCTION_SEAT_ID=response.seatbid[0].seat or "",
-        AUCTION_AD_ID=bid.adid or "",
-        AUCTION_PRICE=price,
-        AUCTION_CURRENCY=response.cur,
-        AUCTION_MIN_TO_WIN=extra.pop("min_to_win", "0.9"),
-        AUCTION_MULTIPLIER=extra.pop("multiplier", "1"),
-        AUCTION_LOSS=extra.pop("loss", "102"),
+        auction=response.id,
+        bidid=response.bidid or "",
+        imp=bid.impid,
+        seat=response.seatbid[0].seat or "",
+        ad=bid.adid or "",
+        price=price,
+        cur=response.cur,
+        min_to_win=extra.pop("min_to_win", "0.9"),
+        multiplier=extra.pop("multiplier", "1"),
+        loss=extra.pop("loss", "102"),
     )
 
 

@@ -19,6 +19,8 @@ import pytest
 from bidder.notices import NoticeKey, Signer, notice_urls
 from bidder.state import nanos
 
+from . import macros
+from .macros import fill
 from .servers import ServerProcess, run, tool
 from .test_server_e2e import curl
 
@@ -90,12 +92,6 @@ def local(server: ServerProcess, url: str) -> str:
     return server.url(f"{parts.path}?{parts.query}")
 
 
-def fill(url: str, **macros: str) -> str:
-    for name, value in macros.items():
-        url = url.replace("${" + name + "}", value)
-    return url
-
-
 def get(server: ServerProcess, url: str) -> tuple[str, bytes]:
     body, facts = curl("--http2-prior-knowledge", "-g", local(server, url))
     assert facts["version"] == "2"
@@ -113,11 +109,10 @@ def make_bid(server: ServerProcess, rid: str) -> tuple[dict[str, object], dict[s
 def exchange_fill(url: str, response: dict[str, object], bid: dict[str, object],
                   price: str, loss: str = "102") -> str:  # fmt: skip
     """Every macro filled as an exchange fills it."""
-    return fill(url, AUCTION_ID=str(response["id"]), AUCTION_BID_ID=str(response["bidid"]),
-                AUCTION_IMP_ID=str(bid["impid"]), AUCTION_SEAT_ID="s1",
-                AUCTION_AD_ID=str(bid["adid"]), AUCTION_PRICE=price,
-                AUCTION_CURRENCY=str(response["cur"]), AUCTION_MIN_TO_WIN="1.1",
-                AUCTION_MULTIPLIER="1", AUCTION_LOSS=loss)  # fmt: skip
+    return macros.exchange_fill(
+        url, auction=str(response["id"]), bidid=str(response["bidid"]), imp=str(bid["impid"]),
+        seat="s1", ad=str(bid["adid"]), price=price, cur=str(response["cur"]), min_to_win="1.1",
+        multiplier="1", loss=loss)  # fmt: skip
 
 
 def test_a_bids_notice_urls_round_trip(server: ServerProcess) -> None:
