@@ -44,6 +44,10 @@ class Observed:
     closed: bool = False
     open_streams: int = 0
     errors: dict[str, int] = field(default_factory=dict)  # protocol errors by metric label
+    answered: set[int] = field(default_factory=set)  # streams whose answer ended (END_STREAM)
+    #: What was fed: ``data[:stop]`` in reads ending at ``cuts``.
+    data: bytes = b""
+    cuts: tuple[int, ...] = ()
 
 
 def _request(sid: int, req: Request) -> tuple[object, ...]:
@@ -58,7 +62,7 @@ def drive(
     metrics = Metrics()
     engine = engine_type(Limits(), metrics, 0.0)
     reader = Reader()
-    seen = Observed()
+    seen = Observed(data=data[:stop], cuts=tuple(cuts))
     start = 0
     for end in [*sorted({c for c in cuts if c < stop}), stop]:
         for sid, request in engine.receive_data(data[start:end], 0.0):
@@ -70,6 +74,7 @@ def drive(
     out = reader.outcome
     seen.goaway = out.goaway if out.goaway else None
     seen.resets = dict(out.resets)
+    seen.answered = set(out.ended)
     seen.closed = engine.closed
     seen.open_streams = engine.open_streams
     seen.errors = dict(metrics.counters.get("bidwire_protocol_errors_total", {}))
@@ -89,6 +94,37 @@ class Difference:
 
 
 E = ErrorCodes
+
+
+def client_goaway_end(data: bytes) -> int | None:
+    """Where the first whole GOAWAY frame after the preface ends, walking frame headers."""
+    pos = 24
+    while pos + 9 <= len(data):
+        end = pos + 9 + int.from_bytes(data[pos : pos + 3], "big")
+        if end > len(data):
+            return None
+        if data[pos + 3] == 7:
+            return end
+        pos = end
+    return None
+
+
+def _h2_refuses_only_what_follows_a_goaway(h2: Observed, raw: Observed) -> bool:
+    """Raw stopped at the client's GOAWAY; h2 called what came after it PROTOCOL_ERROR, and
+    up to the GOAWAY the two agree in every respect."""
+    end = client_goaway_end(raw.data)
+    if end is None or end >= len(raw.data) or not raw.closed or raw.goaway is not None:
+        return False
+    if h2.goaway != E.PROTOCOL_ERROR:
+        return False
+    h2_before = drive(H2Engine, raw.data, list(raw.cuts), end)
+    raw_before = drive(RawH2Engine, raw.data, list(raw.cuts), end)
+    return (
+        h2_before.goaway is None
+        and compare(h2_before, raw_before) is None
+        and raw.requests == raw_before.requests
+        and raw.answered == raw_before.answered
+    )
 #: Where the raw engine may answer differently. Each is a connection error on both sides (or
 #: on the raw side only, before h2 would see it); once the connection is in error, what else
 #: each engine had done (streams, resets) is not compared.
@@ -156,6 +192,36 @@ PERMITTED_DIFFERENCES: tuple[Difference, ...] = (
             and raw.goaway == E.PROTOCOL_ERROR
             and h2.goaway in (E.PROTOCOL_ERROR, E.STREAM_CLOSED)
         ),
+    ),
+    Difference(
+        "answers-before-a-client-goaway",
+        "When a client's GOAWAY arrives in the same read as its last requests, the raw engine "
+        "still sends the answers to the requests it returned (a client's GOAWAY refuses only "
+        "server-initiated streams, RFC 9113 6.8) and then closes; h2's state machine refuses "
+        "every frame once it has received GOAWAY, so those streams stay half-closed (remote) "
+        "and unanswered. Everything else (requests, GOAWAY, verdict) must agree. Found by the "
+        "100,000-sequence run.",
+        lambda h2, raw: (
+            h2.closed
+            and raw.closed
+            and h2.goaway is None
+            and raw.goaway is None
+            and h2.requests == raw.requests
+            and h2.states != raw.states
+            and all(
+                (h2.states[sid], raw.states[sid]) == ("half_closed_remote", "closed")
+                for sid in h2.states
+                if h2.states[sid] != raw.states.get(sid)
+            )
+        ),
+    ),
+    Difference(
+        "frames-after-a-client-goaway",
+        "The raw engine stops reading at a client's GOAWAY and closes once it has answered "
+        "what it already took; h2's state machine is closed by then and calls any later frame "
+        "a PROTOCOL_ERROR. Up to the GOAWAY both must agree in every respect (checked by "
+        "replaying the sequence cut at the GOAWAY). Found by the 100,000-sequence run.",
+        _h2_refuses_only_what_follows_a_goaway,
     ),
     Difference(
         "preface-without-settings",
@@ -311,3 +377,47 @@ def test_a_continuation_without_a_header_block() -> None:
     assert raw.goaway == E.PROTOCOL_ERROR and "continuation_without_headers" in raw.errors
     assert h2.goaway == E.STREAM_CLOSED
     assert compare(h2, raw) is None
+
+
+# Found by the 100,000-sequence run: SETTINGS, a whole request on stream 1, and a client GOAWAY,
+# all in one read. Raw answers stream 1 and closes; h2 cannot send after receiving GOAWAY.
+PREFACE_AND_SETTINGS = bytes.fromhex(
+    "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000000040000000000"
+)
+REQUEST_THEN_GOAWAY = (
+    PREFACE_AND_SETTINGS
+    # HEADERS (END_STREAM|END_HEADERS): POST http /openrtb2/bid, :authority x
+    + bytes.fromhex("000011010500000001" "8386448a60f596ab1318988cd27f4181f3")
+    + bytes.fromhex("000008070000000000" "0000000000000000")  # GOAWAY(0, NO_ERROR)
+)
+
+
+def test_requests_ahead_of_a_client_goaway_are_answered() -> None:
+    size = len(REQUEST_THEN_GOAWAY)
+    h2 = drive(H2Engine, REQUEST_THEN_GOAWAY, [], size)
+    raw = drive(RawH2Engine, REQUEST_THEN_GOAWAY, [], size)
+    assert h2.requests == raw.requests and len(raw.requests) == 1
+    assert raw.closed and h2.closed and raw.goaway is None and h2.goaway is None
+    assert raw.answered == {1} and raw.states[1] == "closed"
+    assert h2.answered == set() and h2.states[1] == "half_closed_remote"
+    assert compare(h2, raw) is None
+    # Cut before the GOAWAY, both answer: no difference at all.
+    h2 = drive(H2Engine, REQUEST_THEN_GOAWAY, [size - 17], size)
+    raw = drive(RawH2Engine, REQUEST_THEN_GOAWAY, [size - 17], size)
+    assert h2.answered == raw.answered == {1} and h2.states == raw.states
+
+
+def test_frames_after_a_client_goaway() -> None:
+    """Found by the long run: PING after the client's GOAWAY (h2: PROTOCOL_ERROR; raw: ignored)."""
+    data = REQUEST_THEN_GOAWAY + bytes.fromhex("000008060000000000" "0000000000000000")
+    h2 = drive(H2Engine, data, [], len(data))
+    raw = drive(RawH2Engine, data, [], len(data))
+    assert h2.goaway == E.PROTOCOL_ERROR and raw.goaway is None and raw.closed
+    assert raw.answered == {1}
+    assert compare(h2, raw) is None
+    # The same PING before the GOAWAY is no difference, so nothing is excused.
+    ping_first = REQUEST_THEN_GOAWAY[:-17] + data[-17:] + REQUEST_THEN_GOAWAY[-17:]
+    assert client_goaway_end(ping_first) == len(ping_first)
+    h2 = drive(H2Engine, ping_first, [], len(ping_first))
+    raw = drive(RawH2Engine, ping_first, [], len(ping_first))
+    assert h2.goaway is None and raw.goaway is None
