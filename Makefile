@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install tools run test lint typecheck pytest fuzz bench proto clean
+.PHONY: install tools run test lint typecheck pytest fuzz bench h2spec proto clean
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ FUZZ_TESTS := tests/test_properties.py tests/test_pipeline_properties.py \
 	tests/test_h2_frame_properties.py tests/test_fuzz_cli.py
 fuzz: install
 	HYPOTHESIS_PROFILE=long FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest $(FUZZ_TESTS)
+
+# HTTP/2 conformance (h2spec, normal and strict) on both engines; h2spec is built by hand (README).
+h2spec: install
+	bench/h2spec.sh
 
 bench: install
 	$(VENV)/bin/bidwire bench decode --corpus ../shared/corpus/openrtb/requests

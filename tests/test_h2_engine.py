@@ -29,7 +29,8 @@ from hyperframe.frame import (
 
 from bidder.exchange import Request, Response
 from bidder.metrics import Metrics
-from transport.h2_engine import DRAIN_PING, MAX_STREAM_ID, H2Engine
+from transport.h2_engine import H2Engine
+from transport.h2_lifecycle import DRAIN_PING, MAX_STREAM_ID
 from transport.limits import Limits
 from transport.raw_h2 import RawH2Engine
 

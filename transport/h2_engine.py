@@ -27,14 +27,13 @@ from hyperframe.frame import GoAwayFrame
 from bidder.exchange import Request, Response
 from bidder.metrics import Metrics
 
-from .frame_guard import VIOLATIONS, FrameGuard
+from .frame_guard import VIOLATIONS
+from .h2_lifecycle import DRAIN_PING, H2Lifecycle
 from .header_rules import request_from_headers
 from .limits import Limits
 
-MAX_STREAM_ID: Final = 2**31 - 1
 #: A stream answered 413 may send this many times the body cap more before it is reset.
 DISCARD_FACTOR: Final = 8
-DRAIN_PING: Final = b"bw-drain"
 
 _CONFIG: Final = h2.config.H2Configuration(
     client_side=False,
@@ -78,12 +77,11 @@ class _Stream:
         self.length = length  # content-length, or -1
 
 
-class H2Engine:
+class H2Engine(H2Lifecycle):
     """One HTTP/2 server connection, without I/O."""
 
     def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
-        self.limits = limits
-        self.metrics = metrics
+        super().__init__(limits, metrics, now)
         conn = h2.connection.H2Connection(config=_CONFIG)
         # Settings in force from the first frame (h2 applies initial values at once; the client
         # assumes the protocol defaults until it reads our SETTINGS, which are all larger).
@@ -106,22 +104,10 @@ class H2Engine:
         conn.local_settings = h2.settings.Settings(client=False, initial_values=initial)
         conn.increment_flow_control_window(limits.connection_window - 65535)
         self._conn = conn
-        self._guard = FrameGuard(limits, now)
         self._streams: dict[int, _Stream] = {}
         self._pending: dict[int, tuple[bytes | bytearray, int]] = {}  # stream -> (body, bytes sent)
         self._discarding: dict[int, int] = {}  # answered with 413: stream -> bytes dropped since
         self._out = bytearray()
-        self._last_activity = now
-        self._highest_stream = 0
-        #: None; "draining" (first GOAWAY and PING sent); "acked" (PING acked, in the grace
-        #: period); "final" (last GOAWAY sent, refusing new streams).
-        self.drain_state: str | None = None
-        self._final_last_stream = MAX_STREAM_ID
-        self._acked_at = 0.0
-        #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
-        self.closed = False
-        #: Why the connection ended, when this side ended it (a metrics label).
-        self.close_reason: str | None = None
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -164,23 +150,18 @@ class H2Engine:
             elif kind is _RemoteSettingsChanged:
                 self._on_window(0)
             elif kind is _PingAckReceived:
-                if event.ping_data == DRAIN_PING and self.drain_state == "draining":  # type: ignore[attr-defined]
-                    # Clients may send a PING ACK ahead of HEADERS they queued before reading our
-                    # GOAWAY (nghttp2 does), so wait a grace period before the final GOAWAY.
-                    self.drain_state = "acked"
-                    self._acked_at = now
+                self._ping_acked(event.ping_data, now)  # type: ignore[attr-defined]
             elif kind is _ConnectionTerminated:
                 self.closed = True
-        if self.drain_state == "acked" and now - self._acked_at >= self.limits.drain_grace:
-            self._final_goaway()
+        self._drain_step(now)
         return ready
 
     def _on_headers(
         self, event: h2.events.RequestReceived, now: float, ready: list[tuple[int, Request]]
     ) -> None:
         sid = event.stream_id
-        self._highest_stream = max(self._highest_stream, sid)
-        if self.drain_state == "final" and sid > self._final_last_stream:
+        self._highest = max(self._highest, sid)
+        if self._refuses_after_drain(sid):
             self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_after_goaway")
             self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
@@ -341,66 +322,35 @@ class H2Engine:
             return stream.state_machine.state.name.lower()
         return "closed" if stream_id <= self._conn.highest_inbound_stream_id else "idle"
 
-    def tick(self, now: float) -> None:
-        """Enforce timeouts and drain steps; call about once a second (often while draining)."""
-        if self.closed:
-            return
-        limits = self.limits
-        if self.drain_state == "acked" and now - self._acked_at >= limits.drain_grace:
-            self._final_goaway()
-        since = self._guard.header_block_since
-        if since is not None and now - since > limits.header_timeout:
-            # A header block cannot be abandoned (HPACK state is shared): end the connection.
-            self._terminate(ErrorCodes.ENHANCE_YOUR_CALM, "header_timeout")
-            return
+    @property
+    def _busy(self) -> bool:
+        return bool(self._streams or self._pending)
+
+    def _expire_stalled(self, now: float) -> None:
+        timeout = self.limits.body_timeout
         for sid, stream in list(self._streams.items()):
-            if sid not in self._pending and now - stream.started > limits.body_timeout:
+            if sid not in self._pending and now - stream.started > timeout:
                 self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")
                 try:
                     self._conn.reset_stream(sid, ErrorCodes.CANCEL)
                 except h2.exceptions.StreamClosedError:  # pragma: no cover
                     pass
                 self._forget(sid)
-        if (
-            not self._streams
-            and not self._pending
-            and now - self._last_activity > limits.idle_timeout
-        ):
-            self.metrics.inc("bidwire_protocol_errors_total", "idle_timeout")
-            self._goaway(ErrorCodes.NO_ERROR, self._highest_stream)
-            self.closed = True
-            self.close_reason = "idle"
 
-    def start_drain(self) -> None:
-        """Begin a graceful close: GOAWAY(2^31-1) and a PING; the final GOAWAY on its ack."""
-        if self.closed or self.drain_state is not None:
-            return
-        self.drain_state = "draining"
-        self._goaway(ErrorCodes.NO_ERROR, MAX_STREAM_ID)
+    def _send_drain_ping(self) -> None:
         self._conn.ping(DRAIN_PING)
 
-    def _final_goaway(self) -> None:
-        self.drain_state = "final"
-        self._final_last_stream = self._highest_stream
-        self._goaway(ErrorCodes.NO_ERROR, self._highest_stream)
-        self._maybe_finished()
-
-    def _maybe_finished(self) -> None:
-        if self.drain_state == "final" and not self._streams and not self._pending:
-            self.closed = True
-            self.close_reason = "drained"
-
-    def _goaway(self, code: ErrorCodes, last_stream_id: int) -> None:
+    def _goaway(self, code: int, last_stream_id: int) -> None:
         # Written by hand so that h2 keeps serving in-flight streams (see module docstring).
         self._out += self._conn.data_to_send()
         frame = GoAwayFrame(stream_id=0, last_stream_id=last_stream_id, error_code=code)
         self._out += frame.serialize()
 
-    def _terminate(self, code: ErrorCodes, reason: str) -> None:
+    def _terminate(self, code: int, reason: str) -> None:
         self.metrics.inc("bidwire_protocol_errors_total", reason)
-        self._conn.close_connection(error_code=code, last_stream_id=self._highest_stream)
+        self._conn.close_connection(error_code=code, last_stream_id=self._highest)
         self.closed = True
         self.close_reason = reason
 
 
-__all__ = ["DRAIN_PING", "H2Engine"]
+__all__ = ["H2Engine"]

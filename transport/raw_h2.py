@@ -26,7 +26,8 @@ from bidder.exchange import Request, Response
 from bidder.metrics import Metrics
 
 from . import frames as F
-from .frame_guard import PREFACE, VIOLATIONS, FrameGuard
+from .frame_guard import PREFACE, VIOLATIONS
+from .h2_lifecycle import DRAIN_PING, H2Lifecycle
 from .header_rules import request_from_headers, request_problem, trailer_problem
 from .hpack_codec import (
     CONTENT_LENGTH_PREFIX,
@@ -39,9 +40,7 @@ from .hpack_codec import (
 )
 from .limits import Limits
 
-MAX_STREAM_ID: Final = 2**31 - 1
 DISCARD_FACTOR: Final = 8
-DRAIN_PING: Final = b"bw-drain"
 #: h2 refuses a header block split over more frames than this (the guard's limit comes first).
 CONTINUATION_BACKLOG: Final = 64
 #: How many closed streams are remembered with how they closed (for the error a late frame
@@ -93,13 +92,11 @@ class _Stream:
         self.head = False  # a HEAD request
 
 
-class RawH2Engine:
+class RawH2Engine(H2Lifecycle):
     """One HTTP/2 server connection, without I/O and without h2."""
 
     def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
-        self.limits = limits
-        self.metrics = metrics
-        self._guard = FrameGuard(limits, now)
+        super().__init__(limits, metrics, now)
         self._decoder = Decoder(limits.max_header_list_size)
         self._buffer = b""
         self._preface = len(PREFACE)  # preface bytes still to check
@@ -107,7 +104,6 @@ class RawH2Engine:
         self._settings_seen = False
         self._streams: dict[int, _Stream] = {}
         self._closed_by_reset: dict[int, bool] = {}  # closed stream -> closed by RST_STREAM
-        self._highest = 0
         self._live = 0
         self._read_closes = 0  # streams this read closed that h2 would still count open
         # Header block in progress: stream, fragments, END_STREAM, frames so far.
@@ -136,15 +132,6 @@ class RawH2Engine:
         ]
         if limits.connection_window > F.DEFAULT_WINDOW:
             self._out.append(F.window_update(0, limits.connection_window - F.DEFAULT_WINDOW))
-        self._last_activity = now
-        #: None, "draining", "acked" or "final", as in H2Engine.
-        self.drain_state: str | None = None
-        self._final_last_stream = MAX_STREAM_ID
-        self._acked_at = 0.0
-        #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
-        self.closed = False
-        #: Why the connection ended, when this side ended it (a metrics label).
-        self.close_reason: str | None = None
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -172,8 +159,7 @@ class RawH2Engine:
             self.closed = True
             self.close_reason = "protocol_error"
             return []
-        if self.drain_state == "acked" and now - self._acked_at >= self.limits.drain_grace:
-            self._final_goaway()
+        self._drain_step(now)
         return ready
 
     def _check_preface(self, data: bytes) -> bytes:
@@ -416,7 +402,7 @@ class RawH2Engine:
             stream.expected = 0  # as h2: no body on a HEAD request
         self._streams[sid] = stream
         # From here on, what H2Engine does with h2's RequestReceived.
-        if self.drain_state == "final" and sid > self._final_last_stream:
+        if self._refuses_after_drain(sid):
             self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_after_goaway")
             self._reset(sid, stream, F.REFUSED_STREAM)
             return
@@ -522,10 +508,8 @@ class RawH2Engine:
         opaque = buf[start : start + 8]
         if not flags & F.ACK:
             self._out.append(F.frame(F.PING, F.ACK, 0, opaque))
-        elif opaque == DRAIN_PING and self.drain_state == "draining":
-            # As in H2Engine: wait a grace period for HEADERS queued before our GOAWAY.
-            self.drain_state = "acked"
-            self._acked_at = now
+        else:
+            self._ping_acked(opaque, now)
 
     def _rst_stream(self, buf: bytes, start: int, length: int, sid: int) -> None:
         if length != 4:
@@ -730,45 +714,19 @@ class RawH2Engine:
             return STATE_NAMES[stream.state]
         return "closed" if stream_id <= self._highest else "idle"
 
-    def tick(self, now: float) -> None:
-        """Enforce timeouts and drain steps; call about once a second (often while draining)."""
-        if self.closed:
-            return
-        limits = self.limits
-        if self.drain_state == "acked" and now - self._acked_at >= limits.drain_grace:
-            self._final_goaway()
-        since = self._guard.header_block_since
-        if since is not None and now - since > limits.header_timeout:
-            self._terminate(F.ENHANCE_YOUR_CALM, "header_timeout")
-            return
+    @property
+    def _busy(self) -> bool:
+        return self._live > 0
+
+    def _expire_stalled(self, now: float) -> None:
+        timeout = self.limits.body_timeout
         for sid, stream in list(self._streams.items()):
-            if stream.live and not stream.body and now - stream.started > limits.body_timeout:
+            if stream.live and not stream.body and now - stream.started > timeout:
                 self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")
                 self._reset(sid, stream, F.CANCEL)
-        if not self._live and now - self._last_activity > limits.idle_timeout:
-            self.metrics.inc("bidwire_protocol_errors_total", "idle_timeout")
-            self._goaway(F.NO_ERROR, self._highest)
-            self.closed = True
-            self.close_reason = "idle"
 
-    def start_drain(self) -> None:
-        """Begin a graceful close: GOAWAY(2^31-1) and a PING; the final GOAWAY on its ack."""
-        if self.closed or self.drain_state is not None:
-            return
-        self.drain_state = "draining"
-        self._goaway(F.NO_ERROR, MAX_STREAM_ID)
+    def _send_drain_ping(self) -> None:
         self._out.append(F.frame(F.PING, 0, 0, DRAIN_PING))
-
-    def _final_goaway(self) -> None:
-        self.drain_state = "final"
-        self._final_last_stream = self._highest
-        self._goaway(F.NO_ERROR, self._highest)
-        self._maybe_finished()
-
-    def _maybe_finished(self) -> None:
-        if self.drain_state == "final" and not self._live:
-            self.closed = True
-            self.close_reason = "drained"
 
     def _goaway(self, code: int, last_stream_id: int) -> None:
         self._out.append(F.goaway(last_stream_id, code))
@@ -790,4 +748,4 @@ def _content_length(value: bytes, previous: int) -> int:
     return length
 
 
-__all__ = ["DRAIN_PING", "MAX_STREAM_ID", "RawH2Engine"]
+__all__ = ["RawH2Engine"]

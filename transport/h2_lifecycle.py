@@ -1,0 +1,132 @@
+"""What both HTTP/2 engines do around the protocol: timeouts, the graceful drain, the verdict.
+
+The h2 engine (reference) and the raw engine differ in how they parse and write frames, not in
+when a connection ends. This base class holds that part once:
+
+- ``tick``: the drain's grace period, a header block that never ends (a connection error: the
+  HPACK context is shared, so a block cannot be abandoned), streams whose body stalls
+  (RST_STREAM(CANCEL)), and an idle connection (GOAWAY(NO_ERROR)).
+- the drain: GOAWAY(2^31-1) and a PING; the final GOAWAY (the highest stream taken) a grace
+  period after the PING's ack, since clients may send the ack ahead of HEADERS they queued
+  before reading the first GOAWAY (nghttp2 does); closed once no stream is left.
+- ``closed`` and ``close_reason``, read by :class:`transport.connection.Connection`.
+
+An engine supplies the frame-level steps (:meth:`_goaway`, :meth:`_send_drain_ping`,
+:meth:`_terminate`, :meth:`_expire_stalled`), keeps :attr:`_highest` up to date and says when
+it is :attr:`_busy`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bidder.metrics import Metrics
+
+from .frame_guard import FrameGuard
+from .limits import Limits
+
+MAX_STREAM_ID: Final = 2**31 - 1
+DRAIN_PING: Final = b"bw-drain"
+NO_ERROR: Final = 0
+ENHANCE_YOUR_CALM: Final = 0xB
+
+
+class H2Lifecycle:
+    """Timeouts, drain and close verdict of one HTTP/2 connection (a base for the engines)."""
+
+    #: The highest stream id the client has opened (kept by the engine).
+    _highest: int
+
+    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
+        self.limits = limits
+        self.metrics = metrics
+        self._guard = FrameGuard(limits, now)
+        self._last_activity = now
+        self._highest = 0
+        #: None; "draining" (first GOAWAY and PING sent); "acked" (PING acked, in the grace
+        #: period); "final" (last GOAWAY sent, refusing new streams).
+        self.drain_state: str | None = None
+        self._final_last_stream = MAX_STREAM_ID
+        self._acked_at = 0.0
+        #: True once the connection is over: flush ``data_to_send``, then close the socket.
+        self.closed = False
+        #: Why the connection ended, when this side ended it (a metrics label).
+        self.close_reason: str | None = None
+
+    # -- what an engine supplies -----------------------------------------------------------
+
+    @property
+    def _busy(self) -> bool:
+        """Whether any request is still in progress (received and not fully answered)."""
+        raise NotImplementedError
+
+    def _goaway(self, code: int, last_stream_id: int) -> None:
+        """Queue a GOAWAY without ending the engine's own bookkeeping."""
+        raise NotImplementedError
+
+    def _send_drain_ping(self) -> None:
+        raise NotImplementedError
+
+    def _terminate(self, code: int, reason: str) -> None:
+        """End the connection now with GOAWAY(``code``), counted as ``reason``."""
+        raise NotImplementedError
+
+    def _expire_stalled(self, now: float) -> None:
+        """Reset (CANCEL) the streams whose request body has stalled past the body timeout."""
+        raise NotImplementedError
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Enforce timeouts and drain steps; call about once a second (often while draining)."""
+        if self.closed:
+            return
+        limits = self.limits
+        if self.drain_state == "acked" and now - self._acked_at >= limits.drain_grace:
+            self._final_goaway()
+        since = self._guard.header_block_since
+        if since is not None and now - since > limits.header_timeout:
+            self._terminate(ENHANCE_YOUR_CALM, "header_timeout")
+            return
+        self._expire_stalled(now)
+        if not self._busy and now - self._last_activity > limits.idle_timeout:
+            self.metrics.inc("bidwire_protocol_errors_total", "idle_timeout")
+            self._goaway(NO_ERROR, self._highest)
+            self.closed = True
+            self.close_reason = "idle"
+
+    def start_drain(self) -> None:
+        """Begin a graceful close: GOAWAY(2^31-1) and a PING; the final GOAWAY on its ack."""
+        if self.closed or self.drain_state is not None:
+            return
+        self.drain_state = "draining"
+        self._goaway(NO_ERROR, MAX_STREAM_ID)
+        self._send_drain_ping()
+
+    def _ping_acked(self, opaque: bytes, now: float) -> None:
+        if opaque == DRAIN_PING and self.drain_state == "draining":
+            self.drain_state = "acked"
+            self._acked_at = now
+
+    def _drain_step(self, now: float) -> None:
+        """After a read: the final GOAWAY once the grace period after the ack has passed."""
+        if self.drain_state == "acked" and now - self._acked_at >= self.limits.drain_grace:
+            self._final_goaway()
+
+    def _refuses_after_drain(self, stream_id: int) -> bool:
+        """Whether a new stream comes after the final GOAWAY's last stream (REFUSED_STREAM)."""
+        return self.drain_state == "final" and stream_id > self._final_last_stream
+
+    def _final_goaway(self) -> None:
+        self.drain_state = "final"
+        self._final_last_stream = self._highest
+        self._goaway(NO_ERROR, self._highest)
+        self._maybe_finished()
+
+    def _maybe_finished(self) -> None:
+        if self.drain_state == "final" and not self._busy:
+            self.closed = True
+            self.close_reason = "drained"
+
+
+__all__ = ["DRAIN_PING", "MAX_STREAM_ID", "H2Lifecycle"]
