@@ -34,7 +34,8 @@ NO_BID = Response(204, b"")
 
 
 def _frame(kind: int, flags: int, sid: int, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload))[1:] + bytes((kind, flags)) + struct.pack(">I", sid) + payload
+    head = struct.pack(">I", len(payload))[1:] + bytes((kind, flags)) + struct.pack(">I", sid)
+    return head + payload
 
 
 def client_reads(requests: int, streams: int) -> list[bytes]:
@@ -81,9 +82,10 @@ def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | 
         for sid, request in engine.receive_data(data, now):
             if answer is None:
                 response = app.handle(request)
-                engine.send_response(sid, response)  # type: ignore[arg-type]
-                if response.context is not None:  # type: ignore[union-attr]
-                    app.done(response)  # type: ignore[arg-type]
+                assert isinstance(response, Response)  # the demo pipeline has no async stage
+                engine.send_response(sid, response)
+                if response.context is not None:
+                    app.done(response)
             else:
                 engine.send_response(sid, answer(request))
         sent = _data_bytes(engine.data_to_send())
@@ -102,7 +104,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the full path once")
     args = parser.parse_args()
     reads = client_reads(args.requests, args.streams)
-    for label, answer in (("transport only (204)", lambda _r: NO_BID), ("transport + bidder", None)):
+    cases = (("transport only (204)", lambda _r: NO_BID), ("transport + bidder", None))
+    for label, answer in cases:
         times = [run(args.engine, reads, answer) for _ in range(args.rounds)]
         per = statistics.median(times) / args.requests * 1e6
         print(f"{args.engine:4} {label:22} {per:6.1f} µs/request  ({1e6 / per:,.0f} req/s)")

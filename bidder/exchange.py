@@ -47,6 +47,18 @@ class Request:
         #: ``time.monotonic()`` when the first byte of the request was read.
         self.arrival = arrival
 
+    def like(self, arrival: float) -> Request:
+        """A new request with this one's method, path and headers, no body, arriving then."""
+        return Request(
+            self.method,
+            self.path,
+            content_type=self.content_type,
+            content_encoding=self.content_encoding,
+            accept_encoding=self.accept_encoding,
+            openrtb_version=self.openrtb_version,
+            arrival=arrival,
+        )
+
     def __repr__(self) -> str:
         return f"Request({self.method!r}, {self.path!r}, {len(self.body)} bytes)"
 

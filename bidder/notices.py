@@ -154,13 +154,15 @@ def _digest(secret: bytes, message: bytes) -> str:
 
 #: The macro half of every notice query: the same text for every bid.
 _MACRO_QUERY: Final = "&".join(f"{param}=${{{macro}}}" for param, macro in MACROS)
-_URL_SAFE: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+#: Unreserved characters and ":", which a query may carry as it is (RFC 3986 3.4) and every
+#: bid id holds ("{n}:{campaign}"): quoting it sent each bid through urllib (profiled).
+_URL_SAFE: Final = re.compile(r"[A-Za-z0-9_.~:-]*")
 
 
 def _quoted(value: str) -> str:
     # Most ids need no escaping: a regex check costs a tenth of urllib's quote (profiled:
     # quote was the largest single cost of a bid at 11 calls per bid).
-    return value if _URL_SAFE.fullmatch(value) else quote(value, safe="")
+    return value if _URL_SAFE.fullmatch(value) else quote(value, safe=":")
 
 
 class NoticeUrls(NamedTuple):

@@ -136,7 +136,7 @@ def test_bad_notices_get_the_right_status(server: ServerProcess) -> None:
     assert get(server, forged)[0] == "403"
     altered = re.sub(r"&p=[^&]+", "&p=50.0", burl)  # claims a higher bid price
     assert get(server, altered)[0] == "403"
-    unknown = exchange_fill(str(bid["burl"]), response, bid, "4.0").replace("&b=0%3A", "&b=9%3A")
+    unknown = exchange_fill(str(bid["burl"]), response, bid, "4.0").replace("&b=0:", "&b=9:")
     assert get(server, unknown)[0] == "403"  # a bid id this bidder never signed
     above = exchange_fill(str(bid["burl"]), response, bid, "5.5")
     status, body = get(server, above)

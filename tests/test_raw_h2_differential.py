@@ -125,6 +125,8 @@ def _h2_refuses_only_what_follows_a_goaway(h2: Observed, raw: Observed) -> bool:
         and raw.requests == raw_before.requests
         and raw.answered == raw_before.answered
     )
+
+
 #: Where the raw engine may answer differently. Each is a connection error on both sides (or
 #: on the raw side only, before h2 would see it); once the connection is in error, what else
 #: each engine had done (streams, resets) is not compared.
@@ -387,8 +389,8 @@ PREFACE_AND_SETTINGS = bytes.fromhex(
 REQUEST_THEN_GOAWAY = (
     PREFACE_AND_SETTINGS
     # HEADERS (END_STREAM|END_HEADERS): POST http /openrtb2/bid, :authority x
-    + bytes.fromhex("000011010500000001" "8386448a60f596ab1318988cd27f4181f3")
-    + bytes.fromhex("000008070000000000" "0000000000000000")  # GOAWAY(0, NO_ERROR)
+    + bytes.fromhex("0000110105000000018386448a60f596ab1318988cd27f4181f3")
+    + bytes.fromhex("0000080700000000000000000000000000")  # GOAWAY(0, NO_ERROR)
 )
 
 
@@ -409,7 +411,7 @@ def test_requests_ahead_of_a_client_goaway_are_answered() -> None:
 
 def test_frames_after_a_client_goaway() -> None:
     """Found by the long run: PING after the client's GOAWAY (h2: PROTOCOL_ERROR; raw: ignored)."""
-    data = REQUEST_THEN_GOAWAY + bytes.fromhex("000008060000000000" "0000000000000000")
+    data = REQUEST_THEN_GOAWAY + bytes.fromhex("0000080600000000000000000000000000")
     h2 = drive(H2Engine, data, [], len(data))
     raw = drive(RawH2Engine, data, [], len(data))
     assert h2.goaway == E.PROTOCOL_ERROR and raw.goaway is None and raw.closed
@@ -421,3 +423,26 @@ def test_frames_after_a_client_goaway() -> None:
     h2 = drive(H2Engine, ping_first, [], len(ping_first))
     raw = drive(RawH2Engine, ping_first, [], len(ping_first))
     assert h2.goaway is None and raw.goaway is None
+
+
+def _headers_frame(sid: int, block: bytes) -> bytes:
+    return len(block).to_bytes(3, "big") + b"\x01\x05" + sid.to_bytes(4, "big") + block
+
+
+def test_a_remembered_header_block_follows_the_dynamic_table() -> None:
+    """The raw engine reuses the request a repeated header block made only while the HPACK
+    table is unchanged: the same bytes after the table moved decode anew, as h2 decodes them."""
+    # GET http / with :authority "x" as a literal without indexing (the table never holds it).
+    start = bytes.fromhex("828684010178")
+    first = start + b"\x40\x11x-openrtb-version\x032.5"  # indexed: table 62 = 2.5
+    repeat = start + b"\xbe"  # index 62
+    moved = start + b"\x40\x11x-openrtb-version\x032.6"  # 62 = 2.6, 63 = 2.5
+    data = PREFACE_AND_SETTINGS + b"".join(
+        _headers_frame(sid, block)
+        for sid, block in ((1, first), (3, repeat), (5, repeat), (7, moved), (9, repeat))
+    )
+    h2 = drive(H2Engine, data, [], len(data))
+    raw = drive(RawH2Engine, data, [], len(data))
+    assert compare(h2, raw) is None and raw.requests == h2.requests
+    versions = [r[6] for r in raw.requests]
+    assert versions == [b"2.5", b"2.5", b"2.5", b"2.6", b"2.6"]

@@ -89,7 +89,7 @@ def _string(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
 class Decoder:
     """The decoding context of one connection (its dynamic table)."""
 
-    __slots__ = ("_table", "_size", "_max_size", "max_header_list_size")
+    __slots__ = ("_table", "_size", "_max_size", "max_header_list_size", "version")
 
     def __init__(self, max_header_list_size: int) -> None:
         self._table: deque[tuple[bytes, bytes]] = deque()  # newest first
@@ -97,6 +97,9 @@ class Decoder:
         self._max_size = TABLE_SIZE
         #: Largest decoded list (sum of name + value + 32 per field, as RFC 7541 4.1 counts).
         self.max_header_list_size = max_header_list_size
+        #: Changes whenever the dynamic table does: a block decoded at one version decodes
+        #: to the same list at that version (what callers may cache on).
+        self.version = 0
 
     def _get(self, index: int) -> tuple[bytes, bytes]:
         if 0 < index <= _STATIC_LEN:
@@ -107,6 +110,7 @@ class Decoder:
         raise HpackError(f"invalid table index {index}")
 
     def _add(self, name: bytes, value: bytes) -> None:
+        self.version += 1
         size = len(name) + len(value) + 32
         table = self._table
         if size > self._max_size:
@@ -123,6 +127,7 @@ class Decoder:
         if size > TABLE_SIZE:
             raise HpackError("table size update past SETTINGS_HEADER_TABLE_SIZE")
         self._max_size = size
+        self.version += 1
         while self._size > size:
             old_name, old_value = self._table.pop()
             self._size -= len(old_name) + len(old_value) + 32

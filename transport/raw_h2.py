@@ -46,6 +46,9 @@ CONTINUATION_BACKLOG: Final = 64
 #: How many closed streams are remembered with how they closed (for the error a late frame
 #: draws); older ones count as closed by END_STREAM.
 CLOSED_MEMORY: Final = 1024
+#: Request header blocks remembered per connection (see ``_known``), and the largest kept.
+KNOWN_BLOCKS: Final = 16
+KNOWN_BLOCK_MAX: Final = 512
 
 # Stream states (RFC 9113 5.1), as the names h2 uses.
 OPEN, HALF_CLOSED_REMOTE, HALF_CLOSED_LOCAL, CLOSED = 1, 2, 3, 4
@@ -98,6 +101,12 @@ class RawH2Engine(H2Lifecycle):
     def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
         super().__init__(limits, metrics, now)
         self._decoder = Decoder(limits.max_header_list_size)
+        # Header blocks already decoded and validated: block bytes -> (decoder table version,
+        # the request they make, content-length). Decoding is a pure function of the block and
+        # the dynamic table, so an entry holds while the table's version is the one stored,
+        # and only blocks that did not change the table are kept. Clients that repeat their
+        # header fields (nghttp2 indexes them all) then send the same few bytes every request.
+        self._known: dict[bytes, tuple[int, Request, int]] = {}
         self._buffer = b""
         self._preface = len(PREFACE)  # preface bytes still to check
         self._preface_seen = b""
@@ -367,17 +376,23 @@ class RawH2Engine(H2Lifecycle):
     ) -> None:  # fmt: skip
         stream = self._streams.get(sid)
         if stream is not None:
-            headers = self._decode(block)
+            trailers = self._decode(block)
             if self_dependent:
                 raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
-            self._trailers(sid, stream, headers, end_stream, ready)
+            self._trailers(sid, stream, trailers, end_stream, ready)
             return
         limits = self.limits
         ceiling = limits.max_concurrent_streams + max(limits.max_concurrent_streams, 100)
         if len(self._streams) + self._read_closes + 1 > ceiling:
             # h2's hard limit, reached only by a client far past the advertised one.
             raise _ConnectionError(F.PROTOCOL_ERROR, "h2_TooManyStreamsError")
-        headers = self._decode(block)
+        decoder = self._decoder
+        version = decoder.version
+        known = self._known.get(block)
+        headers: list[tuple[bytes, bytes]] = []
+        if known is None or known[0] != version:
+            known = None
+            headers = self._decode(block)
         if sid <= self._highest:
             by_reset = self._closed_by_reset.get(sid)
             if by_reset:
@@ -389,9 +404,18 @@ class RawH2Engine(H2Lifecycle):
         if sid % 2 == 0:
             raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
         self._highest = sid  # the stream exists from here on, malformed or not
-        if self_dependent or request_problem(headers) is not None:
+        if self_dependent:
             raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
-        request, length = request_from_headers(headers, now, _content_length)
+        if known is not None:
+            request, length = known[1].like(now), known[2]
+        else:
+            if request_problem(headers) is not None:
+                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            request, length = request_from_headers(headers, now, _content_length)
+            if decoder.version == version and len(block) <= KNOWN_BLOCK_MAX:
+                if len(self._known) >= KNOWN_BLOCKS:
+                    self._known.clear()
+                self._known[bytes(block)] = (version, request.like(0.0), length)
         stream = _Stream(
             HALF_CLOSED_REMOTE if end_stream else OPEN, request, now, self._peer_initial
         )
