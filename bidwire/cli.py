@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--engine",
         choices=("h2", "raw"),
-        help="HTTP/2 engine: h2 (the h2 library, default) or raw (bidwire's own framing)",
+        help="HTTP/2 engine: raw (bidwire's own framing, default) or h2 (the h2 library)",
     )
     serve.add_argument(
         "--state",

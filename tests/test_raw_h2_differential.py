@@ -110,12 +110,13 @@ def client_goaway_end(data: bytes) -> int | None:
 
 
 def _h2_refuses_only_what_follows_a_goaway(h2: Observed, raw: Observed) -> bool:
-    """Raw stopped at the client's GOAWAY; h2 called what came after it PROTOCOL_ERROR, and
-    up to the GOAWAY the two agree in every respect."""
+    """Raw stopped at the client's GOAWAY; h2 called what came after it a connection error
+    (PROTOCOL_ERROR, or FRAME_SIZE_ERROR for a frame hyperframe cannot parse), and up to the
+    GOAWAY the two agree in every respect."""
     end = client_goaway_end(raw.data)
     if end is None or end >= len(raw.data) or not raw.closed or raw.goaway is not None:
         return False
-    if h2.goaway != E.PROTOCOL_ERROR:
+    if h2.goaway not in (E.PROTOCOL_ERROR, E.FRAME_SIZE_ERROR):
         return False
     h2_before = drive(H2Engine, raw.data, list(raw.cuts), end)
     raw_before = drive(RawH2Engine, raw.data, list(raw.cuts), end)
@@ -221,8 +222,9 @@ PERMITTED_DIFFERENCES: tuple[Difference, ...] = (
         "frames-after-a-client-goaway",
         "The raw engine stops reading at a client's GOAWAY and closes once it has answered "
         "what it already took; h2's state machine is closed by then and calls any later frame "
-        "a PROTOCOL_ERROR. Up to the GOAWAY both must agree in every respect (checked by "
-        "replaying the sequence cut at the GOAWAY). Found by the 100,000-sequence run.",
+        "a PROTOCOL_ERROR (FRAME_SIZE_ERROR if hyperframe cannot parse it). Up to the GOAWAY "
+        "both must agree in every respect (checked by replaying the sequence cut at the "
+        "GOAWAY). Found by the 100,000-sequence run.",
         _h2_refuses_only_what_follows_a_goaway,
     ),
     Difference(

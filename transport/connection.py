@@ -50,7 +50,7 @@ class Connection(asyncio.Protocol):
         limits: Limits,
         metrics: Metrics,
         registry: set[Connection],
-        h2_engine: str = "h2",
+        h2_engine: str = "raw",
     ) -> None:
         self.app = app
         self._h2_engine = H2_ENGINES[h2_engine]

@@ -143,8 +143,9 @@ def add_bench_parser(subparsers: Any) -> None:
     d.set_defaults(func=_decode)
 
     servers = ("bidwire", "hypercorn", "granian")
-    # bidwire-raw: bidwire serve --engine raw (its own HTTP/2 framing), on request.
-    choices = (*servers, "bidwire-raw")
+    # bidwire-h2: bidwire serve --engine h2 (on the h2 library, the reference), on request;
+    # bidwire-raw names the default engine explicitly.
+    choices = (*servers, "bidwire-h2", "bidwire-raw")
     load = sub.add_parser(
         "load",
         help="bidwire vs hypercorn vs granian under h2load (HTTP/2 and HTTP/1.1)",

@@ -23,6 +23,7 @@ CODEC_COLOURS = {
 #: One colour per server in the load plots.
 SERVER_COLOURS = {
     "bidwire": "#0072B2",
+    "bidwire-h2": "#56B4E9",
     "bidwire-raw": "#009E73",
     "hypercorn": "#7f7f7f",
     "granian": "#E69F00",

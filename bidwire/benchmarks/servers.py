@@ -57,10 +57,10 @@ def _script(name: str) -> list[str]:
 def server_argv(name: str, port: int, workdir: Path, config: Path | None = None) -> list[str]:
     """The command that serves the bidder as ``name`` on ``port``."""
     host = "127.0.0.1"
-    if name in ("bidwire", "bidwire-raw"):
+    if name in ("bidwire", "bidwire-h2", "bidwire-raw"):
         argv = [*_script("bidwire"), "serve", "--host", host, "--port", str(port)]
-        if name == "bidwire-raw":
-            argv += ["--engine", "raw"]
+        if name != "bidwire":
+            argv += ["--engine", name.removeprefix("bidwire-")]
         return [*argv, "--config", str(config)] if config is not None else argv
     if name == "hypercorn":
         toml = workdir / "hypercorn.toml"
