@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import statistics
 import struct
@@ -25,6 +26,7 @@ import hpack
 
 from bidder.exchange import Response
 from bidder.service import Bidder, BidderConfig
+from transport.config import ServerSection
 from transport.connection import H2_ENGINES
 from transport.limits import Limits
 
@@ -73,6 +75,10 @@ def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | 
     """Seconds to push every read through one engine (and the bidder when ``answer``)."""
     bidder = Bidder(BidderConfig())
     app = bidder.app
+    # The collector as `bidwire serve` sets it: thresholds, and start-up objects frozen.
+    gc.set_threshold(*ServerSection().gc_thresholds)
+    gc.collect()
+    gc.freeze()
     engine = H2_ENGINES[engine_name](Limits(), bidder.metrics, 0.0)
     started = time.perf_counter()
     credit = b""  # the client's WINDOW_UPDATE for the DATA it read last time
