@@ -23,9 +23,9 @@ from pathlib import Path
 import msgspec
 
 from bidder.app import AppConfig
-from bidder.exchange import Request
 from bidder.service import Bidder, BidderConfig
 from transport.config import ServerSection
+from transport.events import Request
 
 
 def measure(arena: bool, body: bytes, n: int) -> dict[str, float]:
@@ -37,7 +37,7 @@ def measure(arena: bool, body: bytes, n: int) -> dict[str, float]:
         request.arrival = time.monotonic()
         response = app.handle(request)
         bytes(response.body)  # what the transport does: copy the body out
-        app.done(response)
+        app.release(response)
 
     for _ in range(2000):  # warm-up: caches, buffers grown to size
         one()

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import hpack
 
-from bidder.exchange import Response
 from bidder.service import Bidder, BidderConfig
 from transport.config import ServerSection
 from transport.connection import H2_ENGINES
+from transport.events import Response
 from transport.limits import Limits
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -79,7 +79,7 @@ def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | 
     gc.set_threshold(*ServerSection().gc_thresholds)
     gc.collect()
     gc.freeze()
-    engine = H2_ENGINES[engine_name](Limits(), bidder.metrics, 0.0)
+    engine = H2_ENGINES[engine_name](Limits(), 0.0)
     started = time.perf_counter()
     credit = b""  # the client's WINDOW_UPDATE for the DATA it read last time
     for data in reads:
@@ -91,7 +91,7 @@ def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | 
                 assert isinstance(response, Response)  # the demo pipeline has no async stage
                 engine.send_response(sid, response)
                 if response.context is not None:
-                    app.done(response)
+                    app.release(response)
             else:
                 engine.send_response(sid, answer(request))
         sent = _data_bytes(engine.data_to_send())

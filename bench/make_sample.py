@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bidder.exchange import Request
 from bidder.service import Bidder, BidderConfig
+from transport.events import Request
 
 OUT = Path(__file__).resolve().parents[1] / "bidwire" / "benchmarks" / "sample"
 UA = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import tracemalloc
 
-from bidder.metrics import Metrics
 from bidder.state import Budget, LocalState, StateConfig
 
 
@@ -21,7 +20,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     n = parser.parse_args().entries
     config = StateConfig()
-    state = LocalState(config, Metrics())
+    state = LocalState(config)
     budget = Budget("c1", None, None, True, 3, 3600.0)
     tracemalloc.start()
     start = tracemalloc.take_snapshot()

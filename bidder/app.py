@@ -1,9 +1,13 @@
-"""The bidder's front door: one :class:`~bidder.exchange.Request` in, one Response out.
+"""The bidder's front door: one :class:`~transport.events.Request` in, one Response out.
+
+:class:`BidderApp` implements :class:`transport.app.App`: the transport calls it and nothing
+else of the bidder.
+
 
 It owns everything between the transport and the decision: routing (bid endpoint, health,
 metrics), content types and codec choice, gzip in and out, size caps, the mapping of errors to
-status codes, and metrics. Errors are answered in one place (:meth:`BidderApp._error`) with a
-short JSON body: ``{"error": "<what>", "path": "<JSON path>"}``.
+status codes, and metrics. Errors are answered in one place (:meth:`BidderApp._error`) with the
+JSON body of :func:`transport.events.error_body`: ``{"error": "<what>", "path": "<JSON path>"}``.
 """
 
 from __future__ import annotations
@@ -26,11 +30,22 @@ from openrtb import (
     validate_request,
     validate_response,
 )
+from transport.app import Health
+from transport.events import CT_JSON, Deferred, Request, Response, error_body
 
 from .arena import Arena, RequestContext
 from .deadline import DeadlineConfig, deadline_for
-from .exchange import Deferred, Request, Response
-from .metrics import Metrics
+from .metrics import (
+    BIDS,
+    ERRORS,
+    HTTP_RESPONSES,
+    LATE,
+    NOBIDS,
+    REGISTRY,
+    REQUEST_SECONDS,
+    REQUESTS,
+    SHED,
+)
 from .notices import NoticeAnswer
 from .pipeline import NoBid
 from .shedding import LoadShedder, SheddingConfig
@@ -45,7 +60,6 @@ NOTICE_TIMEOUT: Final = 2.0
 #: The same, for a pipeline with async stages.
 DecideAsync = Callable[[BidRequest, float], Awaitable["BidResponse | NoBid | None"]]
 
-CT_JSON: Final = b"application/json"
 CT_PROTO: Final = b"application/x-protobuf"
 CT_TEXT: Final = b"text/plain; version=0.0.4; charset=utf-8"
 _PROTO_TYPES: Final = frozenset(
@@ -132,7 +146,6 @@ class BidderApp:
         decide: Decide,
         *,
         config: AppConfig | None = None,
-        metrics: Metrics | None = None,
         decide_async: DecideAsync | None = None,
         deadline: DeadlineConfig | None = None,
         notices: NoticeEndpoint | None = None,
@@ -140,12 +153,11 @@ class BidderApp:
         self.config = config or AppConfig()
         #: Answers /notice/{win,bill,loss}: (kind, URL-encoded parameters) -> answer.
         self.notices = notices
-        self.metrics = metrics or Metrics()
         self.decide = decide
         #: Set when the pipeline has async stages: answers then come as :class:`Deferred`.
         self.decide_async = decide_async
         self.deadline_config = deadline or DeadlineConfig()
-        #: Set while the server drains before exit: /readyz answers 503.
+        #: Set while the server drains before exit (:meth:`start_drain`): /readyz answers 503.
         self.draining = False
         #: Says what runs degraded (a shared state store down, say), for /readyz; None: nothing.
         self.degraded: Callable[[], str | None] | None = None
@@ -175,7 +187,7 @@ class BidderApp:
                 response = self._only_get(request) or self._ready()
             elif path == b"/metrics":
                 response = self._only_get(request) or Response(
-                    200, self.metrics.render(), content_type=CT_TEXT
+                    200, REGISTRY.render(), content_type=CT_TEXT
                 )
             else:
                 raise _HttpError(404, "not_found", "no such path")
@@ -186,8 +198,42 @@ class BidderApp:
                 _HttpError(500, "internal", f"internal error: {type(exc).__name__}")
             )
         if isinstance(response, Response):
-            self.metrics.inc("bidwire_http_responses_total", str(response.status))
+            HTTP_RESPONSES.inc(response.status)
         return response
+
+    # -- the rest of transport.app.App ---------------------------------------------------------
+
+    def release(self, response: Response) -> None:
+        """The transport has copied ``response.body`` out: its arena context is free again."""
+        ctx = response.context
+        if ctx is not None and self.arena is not None:
+            response.context = None
+            self.arena.release(ctx)  # type: ignore[arg-type]
+
+    def refuse(self, request: Request, reason: str) -> Response:
+        """The transport will not hand this request on: a no-bid for a bid request (counted as
+        shed, by ``reason``), 503 for anything else."""
+        if request.path.split(b"?", 1)[0] == self._bid_path:
+            response = self._shed(reason)
+        else:
+            response = Response(503, error_body("overloaded"), content_type=CT_JSON)
+        HTTP_RESPONSES.inc(response.status)
+        return response
+
+    def observe_lag(self, lag: float) -> None:
+        """One event-loop lag sample (seconds), for shedding at arrival."""
+        self.shedder.observe_lag(lag)
+
+    def start_drain(self) -> None:
+        """The worker drains before exit: /readyz answers 503 from now on."""
+        self.draining = True
+
+    def health(self) -> Health:
+        """Not serving while draining; serving, and what runs degraded, otherwise."""
+        if self.draining:
+            return Health(False, "draining")
+        degraded = self.degraded() if self.degraded is not None else None
+        return Health(True, degraded or "")
 
     def _notice(self, request: Request, kind: bytes) -> Response | Deferred:
         assert self.notices is not None
@@ -207,15 +253,14 @@ class BidderApp:
 
         async def later() -> Response:
             response = self._notice_response(await answer, head)
-            self.metrics.inc("bidwire_http_responses_total", str(response.status))
+            HTTP_RESPONSES.inc(response.status)
             return response
 
         # The shared store did not answer in time: the exchange may retry, and the retry is
         # deduplicated whether or not the first attempt was counted.
-        unavailable = Response(503, b'{"error":"state store unavailable"}', content_type=CT_JSON)
+        unavailable = Response(503, error_body("state store unavailable"), content_type=CT_JSON)
         return Deferred(later(), time.monotonic() + NOTICE_TIMEOUT, unavailable,
-                        lambda: self.metrics.inc("bidwire_http_responses_total", "503"),
-                        lambda: None)  # fmt: skip
+                        lambda: HTTP_RESPONSES.inc(503), lambda: None)  # fmt: skip
 
     @staticmethod
     def _notice_response(answer: NoticeAnswer, head: bool) -> Response:
@@ -228,39 +273,29 @@ class BidderApp:
         raise _HttpError(405, "method_not_allowed", "use GET")
 
     def _ready(self) -> Response:
-        if self.draining:
-            return Response(503, b"draining\n", content_type=b"text/plain")
-        degraded = self.degraded() if self.degraded is not None else None
-        if degraded:
+        health = self.health()
+        if not health.serving:
+            return Response(503, f"{health.detail}\n".encode(), content_type=b"text/plain")
+        if health.detail:
             # Still ready: the bidder answers inside the deadline; this says with what.
-            return Response(200, f"ready, degraded: {degraded}\n".encode(),
+            return Response(200, f"ready, degraded: {health.detail}\n".encode(),
                             content_type=b"text/plain")  # fmt: skip
         return Response(200, b"ready\n", content_type=b"text/plain")
 
     def _error(self, exc: _HttpError) -> Response:
-        self.metrics.inc("bidwire_errors_total", exc.kind)
-        error: dict[str, str] = {"error": exc.message}
-        if exc.path is not None:
-            error["path"] = exc.path
+        ERRORS.inc(exc.kind)
         headers: tuple[tuple[bytes, bytes], ...] = self._version_header
         if exc.status == 405:
             allow = _ALLOW.get(exc.kind, b"GET, HEAD")
             headers = (*headers, (b"allow", allow))
         return Response(
-            exc.status, msgspec.json.encode(error), content_type=CT_JSON, headers=headers
+            exc.status, error_body(exc.message, exc.path), content_type=CT_JSON, headers=headers
         )
 
     # -- the bid endpoint ----------------------------------------------------------------------
 
-    def done(self, response: Response) -> None:
-        """The transport has copied ``response.body`` out: its arena context is free again."""
-        ctx = response.context
-        if ctx is not None and self.arena is not None:
-            response.context = None
-            self.arena.release(ctx)  # type: ignore[arg-type]
-
     def _shed(self, reason: str) -> Response:
-        self.metrics.inc("bidwire_shed_total", reason)
+        SHED.inc(reason)
         return Response(204, headers=self._version_header)
 
     def _bid(self, request: Request) -> Response | Deferred:
@@ -300,7 +335,7 @@ class BidderApp:
             is_proto = True
         else:
             raise _HttpError(415, "unsupported_media_type", "content-type must be JSON or protobuf")
-        self.metrics.inc("bidwire_requests_total", "proto" if is_proto else "json")
+        REQUESTS.inc("proto" if is_proto else "json")
         body = request.body
         encoding = _media_type(request.content_encoding)
         if encoding == b"gzip":
@@ -335,15 +370,15 @@ class BidderApp:
                 response = self._answer(request, bid_request, decision, is_proto, None)
             except _HttpError as exc:
                 response = self._error(exc)
-            self.metrics.inc("bidwire_http_responses_total", str(response.status))
+            HTTP_RESPONSES.inc(response.status)
             return response
 
         def on_timeout() -> None:
-            self.metrics.inc("bidwire_nobids_total", "deadline")
-            self.metrics.inc("bidwire_http_responses_total", "204")
+            NOBIDS.inc("deadline")
+            HTTP_RESPONSES.inc(204)
 
         def on_late() -> None:
-            self.metrics.inc("bidwire_late_total")
+            LATE.inc()
 
         fallback = Response(204, headers=self._version_header)
         deadline = deadline_for(arrival, bid_request.tmax, self.deadline_config)
@@ -362,16 +397,16 @@ class BidderApp:
         if not isinstance(decision, NoBid) and self.config.validate_responses:
             invalid = validate_response(decision, bid_request)
             if invalid:
-                self.metrics.inc("bidwire_errors_total", f"invalid_bid_{invalid[0].code}")
+                ERRORS.inc(f"invalid_bid_{invalid[0].code}")
                 decision = NoBid("invalid_bid", 1)
         if isinstance(decision, NoBid):
-            self.metrics.inc("bidwire_nobids_total", decision.reason)
+            NOBIDS.inc(decision.reason)
             if self.config.nobid == "204":
                 self._observe(request)
                 return Response(204, headers=self._version_header)
             decision = BidResponse(id=bid_request.id, nbr=decision.nbr)
         else:
-            self.metrics.inc("bidwire_bids_total")
+            BIDS.inc()
         try:
             payload: bytes | bytearray
             if is_proto:
@@ -398,7 +433,7 @@ class BidderApp:
 
     def _observe(self, request: Request) -> None:
         if request.arrival:
-            self.metrics.observe_latency(time.monotonic() - request.arrival)
+            REQUEST_SECONDS.observe(time.monotonic() - request.arrival)
 
 
 __all__ = ["AppConfig", "BidderApp", "Decide", "inflate_gzip"]

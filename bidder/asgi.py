@@ -9,7 +9,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .exchange import REQUEST_HEADERS, Deferred, Request, Response
+from transport.events import REQUEST_HEADERS, Deferred, Request, Response, response_fields
+
 from .service import Bidder, BidderConfig
 
 Scope = MutableMapping[str, Any]
@@ -54,18 +55,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         response = await _resolve(answer)
     else:
         response = answer
-    headers = []
-    if response.content_type is not None:
-        headers.append((b"content-type", response.content_type))
-    if response.content_encoding is not None:
-        headers.append((b"content-encoding", response.content_encoding))
-    headers.extend(response.headers)
-    if response.status != 204:
-        headers.append((b"content-length", str(len(response.body)).encode()))
+    headers = response_fields(response)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": bytes(response.body)})
     if response.context is not None:
-        _APP.done(response)
+        _APP.release(response)
 
 
 async def _resolve(deferred: Deferred) -> Response:

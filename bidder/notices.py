@@ -29,9 +29,11 @@ from urllib.parse import parse_qsl, quote
 
 import msgspec
 
+from transport.events import error_body
+
 from .events import Event
 from .index import IndexHolder
-from .metrics import Metrics
+from .metrics import LOSSES, NOTICES, SPEND_NANOS
 from .state import State, nanos
 
 log = logging.getLogger("bidwire")
@@ -216,7 +218,6 @@ class NoticeHandler:
         signer: Signer,
         state: State,
         holder: IndexHolder,
-        metrics: Metrics,
         wallclock: Callable[[], float] = time.time,
     ) -> None:
         self.wallclock = wallclock
@@ -224,7 +225,6 @@ class NoticeHandler:
         self.signer = signer
         self.state = state
         self.holder = holder
-        self.metrics = metrics
         decoder = _PRICE_DECODERS.get(config.price_decoder)
         if decoder is None:
             raise ValueError(f"no price decoder named {config.price_decoder!r}")
@@ -250,11 +250,8 @@ class NoticeHandler:
             return self._refuse(kind, refused)
 
     def _refuse(self, kind: str, refused: _Refused) -> NoticeAnswer:
-        self.metrics.inc("bidwire_notices_total", f"{kind}_{refused.outcome}")
-        error = {"error": refused.message}
-        if refused.param is not None:
-            error["path"] = refused.param
-        return NoticeAnswer(refused.status, msgspec.json.encode(error))
+        NOTICES.inc(f"{kind}_{refused.outcome}")
+        return NoticeAnswer(refused.status, error_body(refused.message, refused.param))
 
     def _handle(
         self, kind: str, params: dict[str, str], now: float
@@ -319,14 +316,14 @@ class NoticeHandler:
                     assert price is not None
                     spent = nanos(price * (multiplier if multiplier is not None else 1.0))
                     self.state.billed(budget, issued, reserved, spent, now)
-                    self.metrics.inc("bidwire_spend_nanos_total", entry.campaign.id, spent)
+                    SPEND_NANOS.inc(entry.campaign.id, spent)
                 if kind == "loss":
                     self.state.lost(budget, user, issued, reserved, now)
-                    self.metrics.inc("bidwire_losses_total", event.detail or "unknown")
+                    LOSSES.inc(event.detail or "unknown")
                 self.state.record(event)
-                self.metrics.inc("bidwire_notices_total", f"{kind}_ok")
+                NOTICES.inc(f"{kind}_ok")
             else:
-                self.metrics.inc("bidwire_notices_total", f"{kind}_duplicate")
+                NOTICES.inc(f"{kind}_duplicate")
             if kind == "win" and creative.serve_on_win:
                 markup = creative.markup.replace("${AUCTION_PRICE}", params.get("price", ""))
                 return NoticeAnswer(200, markup.encode(), b"text/html; charset=utf-8")

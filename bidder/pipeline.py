@@ -21,7 +21,7 @@ from .deadline import DeadlineConfig, StageCosts, deadline_for
 from .events import Event
 from .fit import Fit, banner_sizes, fit, parse_native
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
-from .metrics import Metrics
+from .metrics import LATE, THROTTLED
 from .notices import NoticeConfig, Signer
 from .pricing import SECOND_PRICE, bid_price, round_price
 from .response import ResponseConfig, Winner, build_response
@@ -75,7 +75,6 @@ class Pipeline:
         holder: IndexHolder,
         *,
         config: PipelineConfig | None = None,
-        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         wallclock: Callable[[], float] = time.time,
         async_stages: Sequence[AsyncStage] = (),
@@ -87,12 +86,11 @@ class Pipeline:
         #: and answers inline. With some, the transport enforces the deadline with a timer.
         self.async_stages = tuple(async_stages)
         self.config = config or PipelineConfig()
-        self.metrics = metrics or Metrics()
         self.clock = clock
         self.wallclock = wallclock
         self.costs = StageCosts()
         #: Budgets, pacing and frequency caps (reserved here, spent by the notice endpoint).
-        self.state: State = state or LocalState(self.config.state, self.metrics)
+        self.state: State = state or LocalState(self.config.state)
         self.signer = signer or Signer(self.config.notices.keys)
         self._user_paths = tuple(self.config.notices.user_keys)
         events = getattr(self.state, "events", None)
@@ -146,7 +144,7 @@ class Pipeline:
         end = clock()
         costs.record("build", end - now)
         if end > deadline:
-            self.metrics.inc("bidwire_late_total")
+            LATE.inc()
             return NoBid("late", NBR_INSUFFICIENT_TIME)
         return response
 
@@ -341,7 +339,7 @@ class Pipeline:
                 cost = nanos(index.to_bidder_currency(out_price, currency))
                 refused = self.state.reserve(budget, user, cost, now)
                 if refused is not None:
-                    self.metrics.inc("bidwire_throttled_total", refused)
+                    THROTTLED.inc(refused)
                     continue
             return Winner(imp, entry, chosen, out_price, deal)
         return None

@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from .events import Event, EventLog, encode_batch
-from .metrics import Metrics
+from .metrics import STATE_ERRORS, STATE_EVICTIONS, STATE_STORE_UP
 from .state import DAY, Budget, LocalState, StateConfig, live_bids
 
 log = logging.getLogger("bidwire")
@@ -88,7 +88,6 @@ class RedisState:
         self,
         url: str,
         config: StateConfig | None = None,
-        metrics: Metrics | None = None,
         *,
         events: EventLog | None = None,
         wallclock: Any = time.time,
@@ -96,7 +95,6 @@ class RedisState:
         import redis.asyncio as aioredis  # only with --state redis://
 
         self.config = config or StateConfig()
-        self.metrics = metrics or Metrics()
         self.events = events or EventLog("redis")
         self.wallclock = wallclock
         self.prefix = self.config.redis_prefix
@@ -106,7 +104,7 @@ class RedisState:
             socket_connect_timeout=self.config.redis_timeout,
         )
         #: Notice keys seen here: replays to this worker are caught without a round trip.
-        self.local = LocalState(self.config, self.metrics)
+        self.local = LocalState(self.config)
         self.up = False
         self._leases: dict[str, int] = {}
         self._lease_day: dict[str, int] = {}
@@ -185,7 +183,7 @@ class RedisState:
             claimed = await self.redis.set(self._key("n", key), b"1", nx=True, ex=ttl)
         except Exception as exc:  # any Redis or network error: keep serving
             self._down(exc)
-            self.metrics.inc("bidwire_state_errors_total", "notice_claim")
+            STATE_ERRORS.inc("notice_claim")
             return True
         return bool(claimed)
 
@@ -266,21 +264,21 @@ class RedisState:
         except Exception as exc:  # Redis down or slow: keep what is queued, try again
             self._down(exc)
             return
-        if not self.up and self.metrics.get("bidwire_state_errors_total", "sync"):
+        if not self.up and STATE_ERRORS.get("sync"):
             log.warning("state store reachable again: %s", self.prefix)
         self.up = True
-        self.metrics.set_gauge("bidwire_state_store_up", 1)
+        STATE_STORE_UP.value = 1
 
     def _down(self, exc: BaseException) -> None:
-        if self.up or self.metrics.get("bidwire_state_errors_total", "sync") == 0:
+        if self.up or STATE_ERRORS.get("sync") == 0:
             log.error("state store unreachable, bidding from local leases and counts: %s", exc)
         self.up = False
-        self.metrics.inc("bidwire_state_errors_total", "sync")
-        self.metrics.set_gauge("bidwire_state_store_up", 0)
+        STATE_ERRORS.inc("sync")
+        STATE_STORE_UP.value = 0
         if len(self._queue) > MAX_QUEUED:
             dropped = len(self._queue) - MAX_QUEUED
             del self._queue[:dropped]
-            self.metrics.inc("bidwire_state_evictions_total", "redis_queue", dropped)
+            STATE_EVICTIONS.inc("redis_queue", dropped)
 
     async def _sync(self, now: float) -> None:
         if self._grant is None:

@@ -18,7 +18,7 @@ import msgspec
 from .app import AppConfig, BidderApp
 from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
 from .index import CampaignIndex, IndexHolder
-from .metrics import Metrics
+from .metrics import ERRORS
 from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, Pipeline, PipelineConfig
 from .state import LocalState
@@ -45,12 +45,10 @@ class Bidder:
         self,
         config: BidderConfig,
         *,
-        metrics: Metrics | None = None,
         async_stages: Sequence[AsyncStage] = (),
     ) -> None:
         self.config = config
         self.path = Path(config.campaigns) if config.campaigns else DEMO_PATH
-        self.metrics = metrics or Metrics()
         campaigns = load(self.path)
         self._mtime = self._stat()
         self.holder = IndexHolder(CampaignIndex(campaigns))
@@ -61,25 +59,23 @@ class Bidder:
         if store.startswith(("redis://", "rediss://", "unix://")):
             from .redis_state import RedisState
 
-            self.state = RedisState(store, config.pipeline.state, self.metrics)
+            self.state = RedisState(store, config.pipeline.state)
             self.state.prepare(e.budget for e in self.holder.index.entries)
         elif store == "memory":
-            self.state = LocalState(config.pipeline.state, self.metrics)
+            self.state = LocalState(config.pipeline.state)
         else:
             raise ValueError(f"state store must be 'memory' or a redis:// URL, not {store!r}")
         self.pipeline = Pipeline(
             self.holder,
             config=config.pipeline,
-            metrics=self.metrics,
             async_stages=async_stages,
             state=self.state,
             signer=self.signer,
         )
-        self.notices = NoticeHandler(notices, self.signer, self.state, self.holder, self.metrics)
+        self.notices = NoticeHandler(notices, self.signer, self.state, self.holder)
         self.app = BidderApp(
             self.pipeline.decide,
             config=config.app,
-            metrics=self.metrics,
             decide_async=self.pipeline.decide_async if async_stages else None,
             deadline=config.pipeline.deadline,
             notices=self.notices.handle,
@@ -103,7 +99,7 @@ class Bidder:
             campaigns: CampaignFile = load(self.path)
             index = CampaignIndex(campaigns)
         except (OSError, CampaignError, KeyError) as exc:
-            self.metrics.inc("bidwire_errors_total", "campaign_reload")
+            ERRORS.inc("campaign_reload")
             log.error("campaign reload failed, keeping the current campaigns: %s", exc)
             return False
         self.holder.swap(index)

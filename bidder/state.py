@@ -25,7 +25,7 @@ import msgspec
 
 from .campaigns import Campaign
 from .events import Event, EventLog
-from .metrics import Metrics
+from .metrics import STATE_EVICTIONS
 
 DAY: Final = 86400.0
 
@@ -191,9 +191,8 @@ class _Cap:
 class LocalState:
     """The in-process state of one worker: plain dicts, no locks (one event loop)."""
 
-    def __init__(self, config: StateConfig | None = None, metrics: Metrics | None = None) -> None:
+    def __init__(self, config: StateConfig | None = None) -> None:
         self.config = config or StateConfig()
-        self.metrics = metrics or Metrics()
         self.events = EventLog(self.config.events)
         self._accounts: dict[str, _Account] = {}
         self._caps: dict[tuple[str, str], _Cap] = {}
@@ -278,7 +277,7 @@ class LocalState:
                 del caps[key]
         while len(caps) > self.config.max_cap_keys:
             del caps[next(iter(caps))]
-            self.metrics.inc("bidwire_state_evictions_total", "frequency_cap")
+            STATE_EVICTIONS.inc("frequency_cap")
 
     # -- notices -------------------------------------------------------------------------------
 
@@ -293,7 +292,7 @@ class LocalState:
             return False
         if len(notices) >= self.config.max_notice_keys:
             del notices[next(iter(notices))]
-            self.metrics.inc("bidwire_state_evictions_total", "notice")
+            STATE_EVICTIONS.inc("notice")
         notices[key] = until
         return True
 

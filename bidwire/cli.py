@@ -43,49 +43,32 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import msgspec
-
     from bidder.campaigns import CampaignError
     from bidder.service import Bidder
-    from transport.config import load_config
     from transport.server import serve
+
+    from .config import load_config, with_overrides
 
     try:
         config = load_config(args.config)
     except (OSError, ValueError) as exc:
         print(f"bidwire serve: {exc}", file=sys.stderr)
         return 2
-    overrides = {
-        key: value
-        for key, value in (
-            ("host", args.host),
-            ("port", args.port),
-            ("workers", args.workers),
-            ("tls_cert", args.tls_cert),
-            ("tls_key", args.tls_key),
-            ("engine", args.engine),
+    try:
+        config = with_overrides(
+            config,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            engine=args.engine,
+            state=args.state,
+            campaigns=args.campaigns,
         )
-        if value is not None
-    }
-    server = msgspec.structs.replace(config.server, **overrides)
-    if bool(server.tls_cert) != bool(server.tls_key):
-        print("bidwire serve: --tls-cert and --tls-key go together", file=sys.stderr)
+    except ValueError as exc:
+        print(f"bidwire serve: {exc}", file=sys.stderr)
         return 2
-    config = msgspec.structs.replace(config, server=server)
-    if args.state is not None:
-        state = msgspec.structs.replace(config.pipeline.state, store=args.state)
-        config = msgspec.structs.replace(
-            config, pipeline=msgspec.structs.replace(config.pipeline, state=state)
-        )
-    if server.workers > 1 and config.pipeline.state.store == "memory":
-        # Each worker keeps its own budgets: give each its share. (With Redis, leases do it.)
-        state = msgspec.structs.replace(
-            config.pipeline.state, budget_share=config.pipeline.state.budget_share / server.workers
-        )
-        pipeline = msgspec.structs.replace(config.pipeline, state=state)
-        config = msgspec.structs.replace(config, pipeline=pipeline)
-    if args.campaigns is not None:
-        config = msgspec.structs.replace(config, campaigns=args.campaigns)
     try:
         Bidder(config.bidder())  # load and check the campaigns before forking any worker
     except (OSError, CampaignError, ValueError) as exc:
@@ -95,7 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
     def make_service() -> Bidder:
         return Bidder(config.bidder())
 
-    return serve(config, make_service)
+    return serve(config.server, config.limits, make_service)
 
 
 def _campaigns_check(args: argparse.Namespace) -> int:

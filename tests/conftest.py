@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from transport.metrics import REGISTRY
+
 # "ci": bounded and reproducible (fixed seed per test), what `make test` runs.
 # "long": for `make fuzz` and long local runs.
 settings.register_profile(
@@ -39,3 +41,9 @@ def corpus_files(kind: str) -> list[Path]:
 needs_corpus = pytest.mark.skipif(
     not CORPUS.is_dir(), reason="the shared corpus is not beside this checkout"
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_metrics() -> None:
+    """Every test counts from zero: metrics are process-wide objects (transport.metrics)."""
+    REGISTRY.reset()

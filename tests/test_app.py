@@ -7,9 +7,10 @@ import json
 import msgspec
 
 from bidder.app import AppConfig
-from bidder.exchange import Request
+from bidder.metrics import NOBIDS, SHED
 from bidder.service import Bidder, BidderConfig
 from bidder.shedding import SheddingConfig
+from transport.events import Request
 
 BID = json.dumps(
     {"id": "r", "imp": [{"id": "1", "banner": {"w": 300, "h": 250}}], "site": {"domain": "a.com"}}
@@ -29,7 +30,7 @@ def test_loop_lag_sheds_before_decoding() -> None:
     b.app.shedder.observe_lag(0.5)
     response = b.app.handle(bid_request(b"not even json"))
     assert response.status == 204  # shed before decoding: a bad body would have been a 400
-    assert b.metrics.get("bidwire_shed_total", "loop_lag") == 1
+    assert SHED.get("loop_lag") == 1
     for _ in range(40):
         b.app.shedder.observe_lag(0.0)  # the lag decays: shedding stops
     assert b.app.handle(bid_request()).status == 200
@@ -41,7 +42,7 @@ def test_an_empty_arena_sheds() -> None:
     held = b.app.arena.acquire()
     assert held is not None
     assert b.app.handle(bid_request()).status == 204
-    assert b.metrics.get("bidwire_shed_total", "arena_exhausted") == 1
+    assert SHED.get("arena_exhausted") == 1
     b.app.arena.release(held)
     assert b.app.handle(bid_request()).status == 200
 
@@ -54,11 +55,11 @@ def test_the_arena_buffer_is_reused_across_requests() -> None:
     assert first.status == 200 and first.context is not None
     assert arena.in_use == 1  # held until the transport has copied the body out
     buffer = first.body
-    b.app.done(first)
+    b.app.release(first)
     assert arena.in_use == 0
     second = b.app.handle(bid_request())
     assert second.body is buffer  # the same bytearray, encoded into again
-    b.app.done(second)
+    b.app.release(second)
     no_arena = bidder(arena=False).app.handle(bid_request())
     assert isinstance(no_arena.body, bytes) and no_arena.context is None
 
@@ -68,4 +69,4 @@ def test_no_bid_as_nbr() -> None:
     response = b.app.handle(bid_request(BID.replace(b'"w": 300', b'"w": 7')))
     assert response.status == 200
     assert json.loads(response.body) == {"id": "r", "nbr": 0}
-    assert b.metrics.get("bidwire_nobids_total", "no_fit") == 1
+    assert NOBIDS.get("no_fit") == 1

@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from bidder.metrics import BIDS, LATE, NOBIDS
 from bidder.pipeline import NoBid
 from bidder.service import Bidder, BidderConfig
 from openrtb import BidRequest
@@ -70,7 +71,7 @@ def run_with_stage(delay: float) -> tuple[Bidder, FakeTransport, float, float]:
     bidder = Bidder(BidderConfig(), async_stages=[slow_stage])
 
     async def scenario() -> float:
-        connection = Connection(bidder.app, Limits(), bidder.metrics, set())
+        connection = Connection(bidder.app, Limits(), set())
         transport = FakeTransport()
         connection.connection_made(transport)  # type: ignore[arg-type]
         sent = time.monotonic()
@@ -85,7 +86,7 @@ def run_with_stage(delay: float) -> tuple[Bidder, FakeTransport, float, float]:
 
 
 def test_a_slow_stage_gets_a_no_bid_at_the_deadline_and_its_result_is_dropped() -> None:
-    bidder, transport, sent, stage_done = run_with_stage(0.3)
+    _, transport, sent, stage_done = run_with_stage(0.3)
     assert len(transport.written) == 1, "one answer only: the late result was not sent"
     at, data = transport.written[0]
     assert data.startswith(b"HTTP/1.1 204 ")
@@ -93,14 +94,14 @@ def test_a_slow_stage_gets_a_no_bid_at_the_deadline_and_its_result_is_dropped() 
     # stage finished, and not after the deadline (a timer-granularity margin allowed).
     assert at < stage_done
     assert at - sent < 0.08 + 0.05
-    assert bidder.metrics.get("bidwire_nobids_total", "deadline") == 1
-    assert bidder.metrics.get("bidwire_late_total") == 1
+    assert NOBIDS.get("deadline") == 1
+    assert LATE.get() == 1
 
 
 def test_a_stage_that_finishes_in_time_answers_with_the_bid() -> None:
-    bidder, transport, _, _ = run_with_stage(0.01)
+    _, transport, _, _ = run_with_stage(0.01)
     assert len(transport.written) == 1
     _, data = transport.written[0]
     assert data.startswith(b"HTTP/1.1 200 ")
-    assert bidder.metrics.get("bidwire_late_total") == 0
-    assert bidder.metrics.get("bidwire_bids_total") == 1
+    assert LATE.get() == 0
+    assert BIDS.get() == 1

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 import httptools
 import pytest
 
-from bidder.exchange import Request, Response
-from bidder.metrics import Metrics
+from transport.events import Request, Response
 from transport.h1_engine import H1Engine
 from transport.limits import Limits
+from transport.metrics import HTTP_RESPONSES, PROTOCOL_ERRORS
 
 T0 = 1000.0
 JSON = b"application/json"
@@ -77,8 +77,7 @@ class Peer:
     """An engine, its metrics, and a reader for what it writes."""
 
     def __init__(self, limits: Limits | None = None) -> None:
-        self.metrics = Metrics()
-        self.engine = H1Engine(limits or Limits(), self.metrics, T0)
+        self.engine = H1Engine(limits or Limits(), T0)
         self.reader = Reader()
 
     def send(self, data: bytes, now: float = T0) -> list[tuple[int, Request]]:
@@ -94,7 +93,7 @@ class Peer:
         return ready, self.engine.data_to_send()
 
     def errors(self, kind: str) -> int:
-        return self.metrics.get("bidwire_protocol_errors_total", kind)
+        return PROTOCOL_ERRORS.get(kind)
 
 
 # -- keep-alive and pipelining --------------------------------------------------------------------
@@ -232,7 +231,7 @@ def test_content_length_over_the_cap_is_413_and_closes() -> None:
     assert answer.status == 413
     assert answer.headers[b"connection"] == b"close"
     assert peer.errors("h1_body_too_large") == 1
-    assert peer.metrics.get("bidwire_http_responses_total", "413") == 1
+    assert HTTP_RESPONSES.get(413) == 1
     assert peer.send(get(b"/after"), T0 + 1) == []  # closed: nothing more is read
 
 
@@ -303,7 +302,7 @@ def test_malformed_request_pipelined_behind_valid_ones(good: int) -> None:
     assert answers[-1].headers[b"connection"] == b"close"
     assert all(b"connection" not in a.headers for a in answers[:-1])
     assert peer.errors("h1_bad_http") == 1
-    assert peer.metrics.get("bidwire_http_responses_total", "400") == 0
+    assert HTTP_RESPONSES.get(400) == 0
 
 
 def test_first_line_not_http1_closes_silently() -> None:

@@ -27,11 +27,11 @@ from hyperframe.frame import (
     SettingsFrame,
 )
 
-from bidder.exchange import Request, Response
-from bidder.metrics import Metrics
+from transport.events import Request, Response
 from transport.h2_engine import H2Engine
 from transport.h2_lifecycle import DRAIN_PING, MAX_STREAM_ID
 from transport.limits import Limits
+from transport.metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS
 from transport.raw_h2 import RawH2Engine
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -70,8 +70,8 @@ def answer_all(engine: H2Engine | RawH2Engine, ready: Sequence[tuple[int, Reques
         engine.send_response(sid, Response(200, req.body or b"ok", content_type=JSON))
 
 
-def protocol_errors(metrics: Metrics, kind: str) -> int:
-    return metrics.get("bidwire_protocol_errors_total", kind)
+def protocol_errors(kind: str) -> int:
+    return PROTOCOL_ERRORS.get(kind)
 
 
 # -- an h2 client as the peer ------------------------------------------------------------------
@@ -102,8 +102,7 @@ class Peer:
         now: float = 0.0,
         client_settings: dict[SettingCodes, int] | None = None,
     ) -> None:
-        self.metrics = Metrics()
-        self.engine = ENGINE(limits or Limits(), self.metrics, now)
+        self.engine = ENGINE(limits or Limits(), now)
         self.client = H2Connection(config=H2Configuration(client_side=True, header_encoding=None))
         if client_settings:
             self.client.local_settings = Settings(client=True, initial_values=client_settings)
@@ -193,8 +192,7 @@ class RawPeer:
     """An engine fed hand-made frames; what it sends back is parsed and sorted by kind."""
 
     def __init__(self, limits: Limits | None = None, *, now: float = 0.0) -> None:
-        self.metrics = Metrics()
-        self.engine = ENGINE(limits or Limits(), self.metrics, now)
+        self.engine = ENGINE(limits or Limits(), now)
         self.encoder = hpack.Encoder()
         self.decoder = hpack.Decoder()
         self.frames: list[Frame] = []
@@ -370,7 +368,7 @@ def test_stream_reset_mid_body_is_forgotten() -> None:
     peer.client.reset_stream(1, ErrorCodes.CANCEL)
     assert peer.flush(0.1) == []
     assert peer.engine.open_streams == 1
-    assert protocol_errors(peer.metrics, "h2_client_reset") == 1
+    assert protocol_errors("h2_client_reset") == 1
 
     peer.client.send_data(3, b" part two", end_stream=True)
     ready = peer.roundtrip(0.2)
@@ -434,7 +432,7 @@ def test_continuation_flood_is_enhance_your_calm() -> None:
     peer.receive()
     assert peer.goaways == [(1, ErrorCodes.ENHANCE_YOUR_CALM)]
     assert peer.engine.closed
-    assert protocol_errors(peer.metrics, "continuation_flood") == 1
+    assert protocol_errors("continuation_flood") == 1
     assert peer.send(ContinuationFrame(3, block[6:], flags=["END_HEADERS"]), now=0.2) == []
 
 
@@ -496,7 +494,7 @@ def test_streams_far_past_the_limit_in_one_read_end_the_connection() -> None:
     peer.receive()
     assert peer.goaways and peer.goaways[-1][1] == ErrorCodes.PROTOCOL_ERROR
     assert peer.engine.closed
-    assert protocol_errors(peer.metrics, "h2_TooManyStreamsError") == 1
+    assert protocol_errors("h2_too_many_streams") == 1
 
 
 # -- 6. floods ------------------------------------------------------------------------------------
@@ -516,7 +514,7 @@ def _assert_calmed(peer: Peer, reason: str) -> None:
     assert peer.terminated.last_stream_id == 1
     assert peer.engine.closed
     assert peer.engine.close_reason == reason
-    assert protocol_errors(peer.metrics, reason) == 1
+    assert protocol_errors(reason) == 1
     # What was answered before the attack reached the client whole.
     assert bytes(peer.answers[1].body) == b"first" and peer.answers[1].ended
 
@@ -601,7 +599,7 @@ def test_token_buckets_refill_over_time(kind: str) -> None:
     reason = "rst_stream_flood" if kind == "rst" else f"{kind}_flood"
     assert peer.engine.closed
     assert peer.engine.close_reason == reason
-    assert protocol_errors(peer.metrics, reason) == 1
+    assert protocol_errors(reason) == 1
 
 
 # -- 7. header list size --------------------------------------------------------------------------
@@ -632,7 +630,7 @@ def test_hpack_bomb_is_a_connection_error() -> None:
     assert peer.terminated.error_code == ErrorCodes.ENHANCE_YOUR_CALM
     assert peer.terminated.last_stream_id == 1
     assert peer.engine.closed
-    assert protocol_errors(peer.metrics, "h2_DenialOfServiceError") == 1
+    assert protocol_errors("h2_header_list_too_large") == 1
     assert 3 not in peer.answers
 
 
@@ -664,8 +662,8 @@ def test_content_length_over_the_cap_is_413_and_the_rest_is_dropped() -> None:
     assert answer.reset is None
     peer.client.send_data(1, b"z" * 950, end_stream=True)  # the rest arrives and is dropped
     assert peer.flush(0.05) == []
-    assert peer.metrics.get("bidwire_errors_total", "body_too_large") == 1
-    assert peer.metrics.get("bidwire_http_responses_total", "413") == 1
+    assert ERRORS.get("body_too_large") == 1
+    assert HTTP_RESPONSES.get(413) == 1
     assert peer.engine.open_streams == 0
 
     peer.request(3, b"small")
@@ -763,7 +761,7 @@ def test_malformed_request_is_protocol_error(headers: Headers) -> None:
     peer.receive()
     assert peer.goaways == [(1, ErrorCodes.PROTOCOL_ERROR)]
     assert peer.engine.closed
-    assert protocol_errors(peer.metrics, "h2_ProtocolError") == 1
+    assert protocol_errors("h2_protocol_error") == 1
 
     ready = other.send(other.headers(1, end_stream=True), now=0.0)
     other.answer(ready)
@@ -873,7 +871,7 @@ def test_body_timeout_resets_the_stream() -> None:
     peer.engine.tick(5.5)
     peer.deliver()
     assert peer.answers[1].reset == ErrorCodes.CANCEL
-    assert protocol_errors(peer.metrics, "h2_stream_timeout") == 1
+    assert protocol_errors("h2_stream_timeout") == 1
     assert peer.engine.open_streams == 0
     assert not peer.engine.closed
     assert bytes(peer.answers[3].body) == b"faster"
@@ -890,7 +888,7 @@ def test_idle_connection_gets_goaway_no_error() -> None:
     peer.engine.tick(40.5)
     assert peer.engine.closed
     assert peer.engine.close_reason == "idle"
-    assert protocol_errors(peer.metrics, "idle_timeout") == 1
+    assert protocol_errors("idle_timeout") == 1
     peer.deliver()
     assert peer.terminated is not None
     assert peer.terminated.error_code == ErrorCodes.NO_ERROR
@@ -943,8 +941,7 @@ def test_header_block_trickled_past_the_header_timeout_ends_the_connection() -> 
     """A HEADERS frame without END_HEADERS, then nothing: slowloris on the header block.
     The header block cannot be abandoned, so tick() ends the connection (ENHANCE_YOUR_CALM)."""
     limits = Limits(header_timeout=5.0)
-    metrics = Metrics()
-    engine = ENGINE(limits, metrics, 0.0)
+    engine = ENGINE(limits, 0.0)
     block = hpack.Encoder().encode(
         [(b":method", b"POST"), (b":scheme", b"http"), (b":path", b"/"), (b":authority", b"x")]
     )
@@ -959,7 +956,7 @@ def test_header_block_trickled_past_the_header_timeout_ends_the_connection() -> 
     events = client.receive_data(engine.data_to_send())
     ended = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
     assert ended and ended[0].error_code == ErrorCodes.ENHANCE_YOUR_CALM
-    assert metrics.get("bidwire_protocol_errors_total", "header_timeout") == 1
+    assert PROTOCOL_ERRORS.get("header_timeout") == 1
 
 
 def test_a_413_stream_that_keeps_sending_is_reset_past_the_discard_cap() -> None:
@@ -976,6 +973,6 @@ def test_a_413_stream_that_keeps_sending_is_reset_past_the_discard_cap() -> None
     peer.deliver()
     assert peer.answers[1].status == 413
     assert peer.answers[1].reset == ErrorCodes.CANCEL
-    assert protocol_errors(peer.metrics, "h2_discard_cap") == 1
+    assert protocol_errors("h2_discard_cap") == 1
     peer.request(3, b"ok")
     assert [sid for sid, _ in peer.roundtrip(1.0)] == [3]

@@ -13,10 +13,9 @@ from hyperframe.frame import HeadersFrame, RstStreamFrame, SettingsFrame, Window
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bidder.exchange import Response
-from bidder.metrics import Metrics
 from fuzz.answers import Expect, FrameCase, Outcome, Reader, judge
 from fuzz.frames import CASES, FLOODS, PREFACE, frame_cases
+from transport.events import Response
 from transport.h2_engine import H2Engine
 from transport.limits import Limits
 
@@ -27,7 +26,7 @@ STATUSES = (200, 204, 400, 413)
 def drive(data: bytes, cuts: list[int], statuses: list[int], expect: Expect) -> Outcome:
     """Feed ``data`` to a fresh engine in reads ending at ``cuts``, answering each request it
     completes; what a client would have seen."""
-    engine = H2Engine(Limits(), Metrics(), 0.0)
+    engine = H2Engine(Limits(), 0.0)
     reader = Reader()
     start = 0
     for end in [*sorted(set(cuts)), len(data)]:
@@ -80,7 +79,7 @@ def test_frames_on_an_idle_stream_after_others_opened_are_protocol_error() -> No
     """h2 answers RST_STREAM or WINDOW_UPDATE on an idle stream with PROTOCOL_ERROR only while
     no stream is open; with stream 1 open it dropped them (RFC 9113 5.1: connection error)."""
     for frame in (RstStreamFrame(15, 8), WindowUpdateFrame(7, 1)):
-        engine = H2Engine(Limits(), Metrics(), 0.0)
+        engine = H2Engine(Limits(), 0.0)
         _start(engine, hpack.Encoder())
         engine.receive_data(frame.serialize(), 0.0)
         reader = Reader()
@@ -92,7 +91,7 @@ def test_frames_on_an_idle_stream_after_others_opened_are_protocol_error() -> No
 def test_content_length_without_the_body_is_a_malformed_request() -> None:
     """HEADERS with END_STREAM and content-length: 10 is malformed (RFC 9113 8.1.1); h2 checks
     content-length only when DATA ends the stream, so it reached the bidder."""
-    engine = H2Engine(Limits(), Metrics(), 0.0)
+    engine = H2Engine(Limits(), 0.0)
     encoder = hpack.Encoder()
     headers = [(b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"x"),
                (b":path", b"/"), (b"content-length", b"10")]  # fmt: skip

@@ -19,9 +19,8 @@ import pytest
 
 from bidder.app import BidderApp
 from bidder.campaigns import CampaignFile
-from bidder.exchange import Request
 from bidder.index import CampaignIndex, IndexHolder
-from bidder.metrics import Metrics
+from bidder.metrics import LOSSES, NOTICES, STATE_EVICTIONS, THROTTLED
 from bidder.notices import (
     NoticeConfig,
     NoticeHandler,
@@ -33,6 +32,7 @@ from bidder.notices import (
 from bidder.pipeline import NoBid, Pipeline, PipelineConfig
 from bidder.state import DAY, Budget, LocalState, StateConfig
 from openrtb import BidRequest, BidResponse, validate_response
+from transport.events import Request
 
 from .macros import exchange_fill, fill
 
@@ -72,25 +72,20 @@ class Rig:
     ) -> None:
         file = msgspec.convert({"campaigns": list(campaigns)}, CampaignFile)
         self.wall = wall or Wall()
-        self.metrics = Metrics()
         self.notices = notices or NoticeConfig(keys=[KEY, OLD_KEY])
         self.signer = Signer(self.notices.keys)
-        self.state = LocalState(state, self.metrics)
+        self.state = LocalState(state)
         self.holder = IndexHolder(CampaignIndex(file))
         self.pipeline = Pipeline(
             self.holder,
             config=PipelineConfig(notices=self.notices),
-            metrics=self.metrics,
             clock=lambda: 1000.0,
             wallclock=self.wall,
             state=self.state,
             signer=self.signer,
         )
-        self.handler = NoticeHandler(
-            self.notices, self.signer, self.state, self.holder, self.metrics, self.wall
-        )
-        self.app = BidderApp(self.pipeline.decide, metrics=self.metrics,
-                             notices=self.handler.handle)  # fmt: skip
+        self.handler = NoticeHandler(self.notices, self.signer, self.state, self.holder, self.wall)
+        self.app = BidderApp(self.pipeline.decide, notices=self.handler.handle)  # fmt: skip
 
     def bid(self, user: str | None = "user-1", rid: str = "r1", **imp: Any) -> BidResponse | None:
         fields: dict[str, Any] = {
@@ -158,9 +153,9 @@ def test_win_bill_loss_round_trip_with_every_macro_filled() -> None:
     assert rig.notice(filled(bid.burl, bid, response, "1.5")) == (204, b"")
     assert rig.spent("c1") == (1_500_000, 1_500_000)  # 1.5 CPM = 0.0015 = 1.5e6 nanos
     assert rig.notice(filled(bid.lurl, bid, response, "1.5", loss="102")) == (204, b"")
-    assert rig.metrics.get("bidwire_losses_total", "102") == 1
+    assert LOSSES.get("102") == 1
     for kind in ("win", "bill", "loss"):
-        assert rig.metrics.get("bidwire_notices_total", f"{kind}_ok") == 1
+        assert NOTICES.get(f"{kind}_ok") == 1
 
 
 def test_a_forged_signature_is_refused_403() -> None:
@@ -174,7 +169,7 @@ def test_a_forged_signature_is_refused_403() -> None:
     status, body = rig.notice(forged)
     assert status == 403 and b"bad signature" in body
     assert rig.spent("c1") == (0, 0)
-    assert rig.metrics.get("bidwire_notices_total", "bill_forged") == 1
+    assert NOTICES.get("bill_forged") == 1
 
 
 @pytest.mark.parametrize(
@@ -232,9 +227,9 @@ def test_a_replayed_notice_counts_once_and_answers_the_same() -> None:
         assert rig.notice(win) == first
         assert rig.notice(bill) == (204, b"")
     assert rig.spent("c1") == (1_250_000, 1_250_000)
-    assert rig.metrics.get("bidwire_notices_total", "bill_ok") == 1
-    assert rig.metrics.get("bidwire_notices_total", "bill_duplicate") == 4
-    assert rig.metrics.get("bidwire_notices_total", "win_duplicate") == 5
+    assert NOTICES.get("bill_ok") == 1
+    assert NOTICES.get("bill_duplicate") == 4
+    assert NOTICES.get("win_duplicate") == 5
 
 
 @pytest.mark.parametrize(
@@ -307,8 +302,7 @@ def test_an_encrypted_price_decoder_plugs_in() -> None:
     assert rig.spent("c1")[0] == 750_000
     assert rig.notice(filled(bid.burl, bid, response, "not-base64!"))[0] in (204, 400)
     with pytest.raises(ValueError):
-        NoticeHandler(NoticeConfig(price_decoder="nope"), rig.signer, rig.state, rig.holder,
-                      rig.metrics)  # fmt: skip
+        NoticeHandler(NoticeConfig(price_decoder="nope"), rig.signer, rig.state, rig.holder)
 
 
 def test_billing_on_the_win_notice_when_configured() -> None:
@@ -331,7 +325,7 @@ def test_a_campaign_that_reaches_its_budget_stops_at_the_next_decision() -> None
     first, second = only_bid(rig.bid(rid="a")), only_bid(rig.bid(rid="b"))
     assert first.cid == second.cid == "c1"
     assert only_bid(rig.bid(rid="c")).cid == "c2"  # c1's reservations fill its budget
-    assert rig.metrics.get("bidwire_throttled_total", "budget") == 1
+    assert THROTTLED.get("budget") == 1
 
 
 def test_a_loss_releases_the_reservation() -> None:
@@ -418,7 +412,7 @@ def test_frequency_cap_holds_exactly_for_its_window() -> None:
     bids = [rig.bid(rid=f"r{i}") for i in range(10)]  # all in flight at once: none won yet
     made = [b for b in bids if b is not None]
     assert len(made) == 3
-    assert rig.metrics.get("bidwire_throttled_total", "frequency_cap") == 7
+    assert THROTTLED.get("frequency_cap") == 7
     assert rig.bid(user="user-2") is not None  # another user is not capped
     assert rig.bid(user=None) is not None  # nor a request without a user
     for response in made:
@@ -452,8 +446,7 @@ def test_the_user_key_order_is_configurable() -> None:
 
 
 def test_frequency_cap_memory_is_bounded() -> None:
-    metrics = Metrics()
-    state = LocalState(StateConfig(max_cap_keys=1_000), metrics)
+    state = LocalState(StateConfig(max_cap_keys=1_000))
     budget = Budget("c1", None, None, True, 3, 3600.0)
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
@@ -462,7 +455,7 @@ def test_frequency_cap_memory_is_bounded() -> None:
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     assert state.sizes()["frequency_caps"] <= 1_000
-    assert metrics.get("bidwire_state_evictions_total", "frequency_cap") == 4_000
+    assert STATE_EVICTIONS.get("frequency_cap") == 4_000
     grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
     # ~1,000 live counters plus the expiry heap's 5,000 entries; the bound is what matters.
     assert grown < 3_000_000, grown
@@ -472,12 +465,11 @@ def test_frequency_cap_memory_is_bounded() -> None:
 
 
 def test_notice_dedup_memory_is_bounded() -> None:
-    metrics = Metrics()
-    state = LocalState(StateConfig(max_notice_keys=100), metrics)
+    state = LocalState(StateConfig(max_notice_keys=100))
     for i in range(1_000):
         assert state.first_notice(f"k{i}", MIDNIGHT, MIDNIGHT + 3600)
     assert state.sizes()["notice_keys"] == 100
-    assert metrics.get("bidwire_state_evictions_total", "notice") == 900
+    assert STATE_EVICTIONS.get("notice") == 900
     assert not state.first_notice("k999", MIDNIGHT, MIDNIGHT + 3600)
     # Expired keys are dropped as new notices arrive.
     assert state.first_notice("fresh", MIDNIGHT + 3601, MIDNIGHT + 7200)
@@ -502,7 +494,7 @@ def test_events_go_as_json_lines_with_the_memory_state(tmp_path: Any) -> None:
     path = tmp_path / "events.jsonl"
     rig = Rig(campaign(), state=StateConfig(events=str(path)))
     rig.pipeline = Pipeline(rig.holder, config=PipelineConfig(notices=rig.notices),
-                            metrics=rig.metrics, clock=lambda: 1000.0, wallclock=rig.wall,
+                            clock=lambda: 1000.0, wallclock=rig.wall,
                             state=rig.state, signer=rig.signer)  # fmt: skip
     response = rig.bid(rid="ev-1")
     assert response is not None

@@ -79,9 +79,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         proc.terminate()
 
 
-def metric(server: ServerProcess, name: str, kind: str) -> int:
+def metric(server: ServerProcess, name: str, value: str) -> int:
+    """The series of ``name`` whose one label (whatever its name) is ``value``."""
     body, _ = curl("--http2-prior-knowledge", server.url("/metrics"))
-    label = f'{{kind="{re.escape(kind)}"}}' if kind else ""
+    label = f'{{[a-z_]+="{re.escape(value)}"}}' if value else ""
     found = re.search(rf"^{name}{label} (\d+)$", body.decode(), re.M)
     return int(found[1]) if found else 0
 

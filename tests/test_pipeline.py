@@ -9,6 +9,7 @@ import pytest
 
 from bidder.campaigns import CampaignFile
 from bidder.index import CampaignIndex, IndexHolder
+from bidder.metrics import LATE
 from bidder.pipeline import NBR_INSUFFICIENT_TIME, NoBid, Pipeline, PipelineConfig, hour_of_week
 from bidder.pricing import FIRST_PRICE, FIXED_PRICE, SECOND_PRICE, bid_price
 from openrtb import BidRequest, BidResponse, JsonCodec, validate_response
@@ -310,7 +311,7 @@ def test_a_slow_stage_makes_a_late_result_that_is_dropped() -> None:
     p.best_for_imp = best_for_imp  # type: ignore[method-assign]
     result = p.decide(request(tmax=100), clock.now)
     assert result == NoBid("late", NBR_INSUFFICIENT_TIME)
-    assert p.metrics.get("bidwire_late_total") == 1
+    assert LATE.get() == 1
 
 
 def test_reload_swaps_the_snapshot() -> None:

@@ -22,12 +22,12 @@ from h2.errors import ErrorCodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bidder.exchange import Request, Response
-from bidder.metrics import Metrics
 from fuzz.answers import FrameCase, Reader
 from fuzz.frames import FLOODS, frame_cases
+from transport.events import Request, Response
 from transport.h2_engine import H2Engine
 from transport.limits import Limits
+from transport.metrics import PROTOCOL_ERRORS, REGISTRY
 from transport.raw_h2 import RawH2Engine
 
 STATUSES = (200, 204, 400, 413)
@@ -59,8 +59,8 @@ def drive(
     engine_type: type[H2Engine] | type[RawH2Engine], data: bytes, cuts: list[int], stop: int
 ) -> Observed:
     """Feed ``data[:stop]`` in reads ending at ``cuts``; answer what completes."""
-    metrics = Metrics()
-    engine = engine_type(Limits(), metrics, 0.0)
+    REGISTRY.reset()  # the errors counted below are this engine's alone
+    engine = engine_type(Limits(), 0.0)
     reader = Reader()
     seen = Observed(data=data[:stop], cuts=tuple(cuts))
     start = 0
@@ -77,7 +77,7 @@ def drive(
     seen.answered = set(out.ended)
     seen.closed = engine.closed
     seen.open_streams = engine.open_streams
-    seen.errors = dict(metrics.counters.get("bidwire_protocol_errors_total", {}))
+    seen.errors = {str(kind): n for kind, n in PROTOCOL_ERRORS.values.items()}
     highest = max([0, *seen.resets, *(r[0] for r in seen.requests)])  # type: ignore[list-item]
     for sid in range(1, highest + 4, 2):
         seen.states[sid] = engine.stream_state(sid)
@@ -156,7 +156,7 @@ PERMITTED_DIFFERENCES: tuple[Difference, ...] = (
         lambda h2, raw: (
             raw.goaway == E.FRAME_SIZE_ERROR
             and h2.goaway in (None, E.FRAME_SIZE_ERROR)
-            and "h2_FrameTooLargeError" in raw.errors
+            and "h2_frame_too_large" in raw.errors
             and h2.requests[: len(raw.requests)] == raw.requests
         ),
     ),

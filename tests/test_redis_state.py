@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from bidder.events import Event, decode_batch
-from bidder.metrics import Metrics
+from bidder.metrics import STATE_STORE_UP
 from bidder.redis_state import RedisState
 from bidder.state import DAY, Budget, StateConfig
 
@@ -33,7 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
 
 def fleet(url: str, prefix: str, n: int = 4, **config: object) -> list[RedisState]:
     settings = StateConfig(redis_prefix=prefix, min_lease=3 * CPM_1, **config)  # type: ignore[arg-type]
-    return [RedisState(url, settings, Metrics(), wallclock=lambda: NOW) for _ in range(n)]
+    return [RedisState(url, settings, wallclock=lambda: NOW) for _ in range(n)]
 
 
 async def sync_all(states: list[RedisState]) -> None:
@@ -162,7 +162,7 @@ def test_with_redis_down_the_state_answers_locally_and_catches_up(tmp_path: Path
         state.prepare([budget])
         await state.sync()  # nothing listens: counted, nothing raised
         assert not state.up
-        assert state.metrics.gauges["bidwire_state_store_up"] == 0
+        assert STATE_STORE_UP.value == 0
         assert state.reserve(budget, "u", CPM_1, NOW) == "lease"  # no lease: no bid
         assert await state.claim_notice("k", NOW + 60)  # the local answer stands
         state.billed(budget, NOW, CPM_1, CPM_1, NOW)  # queued

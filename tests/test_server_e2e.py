@@ -162,7 +162,7 @@ def test_404_405_and_health(server: ServerProcess, version: str) -> None:
     assert curl(version, server.url("/readyz"))[1]["status"] == "200"
     metrics, facts = curl(version, server.url("/metrics"))
     assert facts["status"] == "200"
-    assert re.search(rb'bidwire_http_responses_total\{kind="404"\} [1-9]', metrics)
+    assert re.search(rb'bidwire_http_responses_total\{status="404"\} [1-9]', metrics)
     assert b"bidwire_request_seconds_bucket" in metrics
 
 

@@ -1,32 +1,13 @@
-"""The server's configuration: one Struct tree, decoded from TOML; every default in one place.
-
-[server]
-host = "127.0.0.1"
-port = 8080
-workers = 1
-
-campaigns = "campaigns.toml"   # top level, before any table; default: the demo campaigns
-
-[app]            # bidder.app.AppConfig
-bid_path = "/openrtb2/bid"
-
-[pipeline.response]   # bidder.pipeline.PipelineConfig (deadline, response, shading)
-public_url = "https://bidder.example.com"
-
-[limits]         # transport.limits.Limits
-max_body_size = 1048576
+"""The transport's own configuration sections: ``[server]`` (here) and ``[limits]``
+(:class:`transport.limits.Limits`). The composite config of ``bidwire serve`` (these, plus the
+bidder's sections) lives in the composition root, ``bidwire/config.py``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import msgspec
-
-from bidder.app import AppConfig
-from bidder.pipeline import PipelineConfig
-from bidder.service import BidderConfig
 
 from .limits import Limits
 
@@ -51,31 +32,4 @@ class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)
 
 
-class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Everything ``bidwire serve`` can be told."""
-
-    #: The campaign file (TOML or JSON); absent: the demo campaigns shipped in the package.
-    campaigns: str | None = None
-    server: ServerSection = msgspec.field(default_factory=ServerSection)
-    app: AppConfig = msgspec.field(default_factory=AppConfig)
-    pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
-    limits: Limits = msgspec.field(default_factory=Limits)
-
-    def bidder(self) -> BidderConfig:
-        """The bidder's part of this configuration."""
-        return BidderConfig(campaigns=self.campaigns, app=self.app, pipeline=self.pipeline)
-
-
-def load_config(path: str | Path | None) -> Config:
-    """Read a TOML config file (None: all defaults). Raises ``ValueError`` naming the bad key."""
-    if path is None:
-        return Config()
-    try:
-        return msgspec.toml.decode(Path(path).read_bytes(), type=Config)
-    except msgspec.ValidationError as exc:
-        raise ValueError(f"{path}: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-
-
-__all__ = ["Config", "ServerSection", "load_config"]
+__all__ = ["Limits", "ServerSection"]

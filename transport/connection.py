@@ -13,14 +13,14 @@ import time
 from functools import partial
 from typing import Protocol
 
-from bidder.app import BidderApp
-from bidder.exchange import Deferred, Request, Response
-from bidder.metrics import Metrics
-
+from .app import App
+from .events import Deferred, Request, Response
 from .frame_guard import PREFACE
 from .h1_engine import H1Engine
 from .h2_engine import H2Engine
 from .limits import Limits
+from .metrics import CONNECTIONS, CONNECTIONS_OPEN, ERRORS, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import ProtocolErrorKind as K
 from .raw_h2 import RawH2Engine
 
 #: The HTTP/2 engines by their config name (``[server] engine``).
@@ -46,16 +46,14 @@ class Connection(asyncio.Protocol):
 
     def __init__(
         self,
-        app: BidderApp,
+        app: App,
         limits: Limits,
-        metrics: Metrics,
         registry: set[Connection],
         h2_engine: str = "raw",
     ) -> None:
         self.app = app
         self._h2_engine = H2_ENGINES[h2_engine]
         self.limits = limits
-        self.metrics = metrics
         self.registry = registry
         self.transport: asyncio.Transport | None = None
         self.engine: Engine | None = None
@@ -71,7 +69,7 @@ class Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self._opened = time.monotonic()
         self.registry.add(self)
-        self.metrics.add_gauge("bidwire_connections_open", 1)
+        CONNECTIONS_OPEN.value += 1
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
             protocol = ssl_object.selected_alpn_protocol()
@@ -95,7 +93,7 @@ class Connection(asyncio.Protocol):
                 continue
             engine.send_response(key, answer)
             if answer.context is not None:
-                app.done(answer)  # the engine has copied the body out of the arena buffer
+                app.release(answer)  # the engine has copied the body out of the arena buffer
         self._flush()
 
     # -- deferred answers (a pipeline with async stages) ---------------------------------------
@@ -125,7 +123,7 @@ class Connection(asyncio.Protocol):
                 task.exception()  # retrieved, so a failure of a dropped result is not logged
             return
         if task.cancelled() or task.exception() is not None:
-            self.metrics.inc("bidwire_errors_total", "deferred_failed")
+            ERRORS.inc("deferred_failed")
             self._send(key, deferred.fallback)
             return
         self._send(key, task.result())
@@ -136,7 +134,7 @@ class Connection(asyncio.Protocol):
             return
         engine.send_response(key, response)
         if response.context is not None:
-            self.app.done(response)
+            self.app.release(response)
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -144,10 +142,10 @@ class Connection(asyncio.Protocol):
         deferred, self._deferred = self._deferred, {}
         for task in deferred.values():
             task.cancel()
-        self.metrics.add_gauge("bidwire_connections_open", -1)
+        CONNECTIONS_OPEN.value -= 1
         engine = self.engine
         if engine is not None and engine.open_streams:
-            self.metrics.add_gauge("bidwire_streams_open", -engine.open_streams)
+            STREAMS_OPEN.value -= engine.open_streams
         self.engine = None
 
     def pause_writing(self) -> None:
@@ -165,7 +163,7 @@ class Connection(asyncio.Protocol):
         """Enforce timeouts (called about once a second)."""
         if self.engine is None:
             if now - self._opened > self.limits.header_timeout and self.transport is not None:
-                self.metrics.inc("bidwire_protocol_errors_total", "preface_timeout")
+                PROTOCOL_ERRORS.inc(K.PREFACE_TIMEOUT)
                 self.transport.close()
             return
         self.engine.tick(now)
@@ -192,10 +190,10 @@ class Connection(asyncio.Protocol):
         now = time.monotonic()
         engine: Engine
         if protocol == "h2":
-            engine = self._h2_engine(self.limits, self.metrics, now)
+            engine = self._h2_engine(self.limits, now)
         else:
-            engine = H1Engine(self.limits, self.metrics, now)
-        self.metrics.inc("bidwire_connections_total", protocol)
+            engine = H1Engine(self.limits, now)
+        CONNECTIONS.inc(protocol)
         self.engine = engine
         if self._draining:
             engine.start_drain()

@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Final
 
 from .limits import Limits, TokenBucket
+from .metrics import ProtocolErrorKind as K
 
 PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 DATA, HEADERS, SETTINGS, PING, RST_STREAM, CONTINUATION, PUSH_PROMISE = 0, 1, 4, 6, 3, 9, 5
 WINDOW_UPDATE = 0x8
 #: Verdicts that are protocol errors rather than floods.
-VIOLATIONS: Final = frozenset({"idle_stream"})
+VIOLATIONS: Final = frozenset({K.IDLE_STREAM})
 FLAG_ACK, FLAG_END_HEADERS = 0x1, 0x4
 
 
@@ -58,7 +59,7 @@ class FrameGuard:
         #: a header block trickled out over minutes is a slowloris the engine times out.
         self.header_block_since: float | None = None
 
-    def feed(self, data: bytes, now: float) -> str | None:
+    def feed(self, data: bytes, now: float) -> K | None:
         """Scan ``data``; the name of the limit broken, or None."""
         pos = 0
         end = len(data)
@@ -86,18 +87,18 @@ class FrameGuard:
                 return verdict
         return None
 
-    def _frame(self, frame_type: int, flags: int, header: bytes, now: float) -> str | None:
+    def _frame(self, frame_type: int, flags: int, header: bytes, now: float) -> K | None:
         if frame_type in (DATA, RST_STREAM, WINDOW_UPDATE) and self._highest_stream:
             stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
             if stream > self._highest_stream:
-                return "idle_stream"
+                return K.IDLE_STREAM
         if frame_type == RST_STREAM:
             if not self._rst.take(now):
-                return "rst_stream_flood"
+                return K.RST_STREAM_FLOOD
         elif frame_type == CONTINUATION:
             self._continuations += 1
             if self._continuations > self._limits.max_continuation_frames:
-                return "continuation_flood"
+                return K.CONTINUATION_FLOOD
             if flags & FLAG_END_HEADERS:
                 self._continuations = 0
                 self.header_block_since = None
@@ -109,9 +110,9 @@ class FrameGuard:
             self.header_block_since = None if flags & FLAG_END_HEADERS else now
         elif frame_type == SETTINGS:
             if not flags & FLAG_ACK and not self._settings.take(now):
-                return "settings_flood"
+                return K.SETTINGS_FLOOD
         elif frame_type == PING and not flags & FLAG_ACK and not self._ping.take(now):
-            return "ping_flood"
+            return K.PING_FLOOD
         return None
 
 

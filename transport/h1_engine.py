@@ -12,10 +12,10 @@ from typing import Final
 
 import httptools
 
-from bidder.exchange import REQUEST_HEADERS, Request, Response
-from bidder.metrics import Metrics
-
+from .events import REQUEST_HEADERS, Request, Response, error_response, response_fields
 from .limits import Limits
+from .metrics import HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import ProtocolErrorKind as K
 
 REASONS: Final = {
     100: b"Continue", 200: b"OK", 204: b"No Content", 400: b"Bad Request", 403: b"Forbidden",
@@ -39,7 +39,7 @@ def _looks_like_http1(data: bytes) -> bool:
 class _Abort(Exception):
     """Stop parsing: answer ``status`` and close the connection."""
 
-    def __init__(self, status: int, kind: str) -> None:
+    def __init__(self, status: int, kind: K) -> None:
         super().__init__(kind)
         self.status = status
         self.kind = kind
@@ -48,9 +48,8 @@ class _Abort(Exception):
 class H1Engine:
     """One HTTP/1.1 server connection, without I/O."""
 
-    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
+    def __init__(self, limits: Limits, now: float) -> None:
         self.limits = limits
-        self.metrics = metrics
         self._parser = httptools.HttpRequestParser(self)
         self._out = bytearray()
         self._ready: list[tuple[int, Request]] = []
@@ -88,12 +87,12 @@ class H1Engine:
         self._url += url
         self._header_bytes += len(url)
         if self._header_bytes > self.limits.max_header_list_size:
-            raise _Abort(431, "headers_too_large")
+            raise _Abort(431, K.H1_HEADERS_TOO_LARGE)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_bytes += len(name) + len(value) + 32
         if self._header_bytes > self.limits.max_header_list_size:
-            raise _Abort(431, "headers_too_large")
+            raise _Abort(431, K.H1_HEADERS_TOO_LARGE)
         name = name.lower()
         attr = REQUEST_HEADERS.get(name)
         if attr is not None:
@@ -105,7 +104,7 @@ class H1Engine:
             and value.strip().isdigit()
             and int(value) > self.limits.max_body_size
         ):
-            raise _Abort(413, "body_too_large")
+            raise _Abort(413, K.H1_BODY_TOO_LARGE)
 
     def on_headers_complete(self) -> None:
         request = self._request
@@ -120,7 +119,7 @@ class H1Engine:
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
         if self._body_size > self.limits.max_body_size:
-            raise _Abort(413, "body_too_large")
+            raise _Abort(413, K.H1_BODY_TOO_LARGE)
         self._chunks.append(body)
 
     def on_message_complete(self) -> None:
@@ -135,7 +134,7 @@ class H1Engine:
         self._ready.append((self._seq, request))
         self._request = None
         self._started = 0.0
-        self.metrics.add_gauge("bidwire_streams_open", 1)
+        STREAMS_OPEN.value += 1
 
     # -- engine interface ----------------------------------------------------------------------
 
@@ -153,7 +152,7 @@ class H1Engine:
             # Upgrade (e.g. h2c) is not offered: the request itself is answered over HTTP/1.1,
             # then the connection closes, since the parser cannot continue past an upgrade.
             if self._request is not None and not self._ready:
-                self._abort(400, "upgrade_unsupported")
+                self._abort(400, K.H1_UPGRADE_UNSUPPORTED)
             self.draining = True
         except httptools.HttpParserError as exc:
             # A callback's exception arrives wrapped (HttpParserCallbackError) with it as context.
@@ -164,26 +163,27 @@ class H1Engine:
                 # The first bytes are not an HTTP/1.x request line: the peer may not speak
                 # HTTP/1.1 at all (e.g. an HTTP/2 client with a broken preface), and an HTTP/1.1
                 # answer would be garbage to it. Close, as RFC 9113 3.4 asks of HTTP/2.
-                self.metrics.inc("bidwire_protocol_errors_total", "bad_preface")
+                PROTOCOL_ERRORS.inc(K.BAD_PREFACE)
                 self.closed = True
                 self.close_reason = "bad_preface"
             else:
-                self._abort(400, "bad_http")
+                self._abort(400, K.H1_BAD_HTTP)
         ready, self._ready = self._ready, []
         return ready
 
-    def _abort(self, status: int, kind: str) -> None:
-        self.metrics.inc("bidwire_protocol_errors_total", f"h1_{kind}")
-        self.close_reason = kind
+    def _abort(self, status: int, kind: K) -> None:
+        PROTOCOL_ERRORS.inc(kind)
+        reason = kind.removeprefix("h1_")
+        self.close_reason = reason
         if self._ready:
             # Complete requests came before the bad one in this read: the client would take an
             # error written now for the answer to the first of them. Answer them instead (with
             # `connection: close`), and close without an answer to the bad one.
             self.draining = True
             return
-        self.metrics.inc("bidwire_http_responses_total", str(status))
-        body = b'{"error":"%s"}' % kind.replace("_", " ").encode()
-        self._write(status, body, b"application/json", None, (), keep_alive=False, head=False)
+        HTTP_RESPONSES.inc(status)
+        answer = error_response(status, reason.replace("_", " "))
+        self._write(answer, keep_alive=False, head=False)
         self.closed = True
 
     def send_response(self, seq: int, response: Response) -> None:
@@ -204,49 +204,25 @@ class H1Engine:
 
     def _send_now(self, seq: int, response: Response) -> None:
         keep_alive, head = self._in_flight.pop(seq, (False, False))
-        self.metrics.add_gauge("bidwire_streams_open", -1)
+        STREAMS_OPEN.value -= 1
         # Draining: the last answer in flight closes, not the first (the client would drop the
         # answers written after one that says `connection: close`).
         keep_alive = keep_alive and not (self.draining and not self._in_flight)
-        self._write(
-            response.status,
-            response.body,
-            response.content_type,
-            response.content_encoding,
-            response.headers,
-            keep_alive=keep_alive,
-            head=head,
-        )
+        self._write(response, keep_alive=keep_alive, head=head)
         if not keep_alive and not self._in_flight:
             self.closed = True
             self.close_reason = self.close_reason or "client_close"
 
-    def _write(
-        self,
-        status: int,
-        body: bytes | bytearray,
-        content_type: bytes | None,
-        content_encoding: bytes | None,
-        headers: tuple[tuple[bytes, bytes], ...],
-        *,
-        keep_alive: bool,
-        head: bool,
-    ) -> None:
+    def _write(self, response: Response, *, keep_alive: bool, head: bool) -> None:
         out = self._out
-        out += _status_line(status)
-        if content_type is not None:
-            out += b"content-type: " + content_type + b"\r\n"
-        if content_encoding is not None:
-            out += b"content-encoding: " + content_encoding + b"\r\n"
-        for name, value in headers:
+        out += _status_line(response.status)
+        for name, value in response_fields(response):
             out += name + b": " + value + b"\r\n"
-        if status != 204 and status != 304:
-            out += b"content-length: %d\r\n" % len(body)
         if not keep_alive:
             out += b"connection: close\r\n"
         out += b"\r\n"
         if not head:
-            out += body
+            out += response.body
 
     def data_to_send(self) -> bytes:
         """Every byte queued for the client, in order."""
@@ -268,9 +244,9 @@ class H1Engine:
         limits = self.limits
         if self._started:
             if not self._headers_done_at and now - self._started > limits.header_timeout:
-                self._abort(408, "header_timeout")
+                self._abort(408, K.H1_HEADER_TIMEOUT)
             elif self._headers_done_at and now - self._headers_done_at > limits.body_timeout:
-                self._abort(408, "body_timeout")
+                self._abort(408, K.H1_BODY_TIMEOUT)
         elif not self._in_flight and now - self._last_activity > limits.idle_timeout:
             self.closed = True
             self.close_reason = "idle"

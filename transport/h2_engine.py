@@ -1,11 +1,11 @@
 """The HTTP/2 engine on ``h2``: sans-IO, bytes in, complete requests out, responses to bytes.
 
-    engine = H2Engine(limits, metrics, now)
+    engine = H2Engine(limits, now)
     for stream_id, request in engine.receive_data(data, now):
         engine.send_response(stream_id, app.handle(request))
     transport.write(engine.data_to_send())      # once per batch
 
-What it adds to h2: request assembly (headers + body into one :class:`bidder.exchange.Request`),
+What it adds to h2: request assembly (headers + body into one :class:`transport.events.Request`),
 body and header-list caps, flow-controlled sending of large responses, flood limits (via
 :class:`~transport.frame_guard.FrameGuard`), stream timeouts, and the two-step graceful GOAWAY
 (h2 itself can only send a final GOAWAY, after which it rejects the frames of in-flight
@@ -24,13 +24,13 @@ import h2.settings
 from h2.errors import ErrorCodes
 from hyperframe.frame import GoAwayFrame
 
-from bidder.exchange import Request, Response
-from bidder.metrics import Metrics
-
+from .events import Request, Response, error_response, response_fields
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import DRAIN_PING, H2Lifecycle
 from .header_rules import request_from_headers
 from .limits import Limits
+from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import ProtocolErrorKind as K
 
 #: A stream answered 413 may send this many times the body cap more before it is reset.
 DISCARD_FACTOR: Final = 8
@@ -46,6 +46,20 @@ _CONFIG: Final = h2.config.H2Configuration(
     validate_outbound_headers=False,
     normalize_outbound_headers=False,
 )
+
+_E = h2.exceptions
+#: h2's exceptions as our protocol-error kinds (the raw engine raises the same kinds itself).
+_H2_ERRORS: Final[dict[type[Exception], K]] = {
+    _E.FrameTooLargeError: K.H2_FRAME_TOO_LARGE,
+    _E.FrameDataMissingError: K.H2_FRAME_DATA_MISSING,
+    _E.FlowControlError: K.H2_FLOW_CONTROL,
+    _E.InvalidBodyLengthError: K.H2_INVALID_BODY_LENGTH,
+    _E.DenialOfServiceError: K.H2_HEADER_LIST_TOO_LARGE,
+    _E.TooManyStreamsError: K.H2_TOO_MANY_STREAMS,
+    _E.StreamIDTooLowError: K.H2_STREAM_ID_TOO_LOW,
+    _E.StreamClosedError: K.H2_STREAM_CLOSED,
+    _E.InvalidSettingsValueError: K.H2_INVALID_SETTINGS_VALUE,
+}
 
 _RequestReceived = h2.events.RequestReceived
 _DataReceived = h2.events.DataReceived
@@ -80,8 +94,8 @@ class _Stream:
 class H2Engine(H2Lifecycle):
     """One HTTP/2 server connection, without I/O."""
 
-    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
-        super().__init__(limits, metrics, now)
+    def __init__(self, limits: Limits, now: float) -> None:
+        super().__init__(limits, now)
         conn = h2.connection.H2Connection(config=_CONFIG)
         # Settings in force from the first frame (h2 applies initial values at once; the client
         # assumes the protocol defaults until it reads our SETTINGS, which are all larger).
@@ -127,7 +141,7 @@ class H2Engine(H2Lifecycle):
             events = self._conn.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
             # h2 has queued GOAWAY with the right code; count it by kind.
-            self.metrics.inc("bidwire_protocol_errors_total", f"h2_{type(exc).__name__}")
+            PROTOCOL_ERRORS.inc(_H2_ERRORS.get(type(exc), K.H2_PROTOCOL))
             self.closed = True
             self.close_reason = "protocol_error"
             return []
@@ -144,7 +158,7 @@ class H2Engine(H2Lifecycle):
             elif kind is _StreamReset:
                 self._discarding.pop(event.stream_id, None)  # type: ignore[attr-defined]
                 self._forget(event.stream_id)  # type: ignore[attr-defined]
-                self.metrics.inc("bidwire_protocol_errors_total", "h2_client_reset")
+                PROTOCOL_ERRORS.inc(K.H2_CLIENT_RESET)
             elif kind is _WindowUpdated:
                 self._on_window(event.stream_id)  # type: ignore[attr-defined]
             elif kind is _RemoteSettingsChanged:
@@ -162,17 +176,17 @@ class H2Engine(H2Lifecycle):
         sid = event.stream_id
         self._highest = max(self._highest, sid)
         if self._refuses_after_drain(sid):
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_after_goaway")
+            PROTOCOL_ERRORS.inc(K.H2_REFUSED_AFTER_GOAWAY)
             self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
         if len(self._streams) >= self.limits.max_concurrent_streams:
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_stream")
+            PROTOCOL_ERRORS.inc(K.H2_REFUSED_STREAM)
             self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
             return
         request, content_length = request_from_headers(event.headers or (), now, _length)
         stream = _Stream(request, now, content_length)
         self._streams[sid] = stream
-        self.metrics.add_gauge("bidwire_streams_open", 1)
+        STREAMS_OPEN.value += 1
         if content_length > self.limits.max_body_size:
             self._reject_too_large(sid, stream)
 
@@ -186,7 +200,7 @@ class H2Engine(H2Lifecycle):
             self._discarding[sid] = discarded
             if discarded > DISCARD_FACTOR * self.limits.max_body_size:
                 del self._discarding[sid]
-                self.metrics.inc("bidwire_protocol_errors_total", "h2_discard_cap")
+                PROTOCOL_ERRORS.inc(K.H2_DISCARD_CAP)
                 try:
                     self._conn.reset_stream(sid, ErrorCodes.CANCEL)
                 except h2.exceptions.StreamClosedError:  # pragma: no cover
@@ -209,7 +223,7 @@ class H2Engine(H2Lifecycle):
         if stream.length >= 0 and stream.length != stream.size:
             # RFC 9113 8.1.1: malformed. h2 checks this when DATA ends the stream, not when
             # HEADERS do (content-length: 10 and no body); found by `bidwire fuzz`.
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_content_length")
+            PROTOCOL_ERRORS.inc(K.H2_CONTENT_LENGTH)
             self._conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
             self._forget(sid)
             return
@@ -221,10 +235,9 @@ class H2Engine(H2Lifecycle):
     def _reject_too_large(self, sid: int, stream: _Stream) -> None:
         stream.rejected = True
         stream.chunks = []
-        self.metrics.inc("bidwire_errors_total", "body_too_large")
-        self.metrics.inc("bidwire_http_responses_total", "413")
-        body = b'{"error":"request body too large"}'
-        self.send_response(sid, Response(413, body, content_type=b"application/json"))
+        ERRORS.inc("body_too_large")
+        HTTP_RESPONSES.inc(413)
+        self.send_response(sid, error_response(413, "request body too large"))
         # The rest of the body is read and dropped rather than cut off with RST_STREAM(NO_ERROR):
         # RFC 9113 8.1 allows the reset, but clients such as curl then report an error instead
         # of the 413. A client that keeps sending past the discard cap is reset (CANCEL).
@@ -232,7 +245,7 @@ class H2Engine(H2Lifecycle):
 
     def _forget(self, sid: int) -> None:
         if self._streams.pop(sid, None) is not None:
-            self.metrics.add_gauge("bidwire_streams_open", -1)
+            STREAMS_OPEN.value -= 1
         self._pending.pop(sid, None)
         self._maybe_finished()
 
@@ -244,14 +257,7 @@ class H2Engine(H2Lifecycle):
         body = response.body
         stream = self._streams.get(stream_id)
         head_only = stream is not None and stream.request.method == b"HEAD"
-        headers: list[tuple[bytes, bytes]] = [(b":status", str(response.status).encode())]
-        if response.content_type is not None:
-            headers.append((b"content-type", response.content_type))
-        if response.content_encoding is not None:
-            headers.append((b"content-encoding", response.content_encoding))
-        headers.extend(response.headers)
-        if response.status != 204 and response.status != 304:
-            headers.append((b"content-length", str(len(body)).encode()))
+        headers = [(b":status", b"%d" % response.status), *response_fields(response)]
         try:
             if not body or head_only:
                 conn.send_headers(stream_id, headers, end_stream=True)
@@ -295,7 +301,7 @@ class H2Engine(H2Lifecycle):
 
     def _stream_done(self, stream_id: int) -> None:
         if self._streams.pop(stream_id, None) is not None:
-            self.metrics.add_gauge("bidwire_streams_open", -1)
+            STREAMS_OPEN.value -= 1
         self._maybe_finished()
 
     def data_to_send(self) -> bytes:
@@ -330,7 +336,7 @@ class H2Engine(H2Lifecycle):
         timeout = self.limits.body_timeout
         for sid, stream in list(self._streams.items()):
             if sid not in self._pending and now - stream.started > timeout:
-                self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")
+                PROTOCOL_ERRORS.inc(K.H2_STREAM_TIMEOUT)
                 try:
                     self._conn.reset_stream(sid, ErrorCodes.CANCEL)
                 except h2.exceptions.StreamClosedError:  # pragma: no cover
@@ -346,8 +352,8 @@ class H2Engine(H2Lifecycle):
         frame = GoAwayFrame(stream_id=0, last_stream_id=last_stream_id, error_code=code)
         self._out += frame.serialize()
 
-    def _terminate(self, code: int, reason: str) -> None:
-        self.metrics.inc("bidwire_protocol_errors_total", reason)
+    def _terminate(self, code: int, reason: K) -> None:
+        PROTOCOL_ERRORS.inc(reason)
         self._conn.close_connection(error_code=code, last_stream_id=self._highest)
         self.closed = True
         self.close_reason = reason

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from bidder.metrics import Metrics
-
 from .frame_guard import FrameGuard
 from .limits import Limits
+from .metrics import PROTOCOL_ERRORS
+from .metrics import ProtocolErrorKind as K
 
 MAX_STREAM_ID: Final = 2**31 - 1
 DRAIN_PING: Final = b"bw-drain"
@@ -37,9 +37,8 @@ class H2Lifecycle:
     #: The highest stream id the client has opened (kept by the engine).
     _highest: int
 
-    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
+    def __init__(self, limits: Limits, now: float) -> None:
         self.limits = limits
-        self.metrics = metrics
         self._guard = FrameGuard(limits, now)
         self._last_activity = now
         self._highest = 0
@@ -67,7 +66,7 @@ class H2Lifecycle:
     def _send_drain_ping(self) -> None:
         raise NotImplementedError
 
-    def _terminate(self, code: int, reason: str) -> None:
+    def _terminate(self, code: int, reason: K) -> None:
         """End the connection now with GOAWAY(``code``), counted as ``reason``."""
         raise NotImplementedError
 
@@ -86,11 +85,11 @@ class H2Lifecycle:
             self._final_goaway()
         since = self._guard.header_block_since
         if since is not None and now - since > limits.header_timeout:
-            self._terminate(ENHANCE_YOUR_CALM, "header_timeout")
+            self._terminate(ENHANCE_YOUR_CALM, K.HEADER_TIMEOUT)
             return
         self._expire_stalled(now)
         if not self._busy and now - self._last_activity > limits.idle_timeout:
-            self.metrics.inc("bidwire_protocol_errors_total", "idle_timeout")
+            PROTOCOL_ERRORS.inc(K.IDLE_TIMEOUT)
             self._goaway(NO_ERROR, self._highest)
             self.closed = True
             self.close_reason = "idle"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from bidder.exchange import REQUEST_HEADERS, Request
+from transport.events import REQUEST_HEADERS, Request
 
 #: A name byte outside 0x21-0x7e, or upper case (0x41-0x5a).
 _BAD_NAME: Final = re.compile(rb"[^\x21-\x40\x5b-\x7e]")

@@ -1,6 +1,6 @@
 """The raw HTTP/2 engine: the protocol handled here, without h2. Same interface as H2Engine.
 
-    engine = RawH2Engine(limits, metrics, now)
+    engine = RawH2Engine(limits, now)
     for stream_id, request in engine.receive_data(data, now):
         engine.send_response(stream_id, app.handle(request))
     transport.write(engine.data_to_send())
@@ -22,10 +22,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from bidder.exchange import Request, Response
-from bidder.metrics import Metrics
-
 from . import frames as F
+from .events import Request, Response, error_response, has_content_length, response_fields
 from .frame_guard import PREFACE, VIOLATIONS
 from .h2_lifecycle import DRAIN_PING, H2Lifecycle
 from .header_rules import request_from_headers, request_problem, trailer_problem
@@ -39,6 +37,8 @@ from .hpack_codec import (
     status_field,
 )
 from .limits import Limits
+from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import ProtocolErrorKind as K
 
 DISCARD_FACTOR: Final = 8
 #: h2 refuses a header block split over more frames than this (the guard's limit comes first).
@@ -64,7 +64,7 @@ _SETTING = F.SETTING.unpack_from
 class _ConnectionError(Exception):
     """A connection error (RFC 9113 5.4.1): GOAWAY with ``code``, counted as ``label``."""
 
-    def __init__(self, code: int, label: str) -> None:
+    def __init__(self, code: int, label: K) -> None:
         super().__init__(label)
         self.code = code
         self.label = label
@@ -98,8 +98,8 @@ class _Stream:
 class RawH2Engine(H2Lifecycle):
     """One HTTP/2 server connection, without I/O and without h2."""
 
-    def __init__(self, limits: Limits, metrics: Metrics, now: float) -> None:
-        super().__init__(limits, metrics, now)
+    def __init__(self, limits: Limits, now: float) -> None:
+        super().__init__(limits, now)
         self._decoder = Decoder(limits.max_header_list_size)
         # Header blocks already decoded and validated: block bytes -> (decoder table version,
         # the request they make, content-length). Decoding is a pure function of the block and
@@ -163,7 +163,7 @@ class RawH2Engine(H2Lifecycle):
         try:
             self._frames(self._buffer + data if self._buffer else data, now, ready)
         except _ConnectionError as exc:
-            self.metrics.inc("bidwire_protocol_errors_total", exc.label)
+            PROTOCOL_ERRORS.inc(exc.label)
             self._goaway(exc.code, self._highest)
             self.closed = True
             self.close_reason = "protocol_error"
@@ -176,7 +176,7 @@ class RawH2Engine(H2Lifecycle):
         start = len(PREFACE) - self._preface
         if data[:take] != PREFACE[start : start + take]:
             # Not HTTP/2: close without GOAWAY (RFC 9113 3.4), as h2 does.
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_ProtocolError")
+            PROTOCOL_ERRORS.inc(K.H2_PROTOCOL)
             self.closed = True
             self.close_reason = "protocol_error"
             return b""
@@ -193,11 +193,11 @@ class RawH2Engine(H2Lifecycle):
             # What the header alone says is wrong, before waiting for the payload.
             if sid == 0:
                 if kind in F.ON_STREAM:
-                    raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                    raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             elif kind in F.ON_CONNECTION:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             if length > F.DEFAULT_MAX_FRAME:
-                raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameTooLargeError")
+                raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_TOO_LARGE)
             start = pos + 9
             stop = start + length
             if stop > end:
@@ -206,7 +206,7 @@ class RawH2Engine(H2Lifecycle):
             if not self._settings_seen and (kind != F.SETTINGS or flags & F.ACK):
                 # RFC 9113 3.4: the client preface ends with a SETTINGS frame (h2 does not
                 # check).
-                raise _ConnectionError(F.PROTOCOL_ERROR, "preface_without_settings")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.PREFACE_WITHOUT_SETTINGS)
             if self._block_sid:
                 self._continuation(buf, start, stop, kind, flags, sid, now, ready)
             elif kind == F.DATA:
@@ -223,12 +223,12 @@ class RawH2Engine(H2Lifecycle):
                 self._rst_stream(buf, start, length, sid)
             elif kind == F.PRIORITY:
                 if length != 5:
-                    raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+                    raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
                 if _U32(buf, start)[0] & 0x7FFFFFFF == sid:
-                    raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                    raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             elif kind == F.GOAWAY:
                 if length < 8:
-                    raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+                    raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
                 self.closed = True  # the client is done; h2's ConnectionTerminated
                 self._buffer = b""
                 return
@@ -236,17 +236,17 @@ class RawH2Engine(H2Lifecycle):
                 # Clients may not push; one too short for its promised stream id is malformed
                 # first (as hyperframe reads it).
                 if length < (5 if flags & F.PADDED else 4):
-                    raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
-                raise _ConnectionError(F.PROTOCOL_ERROR, "push_promise")  # RFC 9113 8.4
+                    raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.PUSH_PROMISE)  # RFC 9113 8.4
             elif kind == F.CONTINUATION:
                 # RFC 9113 6.10: no header block is open.
-                raise _ConnectionError(F.PROTOCOL_ERROR, "continuation_without_headers")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.CONTINUATION_WITHOUT_HEADERS)
             elif kind == ALTSVC and (
                 length < 2 or 2 + ((buf[start] << 8) | buf[start + 1]) > length
             ):
                 # Not used here, but h2 parses it (RFC 7838): one too short for its origin is
                 # malformed (RFC 9113 4.2).
-                raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+                raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             # Other frame types are ignored (RFC 9113 5.5).
         self._buffer = buf[pos:] if pos < end else b""
 
@@ -259,15 +259,15 @@ class RawH2Engine(H2Lifecycle):
         flow = stop - start
         if flags & F.PADDED:
             if flow == 0:
-                raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+                raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             pad = buf[start]
             if pad and pad >= flow:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             start += 1
             stop -= pad
         self._recv_window -= flow
         if self._recv_window < 0:
-            raise _ConnectionError(F.FLOW_CONTROL_ERROR, "h2_FlowControlError")
+            raise _ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
         if self._recv_window < self.limits.connection_window // 2:
             increment = self.limits.connection_window - self._recv_window
             self._recv_window = self.limits.connection_window
@@ -277,7 +277,7 @@ class RawH2Engine(H2Lifecycle):
             # Even ids are the server's, and it never opens one (no push): always idle, so
             # DATA there is a connection error like DATA past the highest id (RFC 9113 5.1).
             if sid > self._highest or not sid & 1:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             self._out.append(F.rst_stream(sid, F.STREAM_CLOSED))
             return
         state = stream.state
@@ -286,14 +286,14 @@ class RawH2Engine(H2Lifecycle):
             return
         stream.recv_window -= flow
         if stream.recv_window < 0:
-            raise _ConnectionError(F.FLOW_CONTROL_ERROR, "h2_FlowControlError")
+            raise _ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
         size = stop - start
         end_stream = flags & F.END_STREAM
         if stream.expected >= 0:
             stream.received += size
             expected = stream.expected
             if stream.received > expected or (end_stream and stream.received != expected):
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_InvalidBodyLengthError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_INVALID_BODY_LENGTH)
         if not end_stream and stream.recv_window < self._stream_window // 2:
             self._out.append(F.window_update(sid, self._stream_window - stream.recv_window))
             stream.recv_window = self._stream_window
@@ -301,7 +301,7 @@ class RawH2Engine(H2Lifecycle):
             stream.discarded += flow
             if stream.discarded > DISCARD_FACTOR * self.limits.max_body_size:
                 stream.discarded = -1
-                self.metrics.inc("bidwire_protocol_errors_total", "h2_discard_cap")
+                PROTOCOL_ERRORS.inc(K.H2_DISCARD_CAP)
                 self._reset(sid, stream, F.CANCEL)
                 return
         elif stream.live and not stream.rejected and size:
@@ -321,17 +321,17 @@ class RawH2Engine(H2Lifecycle):
         pad = 0
         if flags & F.PADDED:
             if stop == start:
-                raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+                raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             pad = buf[start]
             start += 1
         self_dependent = False
         if flags & F.PRIORITY_FLAG:
             if stop - start < 5:
-                raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+                raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             self_dependent = _U32(buf, start)[0] & 0x7FFFFFFF == sid
             start += 5
         if pad and pad >= stop - start + (5 if flags & F.PRIORITY_FLAG else 0):
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         stop -= pad
         fragment = buf[start:stop] if stop > start else b""
         end_stream = bool(flags & F.END_STREAM)
@@ -350,11 +350,11 @@ class RawH2Engine(H2Lifecycle):
     ) -> None:  # fmt: skip
         if kind != F.CONTINUATION or sid != self._block_sid:
             # RFC 9113 6.10: nothing but CONTINUATION on the same stream until END_HEADERS.
-            raise _ConnectionError(F.PROTOCOL_ERROR, "header_block_interrupted")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.HEADER_BLOCK_INTERRUPTED)
         self._block.append(buf[start:stop])
         self._block_frames += 1
         if self._block_frames > CONTINUATION_BACKLOG:
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         if flags & F.END_HEADERS:
             block = b"".join(self._block)
             self._block_sid = 0
@@ -366,9 +366,9 @@ class RawH2Engine(H2Lifecycle):
         try:
             return self._decoder.decode(block)
         except HeaderListTooLarge:
-            raise _ConnectionError(F.ENHANCE_YOUR_CALM, "h2_DenialOfServiceError") from None
+            raise _ConnectionError(F.ENHANCE_YOUR_CALM, K.H2_HEADER_LIST_TOO_LARGE) from None
         except HpackError:
-            raise _ConnectionError(F.COMPRESSION_ERROR, "hpack_error") from None
+            raise _ConnectionError(F.COMPRESSION_ERROR, K.HPACK_ERROR) from None
 
     def _header_block(
         self, sid: int, block: bytes, end_stream: bool, now: float,
@@ -378,14 +378,14 @@ class RawH2Engine(H2Lifecycle):
         if stream is not None:
             trailers = self._decode(block)
             if self_dependent:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             self._trailers(sid, stream, trailers, end_stream, ready)
             return
         limits = self.limits
         ceiling = limits.max_concurrent_streams + max(limits.max_concurrent_streams, 100)
         if len(self._streams) + self._read_closes + 1 > ceiling:
             # h2's hard limit, reached only by a client far past the advertised one.
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_TooManyStreamsError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_TOO_MANY_STREAMS)
         decoder = self._decoder
         version = decoder.version
         known = self._known.get(block)
@@ -399,18 +399,18 @@ class RawH2Engine(H2Lifecycle):
                 self._out.append(F.rst_stream(sid, F.STREAM_CLOSED))
                 return
             if by_reset is None:  # never opened: closed implicitly by a higher stream
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_StreamIDTooLowError")
-            raise _ConnectionError(F.STREAM_CLOSED, "h2_StreamClosedError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_STREAM_ID_TOO_LOW)
+            raise _ConnectionError(F.STREAM_CLOSED, K.H2_STREAM_CLOSED)
         if sid % 2 == 0:
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         self._highest = sid  # the stream exists from here on, malformed or not
         if self_dependent:
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         if known is not None:
             request, length = known[1].like(now), known[2]
         else:
             if request_problem(headers) is not None:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             request, length = request_from_headers(headers, now, _content_length)
             if decoder.version == version and len(block) <= KNOWN_BLOCK_MAX:
                 if len(self._known) >= KNOWN_BLOCKS:
@@ -427,16 +427,16 @@ class RawH2Engine(H2Lifecycle):
         self._streams[sid] = stream
         # From here on, what H2Engine does with h2's RequestReceived.
         if self._refuses_after_drain(sid):
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_after_goaway")
+            PROTOCOL_ERRORS.inc(K.H2_REFUSED_AFTER_GOAWAY)
             self._reset(sid, stream, F.REFUSED_STREAM)
             return
         if self._live >= limits.max_concurrent_streams:
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_refused_stream")
+            PROTOCOL_ERRORS.inc(K.H2_REFUSED_STREAM)
             self._reset(sid, stream, F.REFUSED_STREAM)
             return
         stream.live = True
         self._live += 1
-        self.metrics.add_gauge("bidwire_streams_open", 1)
+        STREAMS_OPEN.value += 1
         if length > limits.max_body_size:
             self._reject_too_large(sid, stream)
         if end_stream:
@@ -450,7 +450,7 @@ class RawH2Engine(H2Lifecycle):
             self._reset_on_error(sid, stream, F.STREAM_CLOSED)
             return
         if not end_stream or trailer_problem(headers) is not None:
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         # h2 takes the trailers' content-length (usually none) as the expected length.
         length = -1
         for name, value in headers:
@@ -461,25 +461,25 @@ class RawH2Engine(H2Lifecycle):
 
     def _window_update(self, buf: bytes, start: int, length: int, sid: int) -> None:
         if length != 4:
-            raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+            raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
         word = _U32(buf, start)[0]
         increment = word & 0x7FFFFFFF
         if word != increment:
             # RFC 9113 6.9: the reserved bit MUST be ignored (hyperframe counts it in the
             # increment, so h2 answers PROTOCOL_ERROR: a permitted difference). Counted.
-            self.metrics.inc("bidwire_protocol_errors_total", "window_update_reserved_bit")
+            PROTOCOL_ERRORS.inc(K.WINDOW_UPDATE_RESERVED_BIT)
         if increment == 0:
-            raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+            raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         if sid == 0:
             self._send_window += increment
             if self._send_window > F.MAX_WINDOW:
-                raise _ConnectionError(F.FLOW_CONTROL_ERROR, "h2_FlowControlError")
+                raise _ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
             self._pump_all()
             return
         stream = self._streams.get(sid)
         if stream is None:
             if sid > self._highest:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             return
         stream.send_window += increment
         if stream.send_window > F.MAX_WINDOW:
@@ -491,24 +491,24 @@ class RawH2Engine(H2Lifecycle):
     def _settings(self, buf: bytes, start: int, length: int, flags: int) -> None:
         if flags & F.ACK:
             if length:  # RFC 9113 6.5: FRAME_SIZE_ERROR (h2 says PROTOCOL_ERROR)
-                raise _ConnectionError(F.FRAME_SIZE_ERROR, "settings_ack_payload")
+                raise _ConnectionError(F.FRAME_SIZE_ERROR, K.SETTINGS_ACK_PAYLOAD)
             self._settings_seen = True
             return
         if length % 6:
-            raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+            raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
         changes: list[tuple[int, int]] = []
         for at in range(start, start + length, 6):
             key, value = _SETTING(buf, at)
             if key == F.SETTINGS_ENABLE_PUSH or key == F.SETTINGS_ENABLE_CONNECT_PROTOCOL:
                 if value > 1:
-                    raise _ConnectionError(F.PROTOCOL_ERROR, "h2_InvalidSettingsValueError")
+                    raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_INVALID_SETTINGS_VALUE)
             elif key == F.SETTINGS_INITIAL_WINDOW_SIZE:
                 if value > F.MAX_WINDOW:
-                    raise _ConnectionError(F.FLOW_CONTROL_ERROR, "h2_InvalidSettingsValueError")
+                    raise _ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_INVALID_SETTINGS_VALUE)
             elif key == F.SETTINGS_MAX_FRAME_SIZE and not (
                 F.DEFAULT_MAX_FRAME <= value <= F.MAX_FRAME_LIMIT
             ):
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_InvalidSettingsValueError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_INVALID_SETTINGS_VALUE)
             changes.append((key, value))
         self._settings_seen = True
         for key, value in changes:
@@ -518,7 +518,7 @@ class RawH2Engine(H2Lifecycle):
                 for stream in self._streams.values():
                     stream.send_window += delta
                     if stream.send_window > F.MAX_WINDOW:
-                        raise _ConnectionError(F.FLOW_CONTROL_ERROR, "h2_FlowControlError")
+                        raise _ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
             elif key == F.SETTINGS_MAX_FRAME_SIZE:
                 self._peer_max_frame = value
             elif key == F.SETTINGS_HEADER_TABLE_SIZE:
@@ -528,7 +528,7 @@ class RawH2Engine(H2Lifecycle):
 
     def _ping(self, buf: bytes, start: int, length: int, flags: int, now: float) -> None:
         if length != 8:
-            raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+            raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
         opaque = buf[start : start + 8]
         if not flags & F.ACK:
             self._out.append(F.frame(F.PING, F.ACK, 0, opaque))
@@ -537,14 +537,14 @@ class RawH2Engine(H2Lifecycle):
 
     def _rst_stream(self, buf: bytes, start: int, length: int, sid: int) -> None:
         if length != 4:
-            raise _ConnectionError(F.FRAME_SIZE_ERROR, "h2_FrameDataMissingError")
+            raise _ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
         stream = self._streams.get(sid)
         if stream is None:
             if sid > self._highest:
-                raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+                raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             return
         self._close(sid, stream, by_reset=True)
-        self.metrics.inc("bidwire_protocol_errors_total", "h2_client_reset")
+        PROTOCOL_ERRORS.inc(K.H2_CLIENT_RESET)
         self._maybe_finished()
 
     # -- stream life -----------------------------------------------------------------------------
@@ -567,7 +567,7 @@ class RawH2Engine(H2Lifecycle):
             return
         if stream.length >= 0 and stream.length != stream.size:
             # RFC 9113 8.1.1: malformed (content-length and no body), as H2Engine resets it.
-            self.metrics.inc("bidwire_protocol_errors_total", "h2_content_length")
+            PROTOCOL_ERRORS.inc(K.H2_CONTENT_LENGTH)
             self._reset(sid, stream, F.PROTOCOL_ERROR)
             return
         chunks = stream.chunks
@@ -579,10 +579,9 @@ class RawH2Engine(H2Lifecycle):
     def _reject_too_large(self, sid: int, stream: _Stream) -> None:
         stream.rejected = True
         stream.chunks = []
-        self.metrics.inc("bidwire_errors_total", "body_too_large")
-        self.metrics.inc("bidwire_http_responses_total", "413")
-        body = b'{"error":"request body too large"}'
-        self.send_response(sid, Response(413, body, content_type=b"application/json"))
+        ERRORS.inc("body_too_large")
+        HTTP_RESPONSES.inc(413)
+        self.send_response(sid, error_response(413, "request body too large"))
         # As in H2Engine: read and drop the rest of the body (curl reports a reset as an error
         # instead of the 413), up to DISCARD_FACTOR times the cap.
         if sid in self._streams:
@@ -601,7 +600,7 @@ class RawH2Engine(H2Lifecycle):
         """A stream error the client caused (h2 reports it to H2Engine as a reset)."""
         self._reset(sid, stream, code)
         self._read_closes -= 1  # h2 closes these at once
-        self.metrics.inc("bidwire_protocol_errors_total", "h2_client_reset")
+        PROTOCOL_ERRORS.inc(K.H2_CLIENT_RESET)
 
     def _close(self, sid: int, stream: _Stream, *, by_reset: bool) -> None:
         stream.state = CLOSED
@@ -617,7 +616,7 @@ class RawH2Engine(H2Lifecycle):
         if stream.live:
             stream.live = False
             self._live -= 1
-            self.metrics.add_gauge("bidwire_streams_open", -1)
+            STREAMS_OPEN.value -= 1
 
     # -- output --------------------------------------------------------------------------------
 
@@ -632,7 +631,7 @@ class RawH2Engine(H2Lifecycle):
         block = self._blocks.get(key)
         if block is None:
             block = self._block_for(response)
-        if response.status != 204 and response.status != 304:
+        if has_content_length(response.status):
             digits = b"%d" % len(body)
             block = block + CONTENT_LENGTH_PREFIX + bytes((len(digits),)) + digits
         if self._table_update:
@@ -659,11 +658,7 @@ class RawH2Engine(H2Lifecycle):
 
     def _block_for(self, response: Response) -> bytes:
         parts = [status_field(response.status)]
-        if response.content_type is not None:
-            parts.append(literal(b"content-type", response.content_type))
-        if response.content_encoding is not None:
-            parts.append(literal(b"content-encoding", response.content_encoding))
-        parts += [literal(name, value) for name, value in response.headers]
+        parts += [literal(name, value) for name, value in response_fields(response, length=False)]
         block = b"".join(parts)
         if len(self._blocks) < 64:
             key = (response.status, response.content_type, response.content_encoding,
@@ -746,7 +741,7 @@ class RawH2Engine(H2Lifecycle):
         timeout = self.limits.body_timeout
         for sid, stream in list(self._streams.items()):
             if stream.live and not stream.body and now - stream.started > timeout:
-                self.metrics.inc("bidwire_protocol_errors_total", "h2_stream_timeout")
+                PROTOCOL_ERRORS.inc(K.H2_STREAM_TIMEOUT)
                 self._reset(sid, stream, F.CANCEL)
 
     def _send_drain_ping(self) -> None:
@@ -755,8 +750,8 @@ class RawH2Engine(H2Lifecycle):
     def _goaway(self, code: int, last_stream_id: int) -> None:
         self._out.append(F.goaway(last_stream_id, code))
 
-    def _terminate(self, code: int, reason: str) -> None:
-        self.metrics.inc("bidwire_protocol_errors_total", reason)
+    def _terminate(self, code: int, reason: K) -> None:
+        PROTOCOL_ERRORS.inc(reason)
         self._goaway(code, self._highest)
         self.closed = True
         self.close_reason = reason
@@ -765,10 +760,10 @@ class RawH2Engine(H2Lifecycle):
 def _content_length(value: bytes, previous: int) -> int:
     # As h2: digits only, and several content-length fields must agree.
     if not value.isdigit():
-        raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+        raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
     length = int(value)
     if previous >= 0 and length != previous:
-        raise _ConnectionError(F.PROTOCOL_ERROR, "h2_ProtocolError")
+        raise _ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
     return length
 
 

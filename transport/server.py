@@ -20,20 +20,33 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from bidder.app import BidderApp
-from bidder.metrics import Metrics
-
-from .config import Config
+from .app import App
+from .config import ServerSection
 from .connection import Connection
+from .limits import Limits
+from .metrics import CONNECTIONS, HTTP_RESPONSES, PROTOCOL_ERRORS
+from .metrics import ProtocolErrorKind as K
 
 
 class Service(Protocol):
-    """What a worker serves: the front door, and campaign reloads."""
+    """What a worker serves: an app, and what the worker's loop asks of it besides requests."""
 
-    app: BidderApp
+    @property
+    def app(self) -> App:
+        """The app the connections call."""
+        ...
 
-    def reload(self) -> bool: ...
-    def poll(self) -> None: ...
+    def reload(self) -> bool:
+        """Reload what the app serves (SIGHUP); False when that failed and nothing changed."""
+        ...
+
+    def poll(self) -> None:
+        """Periodic work, about once a second."""
+        ...
+
+    async def close(self) -> None:
+        """Hand back what it holds, after the drain and before the worker exits."""
+        ...
 
 
 #: How often the event loop's lag is sampled for load shedding.
@@ -54,11 +67,17 @@ def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
 class Server:
     """One worker's listener and its connections."""
 
-    def __init__(self, config: Config, app: BidderApp, service: Service | None = None) -> None:
-        self.config = config
+    def __init__(
+        self,
+        section: ServerSection,
+        limits: Limits,
+        app: App,
+        service: Service | None = None,
+    ) -> None:
+        self.section = section
+        self.limits = limits
         self.app = app
         self.service = service
-        self.metrics: Metrics = app.metrics
         self.connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.TimerHandle | None = None
@@ -69,7 +88,7 @@ class Server:
     async def start(self, *, reuse_port: bool) -> None:
         """Bind and listen."""
         loop = asyncio.get_running_loop()
-        section = self.config.server
+        section = self.section
         context = None
         if section.tls_cert and section.tls_key:
             context = make_ssl_context(section.tls_cert, section.tls_key)
@@ -89,10 +108,9 @@ class Server:
     def _protocol(self) -> Connection:
         return Connection(
             self.app,
-            self.config.limits,
-            self.metrics,
+            self.limits,
             self.connections,
-            self.config.server.engine,
+            self.section.engine,
         )
 
     def _tick(self) -> None:
@@ -106,7 +124,7 @@ class Server:
         # After gc.freeze() a full collection scans only what was made since start-up.
         # (Young collections alone were tried: connections that lived long enough to be
         # promoted escaped them and RSS grew again.)
-        accepted = sum(self.metrics.counters["bidwire_connections_total"].values())
+        accepted = CONNECTIONS.total()
         closed = accepted - len(self.connections)
         if closed > self._closed_collected:
             self._closed_collected = closed
@@ -118,26 +136,26 @@ class Server:
     def _sample_lag(self, expected: float) -> None:
         # How late this timer fires is how long the loop is busy before it reads new requests.
         now = time.monotonic()
-        self.app.shedder.observe_lag(now - expected)
+        self.app.observe_lag(now - expected)
         self._lag_timer = asyncio.get_running_loop().call_later(
             LAG_SAMPLE_SECONDS, self._sample_lag, now + LAG_SAMPLE_SECONDS
         )
 
     async def drain(self) -> None:
         """Stop accepting, let in-flight requests finish, close everything."""
-        self.app.draining = True
+        self.app.start_drain()
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):
             connection.start_drain()
-        deadline = time.monotonic() + self.config.limits.drain_timeout
+        deadline = time.monotonic() + self.limits.drain_timeout
         while self.connections and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             now = time.monotonic()
             for connection in list(self.connections):
                 connection.tick(now)
         for connection in list(self.connections):
-            self.metrics.inc("bidwire_protocol_errors_total", "drain_timeout_close")
+            PROTOCOL_ERRORS.inc(K.DRAIN_TIMEOUT_CLOSE)
             if connection.transport is not None:
                 connection.transport.close()
         if self._ticker is not None:
@@ -146,9 +164,9 @@ class Server:
             self._lag_timer.cancel()
         if self._server is not None:
             await self._server.wait_closed()
-        refused = self.metrics.get("bidwire_protocol_errors_total", "h2_refused_after_goaway")
-        forced = self.metrics.get("bidwire_protocol_errors_total", "drain_timeout_close")
-        answered = sum(self.metrics.counters["bidwire_http_responses_total"].values())
+        refused = PROTOCOL_ERRORS.get(K.H2_REFUSED_AFTER_GOAWAY)
+        forced = PROTOCOL_ERRORS.get(K.DRAIN_TIMEOUT_CLOSE)
+        answered = HTTP_RESPONSES.total()
         say(
             f"bidwire drained (pid={os.getpid()}): {answered} requests answered, {refused} streams "
             f"refused after the final GOAWAY, {forced} connections closed at the drain timeout"
@@ -171,7 +189,8 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 
 def run_worker(
-    config: Config,
+    section: ServerSection,
+    limits: Limits,
     make_service: Callable[[], Service],
     *,
     reuse_port: bool,
@@ -181,13 +200,12 @@ def run_worker(
     loop = _new_loop()
     asyncio.set_event_loop(loop)
     service = make_service()
-    section = config.server
     gc.set_threshold(*section.gc_thresholds)
     if section.gc_freeze:
         # Everything built so far (campaigns, index, codecs) lives as long as the worker.
         gc.collect()
         gc.freeze()
-    server = Server(config, service.app, service)
+    server = Server(section, limits, service.app, service)
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -199,9 +217,7 @@ def run_worker(
             announce(server)
         await stop.wait()
         await server.drain()
-        close = getattr(service, "close", None)
-        if close is not None:
-            await close()
+        await service.close()
 
     try:
         loop.run_until_complete(main())
@@ -209,9 +225,8 @@ def run_worker(
         loop.close()
 
 
-def serve(config: Config, make_service: Callable[[], Service]) -> int:
-    """Run ``config.server.workers`` workers on one port; returns the exit status."""
-    section = config.server
+def serve(section: ServerSection, limits: Limits, make_service: Callable[[], Service]) -> int:
+    """Run ``section.workers`` workers on one port; returns the exit status."""
     scheme = "https" if section.tls_cert else "http"
     workers = max(1, section.workers)
 
@@ -222,7 +237,7 @@ def serve(config: Config, make_service: Callable[[], Service]) -> int:
         )
 
     if workers == 1:
-        run_worker(config, make_service, reuse_port=False, announce=announce)
+        run_worker(section, limits, make_service, reuse_port=False, announce=announce)
         return 0
     if section.port == 0:
         print("bidwire serve: --workers > 1 needs a fixed --port", file=sys.stderr)
@@ -233,7 +248,7 @@ def serve(config: Config, make_service: Callable[[], Service]) -> int:
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                run_worker(config, make_service, reuse_port=True, announce=announce)
+                run_worker(section, limits, make_service, reuse_port=True, announce=announce)
             except BaseException:
                 code = 1
             os._exit(code)

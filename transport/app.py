@@ -1,0 +1,71 @@
+"""The App protocol: all the transport knows of what it serves.
+
+The engines turn bytes into :class:`~transport.events.Request` s; the connection hands each to
+an :class:`App` and writes back what it answers. The app never sees HTTP/1.1, HTTP/2 or a
+socket; the transport never sees the bidder (hypercorn's ``typing.AppWrapper`` is the model).
+
+Built to carry what comes next without changing this boundary:
+
+- **More front doors.** An app may route inside ``handle``: a gRPC front door is a second
+  :class:`App` behind one that dispatches on ``request.content_type`` (``application/grpc``),
+  composed in ``bidwire/``; requests and responses carry ``trailers`` for it.
+- **Admission control.** The transport stamps ``request.arrival`` as the first byte is read;
+  when it decides a request cannot be decided in time (a queue too long, a limit reached), it
+  answers :meth:`App.refuse` at once instead of calling :meth:`App.handle`. What a cheap
+  refusal is (a 204 no-bid, a gRPC status) is the app's to say.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+from .events import Deferred, Request, Response
+
+
+class Health(NamedTuple):
+    """What an app says of itself: ``/readyz``, a gRPC health check, a drain log line."""
+
+    #: False while draining or unable to answer: load balancers should send nothing new.
+    serving: bool
+    #: What runs degraded or why it is not serving ("" when all is well).
+    detail: str = ""
+
+
+class App(Protocol):
+    """What the transport calls. One per worker, called from its event loop only."""
+
+    def handle(self, request: Request) -> Response | Deferred:
+        """Answer one request: now (a :class:`Response`) or later (a :class:`Deferred`).
+        Never raises: every failure is an answer."""
+        ...
+
+    def release(self, response: Response) -> None:
+        """The transport has copied ``response.body`` out (called only when
+        ``response.context`` is set): the app may reuse its buffer."""
+        ...
+
+    def refuse(self, request: Request, reason: str) -> Response:
+        """A cheap immediate answer to a request the transport will not hand to
+        :meth:`handle` (admission control; ``reason`` is a metric label, e.g. ``queue_full``)."""
+        ...
+
+    def observe_lag(self, lag: float) -> None:
+        """One sample of how late the event loop runs its timers (seconds): the time a request
+        read now has already waited. The app sheds load on it."""
+        ...
+
+    def start_drain(self) -> None:
+        """The worker is draining before exit: finish what is in flight; report not serving."""
+        ...
+
+    @property
+    def draining(self) -> bool:
+        """Whether :meth:`start_drain` has been called."""
+        ...
+
+    def health(self) -> Health:
+        """Whether the app is serving, and with what degraded."""
+        ...
+
+
+__all__ = ["App", "Health"]

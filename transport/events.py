@@ -1,0 +1,203 @@
+"""What the engines speak: the request they hand an app, and the answer they get back.
+
+Plain slotted classes with bytes fields: the transport fills them straight from the wire
+without decoding text, and the app reads only what it needs. Nothing here is HTTP/1.1 or
+HTTP/2 specific; each engine maps a ``Response`` onto its protocol with
+:func:`response_fields`, the one place that says which header fields an answer carries.
+The transport owns these types (as hypercorn's ``protocol/events.py``); apps import them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+import msgspec
+
+#: A header (or trailer) field list: lower-case names, raw values.
+Fields = tuple[tuple[bytes, bytes], ...]
+
+
+class Request:
+    """One call to the bidder: the parts of an HTTP request that matter to it."""
+
+    __slots__ = (
+        "method",
+        "path",
+        "content_type",
+        "content_encoding",
+        "accept_encoding",
+        "openrtb_version",
+        "body",
+        "arrival",
+        "trailers",
+    )
+
+    def __init__(
+        self,
+        method: bytes,
+        path: bytes,
+        body: bytes = b"",
+        *,
+        content_type: bytes | None = None,
+        content_encoding: bytes | None = None,
+        accept_encoding: bytes | None = None,
+        openrtb_version: bytes | None = None,
+        arrival: float = 0.0,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.body = body
+        self.content_type = content_type
+        self.content_encoding = content_encoding
+        self.accept_encoding = accept_encoding
+        self.openrtb_version = openrtb_version
+        #: ``time.monotonic()`` when the first byte of the request was read: the transport
+        #: stamps it, so deadlines (and admission) count the time spent queued before us.
+        self.arrival = arrival
+        #: Trailer fields after the body (gRPC sends none today, but HTTP/2 allows them).
+        #: The engines do not fill them yet: empty.
+        self.trailers: Fields = ()
+
+    def like(self, arrival: float) -> Request:
+        """A new request with this one's method, path and headers, no body, arriving then."""
+        return Request(
+            self.method,
+            self.path,
+            content_type=self.content_type,
+            content_encoding=self.content_encoding,
+            accept_encoding=self.accept_encoding,
+            openrtb_version=self.openrtb_version,
+            arrival=arrival,
+        )
+
+    def __repr__(self) -> str:
+        return f"Request({self.method!r}, {self.path!r}, {len(self.body)} bytes)"
+
+
+class Response:
+    """The bidder's answer: a status, a body and the few headers it sets."""
+
+    __slots__ = (
+        "status",
+        "body",
+        "content_type",
+        "content_encoding",
+        "headers",
+        "context",
+        "trailers",
+    )
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes | bytearray = b"",
+        *,
+        content_type: bytes | None = None,
+        content_encoding: bytes | None = None,
+        headers: Fields = (),
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.content_encoding = content_encoding
+        #: Further headers, lower-case names (e.g. ``x-openrtb-version``, ``allow``).
+        self.headers = headers
+        #: The app's context whose buffer ``body`` may be (an arena slot); when it is set, the
+        #: transport hands the response back (:meth:`transport.app.App.release`) once the body
+        #: has been copied out.
+        self.context: object | None = None
+        #: Trailer fields after the body (a gRPC front door's ``grpc-status``). The engines do
+        #: not send them yet: a front door that needs them lands with that change.
+        self.trailers: Fields = ()
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {len(self.body)} bytes)"
+
+
+class Deferred:
+    """An answer that is not ready yet: the bidder awaits something (an async stage).
+
+    The transport runs ``answer`` as a task and, if it has not finished by ``deadline``
+    (monotonic seconds), sends ``fallback`` (a no-bid) instead and calls ``on_timeout``; when
+    the task's result comes in after that, it calls ``on_late``: a late result is dropped,
+    never sent.
+    """
+
+    __slots__ = ("answer", "deadline", "fallback", "on_timeout", "on_late")
+
+    def __init__(
+        self,
+        answer: Coroutine[Any, Any, Response],
+        deadline: float,
+        fallback: Response,
+        on_timeout: Callable[[], None],
+        on_late: Callable[[], None],
+    ) -> None:
+        self.answer = answer
+        self.deadline = deadline
+        self.fallback = fallback
+        self.on_timeout = on_timeout
+        self.on_late = on_late
+
+
+#: The names of the request headers the transport copies into a :class:`Request`.
+REQUEST_HEADERS: dict[bytes, str] = {
+    b"content-type": "content_type",
+    b"content-encoding": "content_encoding",
+    b"accept-encoding": "accept_encoding",
+    b"x-openrtb-version": "openrtb_version",
+}
+
+CT_JSON: Final = b"application/json"
+
+
+def has_content_length(status: int) -> bool:
+    """Whether an answer with this status carries ``content-length`` (RFC 9110 8.6: never a
+    204; a 304's would describe the representation it stands for, not its empty body)."""
+    return status != 204 and status != 304
+
+
+def response_fields(response: Response, *, length: bool = True) -> list[tuple[bytes, bytes]]:
+    """The header fields of an answer, pseudo-headers and the status line aside:
+    ``content-type``, ``content-encoding``, the response's own headers, then ``content-length``
+    (with ``length``, when its status carries one). Every engine (and the ASGI adapter) writes
+    its head from this list; the raw HTTP/2 engine caches the encoded block without the length
+    (``length=False``) and appends that per answer."""
+    fields: list[tuple[bytes, bytes]] = []
+    if response.content_type is not None:
+        fields.append((b"content-type", response.content_type))
+    if response.content_encoding is not None:
+        fields.append((b"content-encoding", response.content_encoding))
+    fields.extend(response.headers)
+    if length and has_content_length(response.status):
+        fields.append((b"content-length", b"%d" % len(response.body)))
+    return fields
+
+
+def error_body(message: str, path: str | None = None) -> bytes:
+    """The one JSON error body of every error answer: ``{"error": message, "path": path}``
+    (``path``, the JSON path or parameter at fault, only when there is one)."""
+    error = {"error": message}
+    if path is not None:
+        error["path"] = path
+    return msgspec.json.encode(error)
+
+
+def error_response(status: int, message: str, *, headers: Fields = ()) -> Response:
+    """An error answer with the JSON error body (the transport's own 400s and 413s)."""
+    return Response(status, error_body(message), content_type=CT_JSON, headers=headers)
+
+
+__all__ = [
+    "CT_JSON",
+    "REQUEST_HEADERS",
+    "Deferred",
+    "Fields",
+    "Request",
+    "Response",
+    "error_body",
+    "error_response",
+    "has_content_length",
+    "response_fields",
+]
