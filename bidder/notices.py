@@ -331,9 +331,9 @@ class NoticeHandler:
 
         key = f"{kind}|{key_id}|{signature}"
         first = self.state.first_notice(key, now, until)
-        claim = getattr(self.state, "claim_notice", None)
-        if not first or claim is None:
+        if not first or not self.state.shared:
             return apply(first)
+        claim = self.state.claim_notice
 
         async def shared() -> NoticeAnswer:
             # Another worker of the fleet may have counted it: ask the shared store.

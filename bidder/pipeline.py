@@ -93,8 +93,7 @@ class Pipeline:
         self.state: State = state or LocalState(self.config.state)
         self.signer = signer or Signer(self.config.notices.keys)
         self._user_paths = tuple(self.config.notices.user_keys)
-        events = getattr(self.state, "events", None)
-        self._events = bool(events is not None and events.enabled)
+        self._events = self.state.events.enabled
 
     # -- entry point ---------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ class Bidder:
         self.app.degraded = self._degraded
 
     def _degraded(self) -> str | None:
-        if getattr(self.state, "shared", False) and not getattr(self.state, "up", True):
+        if self.state.shared and not self.state.up:
             return "state store unreachable (bidding from local leases and counts)"
         return None
 
@@ -103,9 +103,7 @@ class Bidder:
             log.error("campaign reload failed, keeping the current campaigns: %s", exc)
             return False
         self.holder.swap(index)
-        prepare = getattr(self.state, "prepare", None)
-        if prepare is not None:
-            prepare(e.budget for e in index.entries)
+        self.state.prepare(e.budget for e in index.entries)
         log.info(
             "campaigns reloaded: %d active (generation %d)", len(index), self.holder.generation
         )
@@ -113,9 +111,7 @@ class Bidder:
 
     async def close(self) -> None:
         """Hand back what the state holds (leases, queued writes) before the worker exits."""
-        close = getattr(self.state, "close", None)
-        if close is not None:
-            await close()
+        await self.state.close()
 
     def poll(self) -> None:
         """Reload when the campaign file changed on disk, and let the state do its periodic

@@ -19,6 +19,7 @@ when every one of them wins.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from typing import Final, NamedTuple, Protocol
 
 import msgspec
@@ -107,7 +108,20 @@ def live_bids(pending: list[float], now: float, ttl: float) -> list[float]:
 
 
 class State(Protocol):
-    """Budgets, pacing, caps and notice dedup. Every method returns at once (no I/O)."""
+    """Budgets, pacing, caps and notice dedup. Every method returns at once (no I/O), except
+    the two coroutines (:meth:`claim_notice`, :meth:`close`). Callers use every member
+    directly: an implementation that has nothing to do for one says so in its own body."""
+
+    #: True when the state is shared by a fleet (then :meth:`claim_notice` asks it).
+    shared: bool
+    #: False while a shared store does not answer (bidding goes on from local state).
+    up: bool
+    #: The event stream :meth:`record` feeds.
+    events: EventLog
+
+    def prepare(self, budgets: Iterable[Budget]) -> None:
+        """The campaigns' budgets, at start-up and after each reload."""
+        ...
 
     def reserve(self, budget: Budget, user: str | None, cost: int, now: float) -> str | None:
         """Hold ``cost`` and a cap slot for a bid; None if it may go, else why not (budget,
@@ -143,6 +157,19 @@ class State(Protocol):
 
     def poll(self) -> None:
         """Called about once a second by the worker (flushes, background work)."""
+        ...
+
+    async def claim_notice(self, key: str, until: float) -> bool:
+        """After :meth:`first_notice` said True: whether no other member of the fleet has
+        counted ``key`` yet (always True for a state of one)."""
+        ...
+
+    async def close(self) -> None:
+        """Hand back what is held (leases, queued writes) before the worker exits."""
+        ...
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each structure holds (for metrics and the memory bound)."""
         ...
 
 
@@ -190,6 +217,10 @@ class _Cap:
 
 class LocalState:
     """The in-process state of one worker: plain dicts, no locks (one event loop)."""
+
+    shared = False
+    #: Always answers: nothing remote.
+    up = True
 
     def __init__(self, config: StateConfig | None = None) -> None:
         self.config = config or StateConfig()
@@ -336,6 +367,16 @@ class LocalState:
 
     def poll(self) -> None:
         self.events.flush()
+
+    def prepare(self, budgets: Iterable[Budget]) -> None:
+        """Nothing to prepare: accounts are made on first use."""
+
+    async def claim_notice(self, key: str, until: float) -> bool:
+        """One worker's state: :meth:`first_notice` has answered already."""
+        return True
+
+    async def close(self) -> None:
+        """Nothing is held for anyone else (events are flushed by :meth:`poll`)."""
 
     def sizes(self) -> dict[str, int]:
         """How many entries each structure holds (for metrics and the memory bound)."""
