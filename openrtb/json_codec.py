@@ -77,7 +77,8 @@ def _decode_error(exc: Exception) -> DecodeError:
             # Constraint failures, e.g. "Expected `int` <= 2147483647".
             return DecodeError(path, "expected " + what[len("Expected ") :].replace("`", ""))
         return DecodeError(path, what[:1].lower() + what[1:])
-    if isinstance(exc, UnicodeDecodeError):
+    if isinstance(exc, UnicodeDecodeError) or what.startswith("Invalid UTF-8"):
+        # msgspec < 0.23 let UnicodeDecodeError through; 0.23 says "Invalid UTF-8 encoded string".
         return DecodeError("$", "invalid UTF-8")
     if what == "Input data was truncated":
         return DecodeError("$", "truncated JSON")
