@@ -152,10 +152,10 @@ REQUEST_HEADERS: dict[bytes, str] = {
 CT_JSON: Final = b"application/json"
 
 
-def has_content_length(status: int) -> bool:
-    """Whether an answer with this status carries ``content-length`` (RFC 9110 8.6: never a
-    204; a 304's would describe the representation it stands for, not its empty body)."""
-    return status != 204 and status != 304
+#: The statuses whose answers carry no ``content-length`` (RFC 9110 8.6: never a 204; a 304's
+#: would describe the representation it stands for, not its empty body). A set, so that the
+#: engines test ``status not in NO_CONTENT_LENGTH`` inline, without a call per answer.
+NO_CONTENT_LENGTH: Final = frozenset((204, 304))
 
 
 def response_fields(response: Response, *, length: bool = True) -> list[tuple[bytes, bytes]]:
@@ -170,7 +170,7 @@ def response_fields(response: Response, *, length: bool = True) -> list[tuple[by
     if response.content_encoding is not None:
         fields.append((b"content-encoding", response.content_encoding))
     fields.extend(response.headers)
-    if length and has_content_length(response.status):
+    if length and response.status not in NO_CONTENT_LENGTH:
         fields.append((b"content-length", b"%d" % len(response.body)))
     return fields
 
@@ -191,6 +191,7 @@ def error_response(status: int, message: str, *, headers: Fields = ()) -> Respon
 
 __all__ = [
     "CT_JSON",
+    "NO_CONTENT_LENGTH",
     "REQUEST_HEADERS",
     "Deferred",
     "Fields",
@@ -198,6 +199,5 @@ __all__ = [
     "Response",
     "error_body",
     "error_response",
-    "has_content_length",
     "response_fields",
 ]

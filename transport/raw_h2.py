@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Final
 
 from . import frames as F
-from .events import Request, Response, error_response, has_content_length, response_fields
+from .events import NO_CONTENT_LENGTH, Request, Response, error_response, response_fields
 from .frame_guard import PREFACE, VIOLATIONS
 from .h2_lifecycle import DRAIN_PING, H2Lifecycle
 from .header_rules import request_from_headers, request_problem, trailer_problem
@@ -631,7 +631,7 @@ class RawH2Engine(H2Lifecycle):
         block = self._blocks.get(key)
         if block is None:
             block = self._block_for(response)
-        if has_content_length(response.status):
+        if response.status not in NO_CONTENT_LENGTH:
             digits = b"%d" % len(body)
             block = block + CONTENT_LENGTH_PREFIX + bytes((len(digits),)) + digits
         if self._table_update:
