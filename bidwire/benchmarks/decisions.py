@@ -1,0 +1,155 @@
+"""The decision record: what the bidder answers to every corpus request, over JSON and protobuf.
+
+Each request goes through the whole in-process bidder as an exchange reaches it (the front door
+``BidderApp.handle``: content type, decode, validate, decide, check, encode) with the demo
+campaigns, once as JSON and once as protobuf (the JSON request converted with our own codec).
+Everything that could move a decision is pinned: a fixed monotonic clock, a fixed wall clock
+(Tuesday 12:00 UTC), a fixed notice key, and fresh budgets and caps for every request. So two
+runs of the same code give the same record byte for byte, and a change that alters any decision
+(bid or no-bid and why, campaign, creative, price, deal, size, markup, notice URLs) shows up as
+a diff of the record.
+
+One line per impression::
+
+    <lane> <request file> imp=<id> bid seat=... cid=... crid=... price=... deal=... mtype=...
+        w=... h=... dur=... protocol=... bid=<digest of the whole bid>
+    <lane> <request file> imp=<id> nobid <reason>
+
+and one line per request that never reaches the decision (``status=400 <path>``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+
+from bidder.app import AppConfig, BidderApp
+from bidder.campaigns import CampaignFile, load_demo
+from bidder.index import CampaignIndex, IndexHolder
+from bidder.notices import NoticeKey, Signer
+from bidder.pipeline import NoBid, Pipeline
+from openrtb import BidRequest, BidResponse, JsonCodec, ProtoCodec
+from openrtb.errors import CodecError
+
+try:  # the exchange types are moving to transport/ (issue "transport/app boundary")
+    from transport.events import Request  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - depends on the checkout
+    from bidder.exchange import Request  # type: ignore[no-redef,unused-ignore]
+
+#: The pinned clocks: a monotonic arrival, and Tuesday 2026-12-01 12:00 UTC as the wall clock.
+ARRIVAL: Final = 1000.0
+WALLCLOCK: Final = 1_796_126_400.0
+SIGNER_KEY: Final = NoticeKey(id="decisions", secret="a fixed key, so that URLs are equal")
+LANES: Final = ("json", "proto")
+_CONTENT_TYPE: Final = {"json": b"application/json", "proto": b"application/x-protobuf"}
+_ENCODE: Final = msgspec.json.Encoder(order="deterministic")
+
+
+def corpus_files(dirs: Iterable[Path]) -> list[Path]:
+    """The ``*.json`` requests of ``dirs`` (folders that do not exist are skipped)."""
+    out: list[Path] = []
+    for directory in dirs:
+        if directory.is_dir():
+            out.extend(sorted(directory.glob("*.json")))
+    return out
+
+
+class Recorder:
+    """Runs requests through a fresh bidder each and describes what it answered."""
+
+    def __init__(self, campaigns: CampaignFile | None = None) -> None:
+        # The index is an immutable snapshot: one for every request. Budgets, caps and the
+        # stage-cost estimates live in the pipeline and its state: one of those per request.
+        self.holder = IndexHolder(CampaignIndex(campaigns or load_demo()))
+        self.signer = Signer([SIGNER_KEY])
+        self.json = JsonCodec()
+        self.proto = ProtoCodec()
+
+    def bodies(self, data: bytes) -> dict[str, bytes] | None:
+        """The request in each lane's wire form, or None when it does not decode as JSON."""
+        try:
+            request = self.json.decode_request(data)
+            return {"json": data, "proto": self.proto.encode_request(request)}
+        except CodecError:
+            return None
+
+    def answer(self, lane: str, body: bytes) -> tuple[int, bytes, BidRequest | None, Any]:
+        """(status, body, the decoded request, the pipeline's decision) for one request."""
+        pipeline = Pipeline(self.holder, clock=lambda: ARRIVAL, wallclock=lambda: WALLCLOCK,
+                            signer=self.signer)  # fmt: skip
+        seen: list[Any] = []
+
+        def decide(request: BidRequest, arrival: float) -> BidResponse | NoBid:
+            decision = pipeline.decide(request, arrival)
+            seen.append((request, decision))
+            return decision
+
+        app = BidderApp(decide, config=AppConfig(arena=False), metrics=pipeline.metrics)
+        request = Request(b"POST", b"/openrtb2/bid", body, content_type=_CONTENT_TYPE[lane],
+                          arrival=ARRIVAL)  # fmt: skip
+        response: Any = app.handle(request)
+        if not seen:
+            return response.status, bytes(response.body), None, None
+        return response.status, bytes(response.body), seen[0][0], seen[0][1]
+
+    def record(self, name: str, lane: str, body: bytes) -> list[str]:
+        """The record lines of one request in one lane."""
+        status, payload, request, decision = self.answer(lane, body)
+        head = f"{lane} {name}"
+        if request is None:
+            error = msgspec.json.decode(payload) if payload else {}
+            return [f"{head} status={status} {error.get('path', '')} {error.get('error', '')}"]
+        if status == 204:
+            reason = decision.reason if isinstance(decision, NoBid) else "invalid_bid"
+            return [f"{head} imp={imp.id} nobid {reason}" for imp in request.imp]
+        codec = self.proto if lane == "proto" else self.json
+        response = codec.decode_response(payload)
+        bids = {
+            bid.impid: (seatbid.seat, bid)
+            for seatbid in response.seatbid or ()
+            for bid in seatbid.bid
+        }
+        lines = []
+        for imp in request.imp:
+            found = bids.get(imp.id)
+            if found is None:
+                lines.append(f"{head} imp={imp.id} nobid no_fit_for_imp")
+                continue
+            seat, bid = found
+            digest = hashlib.sha256(_ENCODE.encode(bid)).hexdigest()[:16]
+            lines.append(
+                f"{head} imp={imp.id} bid seat={seat} cid={bid.cid} crid={bid.crid} "
+                f"price={bid.price!r} cur={response.cur} deal={bid.dealid} mtype={bid.mtype} "
+                f"w={bid.w} h={bid.h} dur={bid.dur} protocol={bid.protocol} bid={digest}"
+            )
+        return lines
+
+
+def record(files: Sequence[Path], lanes: Sequence[str] = LANES) -> dict[str, list[str]]:
+    """The record lines per lane for every request of ``files`` that decodes as JSON (named
+    by file name; files that do not decode get one ``undecodable`` line per lane)."""
+    recorder = Recorder()
+    out: dict[str, list[str]] = {lane: [] for lane in lanes}
+    for path in files:
+        bodies = recorder.bodies(path.read_bytes())
+        for lane in lanes:
+            if bodies is None:
+                out[lane].append(f"{lane} {path.name} undecodable")
+            else:
+                out[lane].extend(recorder.record(path.name, lane, bodies[lane]))
+    return out
+
+
+def disagreements(by_lane: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Pairs of record lines (JSON, protobuf) that differ once the lane name is set aside."""
+    json_lines = [line.split(" ", 1)[1] for line in by_lane["json"]]
+    proto_lines = [line.split(" ", 1)[1] for line in by_lane["proto"]]
+    pairs = list(zip(json_lines, proto_lines, strict=True))
+    return [(j, p) for j, p in pairs if j != p]
+
+
+__all__ = ["ARRIVAL", "LANES", "WALLCLOCK", "Recorder", "corpus_files", "disagreements", "record"]
