@@ -91,8 +91,10 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
     #: A no-bid is "204" (no content) or "nbr" (200 with a BidResponse holding the reason code).
     nobid: Literal["204", "nbr"] = "204"
     #: Check every response against its request before sending it (a bid that fails is dropped
-    #: and counted as ``invalid_bid_<code>``).
-    validate_responses: bool = True
+    #: and counted as ``invalid_bid_<code>``). Off by default: the pipeline's responses are
+    #: valid by construction (tests/test_pipeline_properties.py checks every one it makes);
+    #: turn it on for a custom pipeline or stage.
+    validate_responses: bool = False
     #: Reuse pre-allocated request contexts (output buffers) instead of allocating per request.
     arena: bool = True
     shedding: SheddingConfig = msgspec.field(default_factory=SheddingConfig)

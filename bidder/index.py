@@ -25,6 +25,7 @@ from openrtb.model import Audio, Video
 from .bitset import CHUNK_BITS, EMPTY, AllOf, Bits, Node, Prefix, Without, any_of, positions
 from .campaigns import Campaign, CampaignFile, Creative, IntFilter, StrFilter
 from .state import Budget, budget_for
+from .templates import BidTemplate, templates_for
 
 HOURS_PER_WEEK = 168
 
@@ -156,6 +157,8 @@ class Entry:
     creatives_by_type: dict[str, tuple[Creative, ...]]
     creative_by_id: dict[str, Creative]
     budget: Budget
+    #: Creative id -> what every bid of that creative repeats (see :mod:`bidder.templates`).
+    templates: dict[str, BidTemplate]
 
 
 class CampaignIndex:
@@ -322,6 +325,7 @@ class CampaignIndex:
                 {k: tuple(v) for k, v in by_type.items()},
                 {cr.id: cr for cr in c.creatives},
                 budget_for(c),
+                templates_for(c),
             )
         )
 

@@ -506,3 +506,43 @@ def test_events_go_as_json_lines_with_the_memory_state(tmp_path: Any) -> None:
     assert [(r["kind"], r["auction"], r["campaign"]) for r in records] == [
         ("bid", "ev-1", "c1"), ("bill", "ev-1", "c1"), ("loss", "ev-1", "c1")]  # fmt: skip
     assert records[1]["price"] == 1_500_000 and records[2]["detail"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("request_id", "imp_id", "campaign_id", "seat", "creative_id", "user"),
+    [
+        ("r1", "1", "c1", "seat-a", "cr-b", "u1"),
+        ("r?1 &", "imp #2", "c/é 1", "seat&=x", "cr:+%", None),
+        ("", "1:2", "c~.-_", "s", "k", "ü"),
+    ],
+)
+def test_bid_templates_make_the_urls_notice_urls_makes(
+    request_id: str, imp_id: str, campaign_id: str, seat: str, creative_id: str, user: str | None
+) -> None:
+    # The response builds URLs from per-creative parts prepared at index build (quoted once,
+    # length-prefixed once): byte for byte what notice_urls makes from the values.
+    from bidder.response import ResponseConfig, Winner, build_response
+
+    file = msgspec.convert(
+        {"campaigns": [{"id": campaign_id, "seat": seat, "adomain": ["b.example"], "price": 2.0,
+                        "creatives": [{**BANNER, "id": creative_id}]}]},
+        CampaignFile,
+    )  # fmt: skip
+    entry = CampaignIndex(file).entries[0]
+    request = msgspec.convert(
+        {"id": request_id, "imp": [{"id": imp_id, "banner": {"w": 300, "h": 250}}]}, BidRequest
+    )
+    signer = Signer([KEY])
+    fit = Pipeline._fit(entry, request.imp[0], None)
+    assert fit is not None
+    winners = [Winner(request.imp[0], entry, fit, 1.234567, None)] * 2
+    response = build_response(request_id, winners, "EUR", ResponseConfig(public_url="http://x/"),
+                              signer, 1_700_000_000_123, user)  # fmt: skip
+    assert response.seatbid is not None
+    bids = response.seatbid[0].bid
+    assert [b.id for b in bids] == [f"0:{campaign_id}", f"1:{campaign_id}"]
+    for bid in bids:
+        values = {"a": request_id, "i": imp_id, "b": bid.id, "s": seat, "c": campaign_id,
+                  "cr": creative_id, "p": repr(1.234567), "cur": "EUR", "t": "1700000000123",
+                  "u": user or ""}  # fmt: skip
+        assert (bid.nurl, bid.burl, bid.lurl) == tuple(notice_urls("http://x", signer, values))

@@ -110,6 +110,23 @@ def test_every_bid_is_valid_and_priced_between_floor_and_campaign_price(
 
 
 @given(campaign_files(), sensible_bid_requests())
+def test_every_bid_is_valid_as_made(campaigns: CampaignFile, request: BidRequest) -> None:
+    # The front door does not check responses by default (AppConfig.validate_responses): the
+    # pipeline's bids must pass the validator exactly as they leave, with no allowance.
+    p = pipeline(campaigns)
+    result = decide(p, request)
+    if isinstance(result, NoBid):
+        return
+    index = p.holder.index
+
+    def fx(amount: float, from_cur: str, to_cur: str) -> float:
+        return index.from_bidder_currency(index.to_bidder_currency(amount, from_cur), to_cur)
+
+    assert validate_response(result, request) == []
+    assert validate_response(result, request, fx=fx) == []
+
+
+@given(campaign_files(), sensible_bid_requests())
 def test_json_and_protobuf_forms_get_the_same_decision(
     campaigns: CampaignFile, request: BidRequest
 ) -> None:
