@@ -30,6 +30,7 @@ from openrtb import (
     validate_request,
     validate_response,
 )
+from openrtb.proto_fast import BiddingProto
 from transport.app import Health
 from transport.events import CT_JSON, Deferred, Request, Response, error_body
 
@@ -166,6 +167,8 @@ class BidderApp:
         self._bid_path = self.config.bid_path.encode()
         self._json = JsonCodec(strict=self.config.strict_json)
         self._proto = ProtoCodec()
+        #: Protobuf requests decode through the fast path: only the fields the bidder reads.
+        self._proto_bidding = BiddingProto(self._proto)
         self._version_header = ((b"x-openrtb-version", self.config.openrtb_version.encode()),)
         self.shedder = LoadShedder(self.config.shedding)
         self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
@@ -348,7 +351,9 @@ class BidderApp:
             )
         try:
             bid_request = (
-                self._proto.decode_request(body) if is_proto else self._json.decode_request(body)
+                self._proto_bidding.decode_request(body)
+                if is_proto
+                else self._json.decode_request(body)
             )
         except DecodeError as exc:
             raise _HttpError(400, "bad_request", exc.reason, exc.path) from None
