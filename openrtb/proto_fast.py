@@ -81,8 +81,8 @@ def _generate(plan: _Plan, made: dict[int, Callable[[Any], Any]]) -> Callable[[A
         return whole
     # A copy of an all-defaults instance, then one attribute store per present field: cheaper
     # than Struct(**kw), which looks every declared field up in kw (30 of them in Device).
-    blank: Any = plan.struct()
-    env: dict[str, Any] = {"blank": None if plan.required else blank.__copy__,
+    blank: Any = None if plan.required else plan.struct()
+    env: dict[str, Any] = {"blank": None if blank is None else blank.__copy__,
                            "Struct": plan.struct, "Incomplete": _Incomplete}  # fmt: skip
     lines = ["def convert(m):", "    kw = {}" if plan.required else "    o = blank()"]
     store = "kw[{name!r}] = " if plan.required else "o.{name} = "
