@@ -79,7 +79,7 @@ def stages(name: str, body_json: bytes, repeat: int, number: int) -> list[str]:
 
         def front_door(body: bytes = body, lane: str = lane, bid: bool = bid) -> Callable[[], Any]:
             p = pipeline()
-            app = BidderApp(p.decide, config=AppConfig(), metrics=p.metrics)
+            app = BidderApp(p.decide, config=AppConfig())
             req = Request(b"POST", b"/openrtb2/bid", body, content_type=CT[lane],
                           arrival=ARRIVAL)  # fmt: skip
 
@@ -137,7 +137,7 @@ def profile(lane: str, body_json: bytes, calls: int = 20_000, top: int = 40) -> 
     assert bodies is not None
     p = Pipeline(recorder.holder, clock=lambda: ARRIVAL, wallclock=lambda: WALLCLOCK,
                  signer=recorder.signer)  # fmt: skip
-    app = BidderApp(p.decide, config=AppConfig(), metrics=p.metrics)
+    app = BidderApp(p.decide, config=AppConfig())
     req = Request(b"POST", b"/openrtb2/bid", bodies[lane], content_type=CT[lane], arrival=ARRIVAL)
     prof = cProfile.Profile()
     prof.enable()

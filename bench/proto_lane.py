@@ -63,7 +63,7 @@ def measure(recorder: Recorder, data: bytes, repeat: int, number: int) -> list[f
             # Fresh budgets for every run: every call makes the same decision.
             p = Pipeline(recorder.holder, clock=lambda: ARRIVAL, wallclock=lambda: WALLCLOCK,
                          signer=recorder.signer)  # fmt: skip
-            app = BidderApp(p.decide, config=AppConfig(), metrics=p.metrics)
+            app = BidderApp(p.decide, config=AppConfig())
             req = Request(b"POST", b"/openrtb2/bid", bodies[lane], content_type=CT[lane],
                           arrival=ARRIVAL)  # fmt: skip
             handle, done = app.handle, app.done

@@ -34,11 +34,7 @@ from bidder.notices import NoticeKey, Signer
 from bidder.pipeline import NoBid, Pipeline
 from openrtb import BidRequest, BidResponse, JsonCodec, ProtoCodec
 from openrtb.errors import CodecError
-
-try:  # the exchange types are moving to transport/ (issue "transport/app boundary")
-    from transport.events import Request  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the checkout
-    from bidder.exchange import Request  # type: ignore[no-redef,unused-ignore]
+from transport.events import Request
 
 #: The pinned clocks: a monotonic arrival, and Tuesday 2026-12-01 12:00 UTC as the wall clock.
 ARRIVAL: Final = 1000.0
@@ -88,7 +84,7 @@ class Recorder:
             seen.append((request, decision))
             return decision
 
-        app = BidderApp(decide, config=AppConfig(arena=False), metrics=pipeline.metrics)
+        app = BidderApp(decide, config=AppConfig(arena=False))
         request = Request(b"POST", b"/openrtb2/bid", body, content_type=_CONTENT_TYPE[lane],
                           arrival=ARRIVAL)  # fmt: skip
         response: Any = app.handle(request)
