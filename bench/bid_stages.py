@@ -86,7 +86,7 @@ def stages(name: str, body_json: bytes, repeat: int, number: int) -> list[str]:
             def call() -> None:
                 response: Any = app.handle(req)
                 assert response.status == (200 if bid else 204)
-                app.done(response)
+                app.release(response)
 
             return call
 
@@ -142,7 +142,7 @@ def profile(lane: str, body_json: bytes, calls: int = 20_000, top: int = 40) -> 
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(calls):
-        app.done(app.handle(req))  # type: ignore[arg-type]
+        app.release(app.handle(req))  # type: ignore[arg-type]
     prof.disable()
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 

@@ -66,7 +66,7 @@ def measure(recorder: Recorder, data: bytes, repeat: int, number: int) -> list[f
             app = BidderApp(p.decide, config=AppConfig())
             req = Request(b"POST", b"/openrtb2/bid", bodies[lane], content_type=CT[lane],
                           arrival=ARRIVAL)  # fmt: skip
-            handle, done = app.handle, app.done
+            handle, done = app.handle, app.release
             start = time.process_time()
             for _ in range(number):
                 done(handle(req))  # type: ignore[arg-type]
