@@ -7,9 +7,40 @@ what it holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
-from transport.metrics import ERRORS, HTTP_RESPONSES, REGISTRY, Counter, Gauge, Histogram
+from transport.metrics import ERRORS, HTTP_RESPONSES, REGISTRY, Counter, Gauge, Histogram, Label
+
+
+class HostCounter(Counter):
+    """A counter whose total is the host's when the workers share a store
+    (:mod:`bidder.shared_state` attaches it): ``inc`` also feeds ``sink``, and ``/metrics``
+    renders ``host()`` (the host's series) instead of this worker's ``values``."""
+
+    __slots__ = ("host", "sink")
+
+    def __init__(self, name: str, help: str, label: str) -> None:
+        super().__init__(name, help, label)
+        self.host: Callable[[], dict[str, int]] | None = None
+        self.sink: Callable[[Label, int], None] | None = None
+
+    def inc(self, key: Label = "", value: int = 1) -> None:
+        self.values[key] += value
+        if self.sink is not None:
+            self.sink(key, value)
+
+    def samples(self, lines: list[str]) -> None:
+        if self.host is None:
+            super().samples(lines)
+            return
+        series = self.host()
+        if not series:
+            lines.append(f"{self.name} 0")
+        for key, value in sorted(series.items()):
+            escaped = key.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            lines.append(f'{self.name}{{{self.label}="{escaped}"}} {value}')
+
 
 #: Latency histogram buckets, in seconds: bid requests live in the 0.1 ms - 100 ms range.
 LATENCY_BUCKETS: Final = (
@@ -23,13 +54,13 @@ BIDS: Final = Counter("bidwire_bids_total", "Bid responses with at least one bid
 NOBIDS: Final = Counter("bidwire_nobids_total", "No-bid answers, by reason.", "reason")
 SHED: Final = Counter("bidwire_shed_total", "Requests shed before decoding, by reason.", "reason")
 LATE: Final = Counter("bidwire_late_total", "Results dropped because the deadline had passed.")
-NOTICES: Final = Counter(
+NOTICES: Final = HostCounter(
     "bidwire_notices_total", "Win/billing/loss notices, by kind and outcome.", "kind"
 )
 LOSSES: Final = Counter(
     "bidwire_losses_total", "Loss notices, by OpenRTB loss reason code.", "reason"
 )
-SPEND_NANOS: Final = Counter(
+SPEND_NANOS: Final = HostCounter(
     "bidwire_spend_nanos_total",
     "Spend from billing notices, by campaign, in 1e-9 units of the bidder's currency.",
     "campaign",
@@ -45,7 +76,7 @@ STATE_ERRORS: Final = Counter(
 STATE_STORE_UP: Final = Gauge(
     "bidwire_state_store_up", "1 when the shared state store answered last time."
 )
-STATE_EVICTIONS: Final = Counter(
+STATE_EVICTIONS: Final = HostCounter(
     "bidwire_state_evictions_total",
     "Dedup keys or frequency-cap counters dropped early at their memory bound, by kind.",
     "kind",
@@ -58,6 +89,7 @@ __all__ = [
     "BIDS",
     "ERRORS",
     "HTTP_RESPONSES",
+    "HostCounter",
     "LATE",
     "LATENCY_BUCKETS",
     "LOSSES",

@@ -21,7 +21,7 @@ from .index import CampaignIndex, IndexHolder
 from .metrics import ERRORS
 from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, Pipeline, PipelineConfig
-from .state import LocalState
+from .shared_state import SharedState, SharedStore
 
 if TYPE_CHECKING:
     from .redis_state import RedisState
@@ -46,7 +46,10 @@ class Bidder:
         config: BidderConfig,
         *,
         async_stages: Sequence[AsyncStage] = (),
+        shared: SharedStore | None = None,
     ) -> None:
+        """``shared``: the host's shared memory, made before the workers fork so that they all
+        use it; None makes one for this process alone (one worker, tests)."""
         self.config = config
         self.path = Path(config.campaigns) if config.campaigns else DEMO_PATH
         campaigns = load(self.path)
@@ -54,7 +57,7 @@ class Bidder:
         self.holder = IndexHolder(CampaignIndex(campaigns))
         notices = config.pipeline.notices
         self.signer = Signer(notices.keys)
-        self.state: LocalState | RedisState
+        self.state: SharedState | RedisState
         store = config.pipeline.state.store
         if store.startswith(("redis://", "rediss://", "unix://")):
             from .redis_state import RedisState
@@ -62,7 +65,8 @@ class Bidder:
             self.state = RedisState(store, config.pipeline.state)
             self.state.prepare(e.budget for e in self.holder.index.entries)
         elif store == "memory":
-            self.state = LocalState(config.pipeline.state)
+            self.state = SharedState(shared, config.pipeline.state)
+            self.state.attach_metrics()
         else:
             raise ValueError(f"state store must be 'memory' or a redis:// URL, not {store!r}")
         self.pipeline = Pipeline(

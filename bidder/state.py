@@ -49,11 +49,17 @@ class StateConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     #: oldest are dropped early (counted in ``bidwire_state_evictions_total``).
     max_notice_keys: int = 2_000_000
     max_cap_keys: int = 1_000_000
-    #: The share of each budget this process may spend: ``bidwire serve --workers N`` sets
-    #: 1/N, so that N workers with their own in-process state never spend more than the
-    #: budget between them. (Frequency caps stay per worker: a fleet needs a shared store.)
+    #: The shared memory store (``store = "memory"``): at most this many campaigns with a
+    #: budget or spend (past it, new ones are throttled as ``state_full``)...
+    max_accounts: int = 100_000
+    #: ...and at most this many live reservations (bids with no win, loss or expiry yet) per
+    #: user and capped campaign: past them the user is capped early, never late.
+    cap_pending_slots: int = 8
+    #: The share of each budget this host may spend (e.g. 1/H for H hosts that share no
+    #: Redis). The workers of one host share the memory store: it is not split between them.
     budget_share: float = 1.0
-    #: "memory" (this process only) or "redis://host:port/db" (a fleet; bidder.redis_state).
+    #: "memory" (this host: every worker of ``bidwire serve`` shares it, bidder.shared_state)
+    #: or "redis://host:port/db" (a fleet of hosts; bidder.redis_state).
     store: str = "memory"
     #: Where bid/win/loss/bill records go with the memory store: "off", "stdout" or a file
     #: (JSON lines). With Redis they go to the stream ``{redis_prefix}:events``.

@@ -45,6 +45,7 @@ def _convert(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from bidder.campaigns import CampaignError
     from bidder.service import Bidder
+    from bidder.shared_state import SharedStore
     from transport.server import serve
 
     from .config import load_config, with_overrides
@@ -69,14 +70,19 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"bidwire serve: {exc}", file=sys.stderr)
         return 2
+    # The memory store is made here, before serve() forks the workers: they all inherit the
+    # one mapping, so budgets, caps, notice dedup and spend are the host's.
+    memory = config.pipeline.state.store == "memory"
+    shared = SharedStore(config.pipeline.state) if memory else None
     try:
-        Bidder(config.bidder())  # load and check the campaigns before forking any worker
+        # Load and check the campaigns before forking any worker.
+        Bidder(config.bidder(), shared=shared)
     except (OSError, CampaignError, ValueError) as exc:
         print(f"bidwire serve: {exc}", file=sys.stderr)
         return 2
 
     def make_service() -> Bidder:
-        return Bidder(config.bidder())
+        return Bidder(config.bidder(), shared=shared)
 
     return serve(config.server, config.limits, make_service)
 

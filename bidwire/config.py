@@ -93,13 +93,8 @@ def with_overrides(
         config = msgspec.structs.replace(
             config, pipeline=msgspec.structs.replace(config.pipeline, state=state_config)
         )
-    if server.workers > 1 and config.pipeline.state.store == "memory":
-        # Each worker keeps its own budgets: give each its share. (With Redis, leases do it.)
-        state_config = msgspec.structs.replace(
-            config.pipeline.state, budget_share=config.pipeline.state.budget_share / server.workers
-        )
-        pipeline = msgspec.structs.replace(config.pipeline, state=state_config)
-        config = msgspec.structs.replace(config, pipeline=pipeline)
+    # The workers of one host share the memory store (bidder.shared_state): budgets are not
+    # split between them.
     if campaigns is not None:
         config = msgspec.structs.replace(config, campaigns=campaigns)
     return config

@@ -11,6 +11,7 @@ import base64
 import random
 import struct
 import tracemalloc
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -30,7 +31,8 @@ from bidder.notices import (
     register_price_decoder,
 )
 from bidder.pipeline import NoBid, Pipeline, PipelineConfig
-from bidder.state import DAY, Budget, LocalState, StateConfig
+from bidder.shared_state import SharedState
+from bidder.state import DAY, Budget, LocalState, State, StateConfig
 from openrtb import BidRequest, BidResponse, validate_response
 from transport.events import Request
 
@@ -60,8 +62,29 @@ class Wall:
         return self.now
 
 
+def _shared(config: StateConfig | None) -> SharedState:
+    return SharedState(None, config)
+
+
+#: Every test here runs on both memory stores: a worker's own dicts, and the shared memory
+#: that `bidwire serve` uses (bidder.shared_state): the same answers, to the nano.
+STATES: dict[str, Callable[[StateConfig | None], State]] = {
+    "local": LocalState,
+    "shared": _shared,
+}
+
+
+@pytest.fixture(autouse=True, params=sorted(STATES))
+def _state_kind(request: pytest.FixtureRequest) -> Iterator[None]:
+    Rig.make_state = STATES[request.param]
+    yield
+    Rig.make_state = LocalState
+
+
 class Rig:
     """Pipeline, state, notice handler and front door over one campaign file and one clock."""
+
+    make_state: Callable[[StateConfig | None], State] = LocalState
 
     def __init__(
         self,
@@ -74,7 +97,7 @@ class Rig:
         self.wall = wall or Wall()
         self.notices = notices or NoticeConfig(keys=[KEY, OLD_KEY])
         self.signer = Signer(self.notices.keys)
-        self.state = LocalState(state)
+        self.state = Rig.make_state(state)
         self.holder = IndexHolder(CampaignIndex(file))
         self.pipeline = Pipeline(
             self.holder,
