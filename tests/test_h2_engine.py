@@ -962,7 +962,7 @@ def test_header_block_trickled_past_the_header_timeout_ends_the_connection() -> 
 def test_a_413_stream_that_keeps_sending_is_reset_past_the_discard_cap() -> None:
     """Dropping the rest of a too-large body is bounded: past DISCARD_FACTOR times the cap the
     stream is reset (CANCEL) and counted."""
-    from transport.h2_engine import DISCARD_FACTOR
+    from transport.h2_base import DISCARD_FACTOR
 
     peer = Peer(Limits(max_body_size=100))
     peer.client.send_headers(1, request_headers(extra=[(b"content-length", b"100000")]))

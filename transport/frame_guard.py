@@ -15,16 +15,24 @@ from __future__ import annotations
 
 from typing import Final
 
+from .h2_wire import (
+    ACK,
+    CONTINUATION,
+    DATA,
+    END_HEADERS,
+    HEADERS,
+    PING,
+    PREFACE,
+    PUSH_PROMISE,
+    RST_STREAM,
+    SETTINGS,
+    WINDOW_UPDATE,
+)
 from .limits import Limits, TokenBucket
 from .metrics import ProtocolErrorKind as K
 
-PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-DATA, HEADERS, SETTINGS, PING, RST_STREAM, CONTINUATION, PUSH_PROMISE = 0, 1, 4, 6, 3, 9, 5
-WINDOW_UPDATE = 0x8
 #: Verdicts that are protocol errors rather than floods.
 VIOLATIONS: Final = frozenset({K.IDLE_STREAM})
-FLAG_ACK, FLAG_END_HEADERS = 0x1, 0x4
 
 
 class FrameGuard:
@@ -99,7 +107,7 @@ class FrameGuard:
             self._continuations += 1
             if self._continuations > self._limits.max_continuation_frames:
                 return K.CONTINUATION_FLOOD
-            if flags & FLAG_END_HEADERS:
+            if flags & END_HEADERS:
                 self._continuations = 0
                 self.header_block_since = None
         elif frame_type in (HEADERS, PUSH_PROMISE):
@@ -107,11 +115,11 @@ class FrameGuard:
                 stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
                 self._highest_stream = max(self._highest_stream, stream)
             self._continuations = 0
-            self.header_block_since = None if flags & FLAG_END_HEADERS else now
+            self.header_block_since = None if flags & END_HEADERS else now
         elif frame_type == SETTINGS:
-            if not flags & FLAG_ACK and not self._settings.take(now):
+            if not flags & ACK and not self._settings.take(now):
                 return K.SETTINGS_FLOOD
-        elif frame_type == PING and not flags & FLAG_ACK and not self._ping.take(now):
+        elif frame_type == PING and not flags & ACK and not self._ping.take(now):
             return K.PING_FLOOD
         return None
 

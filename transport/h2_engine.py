@@ -21,19 +21,15 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import h2.settings
-from h2.errors import ErrorCodes
-from hyperframe.frame import GoAwayFrame
 
-from .events import Request, Response, error_response, response_fields
-from .frame_guard import VIOLATIONS
-from .h2_lifecycle import DRAIN_PING, H2Lifecycle
+from . import h2_wire as W
+from .events import Request, Response, response_fields
+from .h2_base import H2Base, RequestStream
+from .h2_lifecycle import DRAIN_PING
 from .header_rules import request_from_headers
 from .limits import Limits
-from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import PROTOCOL_ERRORS, STREAMS_OPEN
 from .metrics import ProtocolErrorKind as K
-
-#: A stream answered 413 may send this many times the body cap more before it is reset.
-DISCARD_FACTOR: Final = 8
 
 _CONFIG: Final = h2.config.H2Configuration(
     client_side=False,
@@ -79,19 +75,7 @@ def _length(value: bytes, previous: int) -> int:
         return -1
 
 
-class _Stream:
-    __slots__ = ("request", "chunks", "size", "started", "rejected", "length")
-
-    def __init__(self, request: Request, started: float, length: int) -> None:
-        self.request = request
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.started = started
-        self.rejected = False
-        self.length = length  # content-length, or -1
-
-
-class H2Engine(H2Lifecycle):
+class H2Engine(H2Base[RequestStream]):
     """One HTTP/2 server connection, without I/O."""
 
     def __init__(self, limits: Limits, now: float) -> None:
@@ -118,7 +102,7 @@ class H2Engine(H2Lifecycle):
         conn.local_settings = h2.settings.Settings(client=False, initial_values=initial)
         conn.increment_flow_control_window(limits.connection_window - 65535)
         self._conn = conn
-        self._streams: dict[int, _Stream] = {}
+        self._streams: dict[int, RequestStream] = {}
         self._pending: dict[int, tuple[bytes | bytearray, int]] = {}  # stream -> (body, bytes sent)
         self._discarding: dict[int, int] = {}  # answered with 413: stream -> bytes dropped since
         self._out = bytearray()
@@ -127,23 +111,13 @@ class H2Engine(H2Lifecycle):
 
     def receive_data(self, data: bytes, now: float) -> list[tuple[int, Request]]:
         """Process bytes from the client; the requests that are now complete."""
-        if self.closed:
-            return []
-        self._last_activity = now
-        flood = self._guard.feed(data, now)
-        if flood is not None:
-            calm = flood not in VIOLATIONS
-            self._terminate(
-                ErrorCodes.ENHANCE_YOUR_CALM if calm else ErrorCodes.PROTOCOL_ERROR, flood
-            )
+        if not self._admit(data, now):
             return []
         try:
             events = self._conn.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
             # h2 has queued GOAWAY with the right code; count it by kind.
-            PROTOCOL_ERRORS.inc(_H2_ERRORS.get(type(exc), K.H2_PROTOCOL))
-            self.closed = True
-            self.close_reason = "protocol_error"
+            self._fail(_H2_ERRORS.get(type(exc), K.H2_PROTOCOL))
             return []
         ready: list[tuple[int, Request]] = []
         for event in events:
@@ -177,14 +151,14 @@ class H2Engine(H2Lifecycle):
         self._highest = max(self._highest, sid)
         if self._refuses_after_drain(sid):
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_AFTER_GOAWAY)
-            self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            self._conn.reset_stream(sid, W.REFUSED_STREAM)
             return
         if len(self._streams) >= self.limits.max_concurrent_streams:
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_STREAM)
-            self._conn.reset_stream(sid, ErrorCodes.REFUSED_STREAM)
+            self._conn.reset_stream(sid, W.REFUSED_STREAM)
             return
         request, content_length = request_from_headers(event.headers or (), now, _length)
-        stream = _Stream(request, now, content_length)
+        stream = RequestStream(request, now, content_length)
         self._streams[sid] = stream
         STREAMS_OPEN.value += 1
         if content_length > self.limits.max_body_size:
@@ -198,50 +172,33 @@ class H2Engine(H2Lifecycle):
         if discarded is not None:
             discarded += event.flow_controlled_length
             self._discarding[sid] = discarded
-            if discarded > DISCARD_FACTOR * self.limits.max_body_size:
+            if self._past_discard_cap(discarded):
                 del self._discarding[sid]
-                PROTOCOL_ERRORS.inc(K.H2_DISCARD_CAP)
                 try:
-                    self._conn.reset_stream(sid, ErrorCodes.CANCEL)
+                    self._conn.reset_stream(sid, W.CANCEL)
                 except h2.exceptions.StreamClosedError:  # pragma: no cover
                     pass
             return
         stream = self._streams.get(sid)
         if stream is None or stream.rejected:
             return
-        data = event.data or b""
-        stream.size += len(data)
-        if stream.size > self.limits.max_body_size:
-            self._reject_too_large(sid, stream)
-            return
-        stream.chunks.append(data)
+        self._take_body(sid, stream, event.data or b"")
 
     def _on_end(self, sid: int, ready: list[tuple[int, Request]]) -> None:
         stream = self._streams.get(sid)
         if stream is None or stream.rejected:
             return
-        if stream.length >= 0 and stream.length != stream.size:
-            # RFC 9113 8.1.1: malformed. h2 checks this when DATA ends the stream, not when
-            # HEADERS do (content-length: 10 and no body); found by `bidwire fuzz`.
-            PROTOCOL_ERRORS.inc(K.H2_CONTENT_LENGTH)
-            self._conn.reset_stream(sid, ErrorCodes.PROTOCOL_ERROR)
-            self._forget(sid)
-            return
-        chunks = stream.chunks
-        stream.request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        stream.chunks = []
-        ready.append((sid, stream.request))
+        self._complete(sid, stream, ready)
 
-    def _reject_too_large(self, sid: int, stream: _Stream) -> None:
-        stream.rejected = True
-        stream.chunks = []
-        ERRORS.inc("body_too_large")
-        HTTP_RESPONSES.inc(413)
-        self.send_response(sid, error_response(413, "request body too large"))
-        # The rest of the body is read and dropped rather than cut off with RST_STREAM(NO_ERROR):
-        # RFC 9113 8.1 allows the reset, but clients such as curl then report an error instead
-        # of the 413. A client that keeps sending past the discard cap is reset (CANCEL).
+    def _start_discarding(self, sid: int, stream: RequestStream) -> None:
         self._discarding[sid] = 0
+
+    def _reset_stream(self, sid: int, stream: RequestStream, code: int) -> None:
+        try:
+            self._conn.reset_stream(sid, code)
+        except h2.exceptions.StreamClosedError:  # pragma: no cover
+            pass
+        self._forget(sid)
 
     def _forget(self, sid: int) -> None:
         if self._streams.pop(sid, None) is not None:
@@ -332,16 +289,8 @@ class H2Engine(H2Lifecycle):
     def _busy(self) -> bool:
         return bool(self._streams or self._pending)
 
-    def _expire_stalled(self, now: float) -> None:
-        timeout = self.limits.body_timeout
-        for sid, stream in list(self._streams.items()):
-            if sid not in self._pending and now - stream.started > timeout:
-                PROTOCOL_ERRORS.inc(K.H2_STREAM_TIMEOUT)
-                try:
-                    self._conn.reset_stream(sid, ErrorCodes.CANCEL)
-                except h2.exceptions.StreamClosedError:  # pragma: no cover
-                    pass
-                self._forget(sid)
+    def _awaits_client(self, sid: int, stream: RequestStream) -> bool:
+        return sid not in self._pending
 
     def _send_drain_ping(self) -> None:
         self._conn.ping(DRAIN_PING)
@@ -349,14 +298,10 @@ class H2Engine(H2Lifecycle):
     def _goaway(self, code: int, last_stream_id: int) -> None:
         # Written by hand so that h2 keeps serving in-flight streams (see module docstring).
         self._out += self._conn.data_to_send()
-        frame = GoAwayFrame(stream_id=0, last_stream_id=last_stream_id, error_code=code)
-        self._out += frame.serialize()
+        self._out += W.goaway(last_stream_id, code)
 
-    def _terminate(self, code: int, reason: K) -> None:
-        PROTOCOL_ERRORS.inc(reason)
+    def _close_connection(self, code: int) -> None:
         self._conn.close_connection(error_code=code, last_stream_id=self._highest)
-        self.closed = True
-        self.close_reason = reason
 
 
 __all__ = ["H2Engine"]

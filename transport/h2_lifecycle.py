@@ -11,9 +11,13 @@ when a connection ends. This base class holds that part once:
   before reading the first GOAWAY (nghttp2 does); closed once no stream is left.
 - ``closed`` and ``close_reason``, read by :class:`transport.connection.Connection`.
 
+- ``_terminate``: a connection error we decide (a flood, a timeout): counted, GOAWAY, closed.
+
 An engine supplies the frame-level steps (:meth:`_goaway`, :meth:`_send_drain_ping`,
-:meth:`_terminate`, :meth:`_expire_stalled`), keeps :attr:`_highest` up to date and says when
-it is :attr:`_busy`.
+:meth:`_expire_stalled`, and :meth:`_close_connection` when a GOAWAY alone does not end its
+protocol state), keeps :attr:`_highest` up to date and says when it is :attr:`_busy`. What the
+engines share about requests (the flood guard's verdict on a read, body assembly, the 413) is
+in :class:`transport.h2_base.H2Base`, on top of this.
 """
 
 from __future__ import annotations
@@ -21,14 +25,13 @@ from __future__ import annotations
 from typing import Final
 
 from .frame_guard import FrameGuard
+from .h2_wire import ENHANCE_YOUR_CALM, MAX_STREAM_ID, NO_ERROR
 from .limits import Limits
 from .metrics import PROTOCOL_ERRORS
 from .metrics import ProtocolErrorKind as K
 
-MAX_STREAM_ID: Final = 2**31 - 1
+#: The opaque data of the drain's PING (its ack starts the grace period).
 DRAIN_PING: Final = b"bw-drain"
-NO_ERROR: Final = 0
-ENHANCE_YOUR_CALM: Final = 0xB
 
 
 class H2Lifecycle:
@@ -66,15 +69,22 @@ class H2Lifecycle:
     def _send_drain_ping(self) -> None:
         raise NotImplementedError
 
-    def _terminate(self, code: int, reason: K) -> None:
-        """End the connection now with GOAWAY(``code``), counted as ``reason``."""
-        raise NotImplementedError
-
     def _expire_stalled(self, now: float) -> None:
         """Reset (CANCEL) the streams whose request body has stalled past the body timeout."""
         raise NotImplementedError
 
+    def _close_connection(self, code: int) -> None:
+        """Queue the GOAWAY that ends the connection (the highest stream taken) and stop."""
+        self._goaway(code, self._highest)
+
     # -- shared --------------------------------------------------------------------------------
+
+    def _terminate(self, code: int, reason: K) -> None:
+        """End the connection now with GOAWAY(``code``), counted as ``reason``."""
+        PROTOCOL_ERRORS.inc(reason)
+        self._close_connection(code)
+        self.closed = True
+        self.close_reason = reason
 
     def tick(self, now: float) -> None:
         """Enforce timeouts and drain steps; call about once a second (often while draining)."""

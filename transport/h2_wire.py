@@ -1,8 +1,11 @@
-"""HTTP/2 wire constants and frame writers for the raw engine (RFC 9113 4, 6).
+"""The HTTP/2 wire, written once: the connection preface, frame types and flags, error codes,
+setting ids, window and frame-size limits (RFC 9113 3.4, 4, 6, 7), and writers for the few
+frames a server writes.
 
-Reading is done in :mod:`transport.raw_h2` straight off the receive buffer (one
-``struct.unpack_from`` per frame header, no frame objects); these helpers build the few frames
-a server writes.
+Every HTTP/2 module of the transport takes its numbers from here: the flood guard, the
+lifecycle, both engines and the connection's protocol sniffing. Reading is done in
+:mod:`transport.raw_h2.framing` straight off the receive buffer (one ``struct.unpack_from`` per
+frame header, no frame objects).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import struct
 from typing import Final
 
+#: The client connection preface (RFC 9113 3.4), followed by a SETTINGS frame.
+PREFACE: Final = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY = range(8)
-WINDOW_UPDATE, CONTINUATION = 8, 9
+WINDOW_UPDATE, CONTINUATION, ALTSVC = 8, 9, 0xA
 END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
 
 NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR = 0x0, 0x1, 0x2, 0x3
@@ -22,6 +28,8 @@ SETTINGS_HEADER_TABLE_SIZE, SETTINGS_ENABLE_PUSH, SETTINGS_MAX_CONCURRENT_STREAM
 SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_FRAME_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE = 4, 5, 6
 SETTINGS_ENABLE_CONNECT_PROTOCOL = 8
 
+#: The largest stream id, and the last-stream-id of a GOAWAY that refuses nothing yet.
+MAX_STREAM_ID: Final = 2**31 - 1
 MAX_WINDOW: Final = 2**31 - 1
 DEFAULT_WINDOW: Final = 65535
 DEFAULT_MAX_FRAME: Final = 16384
@@ -75,6 +83,8 @@ SETTING: Final = _SETTING
 
 __all__ = [
     "HEAD",
+    "MAX_STREAM_ID",
+    "PREFACE",
     "ON_CONNECTION",
     "ON_STREAM",
     "SETTING",

@@ -1,0 +1,134 @@
+"""The raw engine's send side: responses to frames, pre-encoded header blocks, DATA under the
+peer's windows, and the connection frames of the lifecycle (GOAWAY, the drain's PING).
+
+A response's header block (status and fields, without content-length) is encoded once per
+distinct answer shape and kept; content-length is appended per answer.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .. import h2_wire as F
+from ..events import NO_CONTENT_LENGTH, Response, response_fields
+from ..h2_lifecycle import DRAIN_PING
+from ..hpack_codec import CONTENT_LENGTH_PREFIX, TABLE_SIZE_ZERO, literal, status_field
+from ..limits import Limits
+from .stream import SEND_HEADERS, STEP, Stream
+from .streams import Streams
+
+#: Distinct response header blocks kept per connection.
+RESPONSE_BLOCKS: Final = 64
+
+
+class Writer(Streams):
+    """Responses out (a layer of the raw engine)."""
+
+    def __init__(self, limits: Limits, now: float) -> None:
+        super().__init__(limits, now)
+        self._blocks: dict[tuple[object, ...], bytes] = {}
+        #: The client changed SETTINGS_HEADER_TABLE_SIZE: our next block says size 0 first.
+        self._table_update = False
+        # The peer's flow control and frame size (changed by its SETTINGS and WINDOW_UPDATEs).
+        self._send_window = F.DEFAULT_WINDOW
+        self._peer_initial = F.DEFAULT_WINDOW
+        self._peer_max_frame = F.DEFAULT_MAX_FRAME
+
+    def send_response(self, stream_id: int, response: Response) -> None:
+        """Queue the answer to a request this engine returned."""
+        stream = self._streams.get(stream_id)
+        if stream is None or (stream.state | SEND_HEADERS) not in STEP:
+            return  # the client reset the stream while we decided, or it is answered already
+        body = response.body
+        key = (response.status, response.content_type, response.content_encoding,
+               response.headers)  # fmt: skip
+        block = self._blocks.get(key)
+        if block is None:
+            block = self._block_for(response)
+        if response.status not in NO_CONTENT_LENGTH:
+            digits = b"%d" % len(body)
+            block = block + CONTENT_LENGTH_PREFIX + bytes((len(digits),)) + digits
+        if self._table_update:
+            self._table_update = False
+            block = TABLE_SIZE_ZERO + block
+        out = self._out
+        flags = F.END_HEADERS
+        done = not body or stream.head
+        if done:
+            flags |= F.END_STREAM
+        size = len(block)
+        if size <= self._peer_max_frame:
+            out.append(F.head(size, F.HEADERS, flags, stream_id))
+            out.append(block)
+        else:
+            self._split_block(stream_id, block, flags)
+        if done:
+            self._local_end(stream_id, stream)
+            return
+        # Copied now: the caller may reuse the body's buffer (the arena) once we return.
+        stream.body = bytes(body)
+        stream.sent = 0
+        self._pump(stream_id, stream)
+
+    def _block_for(self, response: Response) -> bytes:
+        parts = [status_field(response.status)]
+        parts += [literal(name, value) for name, value in response_fields(response, length=False)]
+        block = b"".join(parts)
+        if len(self._blocks) < RESPONSE_BLOCKS:
+            key = (response.status, response.content_type, response.content_encoding,
+                   response.headers)  # fmt: skip
+            self._blocks[key] = block
+        return block
+
+    def _split_block(self, stream_id: int, block: bytes, flags: int) -> None:
+        limit = self._peer_max_frame
+        pieces = [block[i : i + limit] for i in range(0, len(block), limit)]
+        first = flags & ~F.END_HEADERS
+        self._out.append(F.frame(F.HEADERS, first, stream_id, pieces[0]))
+        for i, piece in enumerate(pieces[1:], 2):
+            last = F.END_HEADERS if i == len(pieces) else 0
+            self._out.append(F.frame(F.CONTINUATION, last, stream_id, piece))
+
+    def _pump_all(self) -> None:
+        for sid, stream in list(self._streams.items()):
+            if stream.body:
+                self._pump(sid, stream)
+
+    def _pump(self, sid: int, stream: Stream) -> None:
+        """Send as much of a pending body as flow control allows."""
+        body = stream.body
+        sent = stream.sent
+        total = len(body)
+        out = self._out
+        while sent < total:
+            size = min(stream.send_window, self._send_window, self._peer_max_frame, total - sent)
+            if size <= 0:
+                stream.sent = sent
+                return
+            sent += size
+            stream.send_window -= size
+            self._send_window -= size
+            out.append(F.head(size, F.DATA, F.END_STREAM if sent >= total else 0, sid))
+            out.append(body[sent - size : sent] if size < total else body)  # type: ignore[arg-type]
+        stream.body = b""
+        self._local_end(sid, stream)
+
+    def data_to_send(self) -> bytes:
+        """Every byte queued for the client, in order. Write it all with one ``write``."""
+        out = self._out
+        if not out:
+            return b""
+        data = b"".join(out)
+        out.clear()
+        return data
+
+    # -- the lifecycle's frames ----------------------------------------------------------------
+
+    def _send_drain_ping(self) -> None:
+        self._out.append(F.frame(F.PING, 0, 0, DRAIN_PING))
+
+    def _goaway(self, code: int, last_stream_id: int) -> None:
+        self._out.append(F.goaway(last_stream_id, code))
+
+
+__all__ = ["RESPONSE_BLOCKS", "Writer"]
