@@ -28,9 +28,9 @@ from bidder.service import Bidder, BidderConfig
 from transport.config import ServerSection
 from transport.connection import H2_ENGINES
 from transport.events import Response
+from transport.h2_wire import PREFACE
 from transport.limits import Limits
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 BODY = (Path(__file__).parent / "body-1k.json").read_bytes()
 NO_BID = Response(204, b"")
 

@@ -30,11 +30,11 @@ from hyperframe.frame import (
 )
 from hypothesis import strategies as st
 
+from transport.h2_wire import MAX_WINDOW, PREFACE
+
 from .answers import Expect, FrameCase
 from .source import DrawSource, Source
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-MAX_WINDOW = 2**31 - 1
 E = ErrorCodes
 #: Bodies of the requests in valid sequences: the server may answer them 2xx or 4xx.
 BODIES = (

@@ -22,7 +22,7 @@ import h2.events
 import h2.exceptions
 import httptools
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+from transport.h2_wire import PREFACE
 
 
 def verdict(body: bytes) -> int | None:

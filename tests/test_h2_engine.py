@@ -29,12 +29,12 @@ from hyperframe.frame import (
 
 from transport.events import Request, Response
 from transport.h2_engine import H2Engine
-from transport.h2_lifecycle import DRAIN_PING, MAX_STREAM_ID
+from transport.h2_lifecycle import DRAIN_PING
+from transport.h2_wire import MAX_STREAM_ID, PREFACE
 from transport.limits import Limits
 from transport.metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS
 from transport.raw_h2 import RawH2Engine
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 JSON = b"application/json"
 Headers = list[tuple[bytes, bytes]]
 
