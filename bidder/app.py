@@ -36,6 +36,7 @@ from transport.events import CT_JSON, Deferred, Request, Response, error_body
 
 from .arena import Arena, RequestContext
 from .deadline import DeadlineConfig, deadline_for
+from .grpc import GrpcFrontDoor, is_grpc
 from .metrics import (
     BIDS,
     ERRORS,
@@ -98,6 +99,9 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
     validate_responses: bool = False
     #: Reuse pre-allocated request contexts (output buffers) instead of allocating per request.
     arena: bool = True
+    #: Serve gRPC (``/bidwire.v1.Bidder/Bid``, the health check) on the same port:
+    #: requests with ``content-type: application/grpc`` go to :mod:`bidder.grpc`.
+    grpc: bool = True
     shedding: SheddingConfig = msgspec.field(default_factory=SheddingConfig)
 
 
@@ -172,11 +176,16 @@ class BidderApp:
         self._version_header = ((b"x-openrtb-version", self.config.openrtb_version.encode()),)
         self.shedder = LoadShedder(self.config.shedding)
         self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
+        #: The second front door, behind this one: gRPC calls, told apart by content type.
+        self.grpc = GrpcFrontDoor(self) if self.config.grpc else None
 
     # -- routing -------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response | Deferred:
         """Answer one request. Never raises: every failure becomes a status code."""
+        content_type = request.content_type
+        if content_type is not None and self.grpc is not None and is_grpc(content_type):
+            return self.grpc.handle(request)
         path = request.path.split(b"?", 1)[0]
         response: Response | Deferred
         try:
@@ -217,7 +226,10 @@ class BidderApp:
 
     def refuse(self, request: Request, reason: str) -> Response:
         """The transport will not hand this request on: a no-bid for a bid request (counted as
-        shed, by ``reason``), 503 for anything else."""
+        shed, by ``reason``), 503 for anything else; a gRPC call gets a gRPC status."""
+        content_type = request.content_type
+        if content_type is not None and self.grpc is not None and is_grpc(content_type):
+            return self.grpc.refuse(request, reason)
         if request.path.split(b"?", 1)[0] == self._bid_path:
             response = self._shed(reason)
         else:

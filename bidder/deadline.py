@@ -29,6 +29,17 @@ def deadline_for(arrival: float, tmax_ms: int | None, config: DeadlineConfig) ->
     return arrival + (budget - config.network_allowance_ms) / 1000.0
 
 
+def arrival_for_deadline(
+    arrival: float, tmax_ms: int | None, config: DeadlineConfig, limit: float
+) -> float:
+    """The arrival to hand the pipeline so that its deadline (:func:`deadline_for`) is the
+    earlier of the request's own and ``limit``: a caller's deadline (gRPC's ``grpc-timeout``)
+    folded in without a second parameter to every decide function. The pipeline reads the
+    arrival only to compute its deadline."""
+    own = deadline_for(arrival, tmax_ms, config)
+    return arrival if own <= limit else arrival - (own - limit)
+
+
 class StageCosts:
     """Exponentially weighted recent cost of each stage, in seconds."""
 
@@ -53,4 +64,4 @@ class StageCosts:
         return total
 
 
-__all__ = ["DeadlineConfig", "StageCosts", "deadline_for"]
+__all__ = ["DeadlineConfig", "StageCosts", "arrival_for_deadline", "deadline_for"]

@@ -50,6 +50,9 @@ LATENCY_BUCKETS: Final = (
 REQUESTS: Final = Counter(
     "bidwire_requests_total", "Bid requests received, by wire format.", "format"
 )
+GRPC_RESPONSES: Final = Counter(
+    "bidwire_grpc_responses_total", "gRPC calls answered, by grpc-status name.", "status"
+)
 BIDS: Final = Counter("bidwire_bids_total", "Bid responses with at least one bid.")
 NOBIDS: Final = Counter("bidwire_nobids_total", "No-bid answers, by reason.", "reason")
 SHED: Final = Counter("bidwire_shed_total", "Requests shed before decoding, by reason.", "reason")
@@ -88,6 +91,7 @@ REQUEST_SECONDS: Final = Histogram(
 __all__ = [
     "BIDS",
     "ERRORS",
+    "GRPC_RESPONSES",
     "HTTP_RESPONSES",
     "HostCounter",
     "LATE",

@@ -28,6 +28,9 @@ class Request:
         "content_encoding",
         "accept_encoding",
         "openrtb_version",
+        "grpc_timeout",
+        "grpc_encoding",
+        "grpc_accept_encoding",
         "body",
         "arrival",
         "trailers",
@@ -43,6 +46,9 @@ class Request:
         content_encoding: bytes | None = None,
         accept_encoding: bytes | None = None,
         openrtb_version: bytes | None = None,
+        grpc_timeout: bytes | None = None,
+        grpc_encoding: bytes | None = None,
+        grpc_accept_encoding: bytes | None = None,
         arrival: float = 0.0,
     ) -> None:
         self.method = method
@@ -52,6 +58,11 @@ class Request:
         self.content_encoding = content_encoding
         self.accept_encoding = accept_encoding
         self.openrtb_version = openrtb_version
+        #: gRPC's call headers (raw values), for a gRPC front door: the caller's deadline
+        #: (``grpc-timeout``), the message encoding it used and those it accepts.
+        self.grpc_timeout = grpc_timeout
+        self.grpc_encoding = grpc_encoding
+        self.grpc_accept_encoding = grpc_accept_encoding
         #: ``time.monotonic()`` when the first byte of the request was read: the transport
         #: stamps it, so deadlines (and admission) count the time spent queued before us.
         self.arrival = arrival
@@ -68,6 +79,9 @@ class Request:
             content_encoding=self.content_encoding,
             accept_encoding=self.accept_encoding,
             openrtb_version=self.openrtb_version,
+            grpc_timeout=self.grpc_timeout,
+            grpc_encoding=self.grpc_encoding,
+            grpc_accept_encoding=self.grpc_accept_encoding,
             arrival=arrival,
         )
 
@@ -147,6 +161,9 @@ REQUEST_HEADERS: dict[bytes, str] = {
     b"content-encoding": "content_encoding",
     b"accept-encoding": "accept_encoding",
     b"x-openrtb-version": "openrtb_version",
+    b"grpc-timeout": "grpc_timeout",
+    b"grpc-encoding": "grpc_encoding",
+    b"grpc-accept-encoding": "grpc_accept_encoding",
 }
 
 CT_JSON: Final = b"application/json"
