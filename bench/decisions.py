@@ -1,9 +1,9 @@
-"""Record the bidder's decisions on the corpus, over JSON and protobuf, or diff against a record.
+"""Record the bidder's decisions on the corpus, over JSON, protobuf and gRPC, or diff.
 
 Runs every request of the shared corpus (``../shared/corpus/openrtb/requests``, when present)
 and the packaged sample through the in-process bidder with the demo campaigns (pinned clocks,
 fresh state per request: see :mod:`bidwire.benchmarks.decisions`), writes one line per
-impression and lane, and fails if the JSON and protobuf lanes disagree anywhere.
+impression and lane, and fails if the protobuf or gRPC lane disagrees with JSON anywhere.
 
     .venv/bin/python bench/decisions.py [--out bench/results/decisions.txt]
     .venv/bin/python bench/decisions.py --check bench/results/decisions.txt   # diff, exit 1 if any
@@ -33,12 +33,13 @@ def main() -> int:
     by_lane = record(files)
     lines = [line for lane in by_lane.values() for line in lane]
     bids = sum(" bid " in line for line in lines)
-    summary = (f"{len(files)} requests, {len(lines) // 2} imp decisions per lane, "
-               f"{bids // 2} bids per lane")  # fmt: skip
+    lanes = len(by_lane)
+    summary = (f"{len(files)} requests, {len(lines) // lanes} imp decisions per lane, "
+               f"{bids // lanes} bids per lane ({', '.join(by_lane)})")  # fmt: skip
     print(summary, file=sys.stderr)
     status = 0
-    for json_line, proto_line in disagreements(by_lane):
-        print(f"lanes disagree:\n  {json_line}\n  {proto_line}", file=sys.stderr)
+    for json_line, other_line in disagreements(by_lane):
+        print(f"lanes disagree:\n  {json_line}\n  {other_line}", file=sys.stderr)
         status = 1
     if args.out is not None:
         command = "# .venv/bin/python bench/decisions.py " + " ".join(sys.argv[1:])

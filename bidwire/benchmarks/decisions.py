@@ -1,8 +1,13 @@
-"""The decision record: what the bidder answers to every corpus request, over JSON and protobuf.
+"""The decision record: what the bidder answers to every corpus request, over JSON, protobuf
+and gRPC.
 
 Each request goes through the whole in-process bidder as an exchange reaches it (the front door
 ``BidderApp.handle``: content type, decode, validate, decide, check, encode) with the demo
-campaigns, once as JSON and once as protobuf (the JSON request converted with our own codec).
+campaigns, once as JSON, once as protobuf (the JSON request converted with our own codec) and
+once as a gRPC call (``/bidwire.v1.Bidder/Bid`` with that protobuf message, through the same
+``handle``: the gRPC door answers a no-bid as OK with ``nbr``, and an invalid request as
+INVALID_ARGUMENT with the path in ``grpc-message``; both are recorded as the HTTP lanes'
+204 and 400 are, so the lanes' lines compare).
 Everything that could move a decision is pinned: a fixed monotonic clock, a fixed wall clock
 (Tuesday 12:00 UTC), a fixed notice key, and fresh budgets and caps for every request. So two
 runs of the same code give the same record byte for byte, and a change that alters any decision
@@ -29,6 +34,8 @@ import msgspec
 
 from bidder.app import AppConfig, BidderApp
 from bidder.campaigns import CampaignFile, load_demo
+from bidder.grpc import BID_METHOD
+from bidder.grpc_wire import decode_message, frame
 from bidder.index import CampaignIndex, IndexHolder
 from bidder.notices import NoticeKey, Signer
 from bidder.pipeline import NoBid, Pipeline
@@ -40,8 +47,12 @@ from transport.events import Request
 ARRIVAL: Final = 1000.0
 WALLCLOCK: Final = 1_796_126_400.0
 SIGNER_KEY: Final = NoticeKey(id="decisions", secret="a fixed key, so that URLs are equal")
-LANES: Final = ("json", "proto")
-_CONTENT_TYPE: Final = {"json": b"application/json", "proto": b"application/x-protobuf"}
+LANES: Final = ("json", "proto", "grpc")
+_CONTENT_TYPE: Final = {
+    "json": b"application/json",
+    "proto": b"application/x-protobuf",
+    "grpc": b"application/grpc",
+}
 _ENCODE: Final = msgspec.json.Encoder(order="deterministic")
 
 
@@ -69,7 +80,8 @@ class Recorder:
         """The request in each lane's wire form, or None when it does not decode as JSON."""
         try:
             request = self.json.decode_request(data)
-            return {"json": data, "proto": self.proto.encode_request(request)}
+            proto = self.proto.encode_request(request)
+            return {"json": data, "proto": proto, "grpc": frame(proto)}
         except CodecError:
             return None
 
@@ -85,12 +97,31 @@ class Recorder:
             return decision
 
         app = BidderApp(decide, config=AppConfig(arena=False))
-        request = Request(b"POST", b"/openrtb2/bid", body, content_type=_CONTENT_TYPE[lane],
+        path = BID_METHOD if lane == "grpc" else b"/openrtb2/bid"
+        request = Request(b"POST", path, body, content_type=_CONTENT_TYPE[lane],
                           arrival=ARRIVAL)  # fmt: skip
         response: Any = app.handle(request)
+        if lane == "grpc":
+            status, payload = self._grpc_as_http(response)
+            return status, payload, *(seen[0] if seen else (None, None))
         if not seen:
             return response.status, bytes(response.body), None, None
         return response.status, bytes(response.body), seen[0][0], seen[0][1]
+
+    def _grpc_as_http(self, response: Any) -> tuple[int, bytes]:
+        """A gRPC answer in the HTTP lanes' terms: OK with bids -> 200 and the message; OK with
+        ``nbr`` only -> 204; INVALID_ARGUMENT ("path: reason") -> 400 and the JSON error body;
+        any other status -> 500."""
+        fields = dict(response.trailers or response.headers)
+        status = int(fields[b"grpc-status"])
+        if status == 0:
+            message = bytes(response.body)[5:]
+            return (200, message) if self.proto.decode_response(message).seatbid else (204, b"")
+        text = decode_message(fields.get(b"grpc-message", b""))
+        if status != 3:
+            return 500, msgspec.json.encode({"error": text})
+        path, _, reason = text.partition(": ")
+        return 400, msgspec.json.encode({"error": reason, "path": path})
 
     def record(self, name: str, lane: str, body: bytes) -> list[str]:
         """The record lines of one request in one lane."""
@@ -102,7 +133,7 @@ class Recorder:
         if status == 204:
             reason = decision.reason if isinstance(decision, NoBid) else "invalid_bid"
             return [f"{head} imp={imp.id} nobid {reason}" for imp in request.imp]
-        codec = self.proto if lane == "proto" else self.json
+        codec = self.json if lane == "json" else self.proto
         response = codec.decode_response(payload)
         bids = {
             bid.impid: (seatbid.seat, bid)
@@ -141,11 +172,16 @@ def record(files: Sequence[Path], lanes: Sequence[str] = LANES) -> dict[str, lis
 
 
 def disagreements(by_lane: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """Pairs of record lines (JSON, protobuf) that differ once the lane name is set aside."""
+    """Pairs of record lines (JSON, another lane) that differ once the lane name is set aside."""
     json_lines = [line.split(" ", 1)[1] for line in by_lane["json"]]
-    proto_lines = [line.split(" ", 1)[1] for line in by_lane["proto"]]
-    pairs = list(zip(json_lines, proto_lines, strict=True))
-    return [(j, p) for j, p in pairs if j != p]
+    out = []
+    for lane, lines in by_lane.items():
+        if lane == "json":
+            continue
+        other = [line.split(" ", 1)[1] for line in lines]
+        pairs = zip(json_lines, other, strict=True)
+        out.extend((f"json {j}", f"{lane} {o}") for j, o in pairs if j != o)
+    return out
 
 
 __all__ = ["ARRIVAL", "LANES", "WALLCLOCK", "Recorder", "corpus_files", "disagreements", "record"]
