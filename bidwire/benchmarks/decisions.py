@@ -174,7 +174,7 @@ def record(files: Sequence[Path], lanes: Sequence[str] = LANES) -> dict[str, lis
 def disagreements(by_lane: dict[str, list[str]]) -> list[tuple[str, str]]:
     """Pairs of record lines (JSON, another lane) that differ once the lane name is set aside."""
     json_lines = [line.split(" ", 1)[1] for line in by_lane["json"]]
-    out = []
+    out: list[tuple[str, str]] = []
     for lane, lines in by_lane.items():
         if lane == "json":
             continue
