@@ -20,7 +20,14 @@ def _fuzz(args: argparse.Namespace) -> int:
         print(f"bidwire fuzz: {exc}")
         return 2
     seconds = args.seconds if args.seconds is not None or args.count is not None else 60.0
-    formats: tuple[Format, ...] = ("json", "proto") if args.format == "both" else (args.format,)
+    choices: dict[str, tuple[Format, ...]] = {
+        "json": ("json",),
+        "proto": ("proto",),
+        "grpc": ("grpc",),
+        "both": ("json", "proto"),
+        "all": ("json", "proto", "grpc"),
+    }
+    formats = choices[args.format]
     config = FuzzConfig(
         target=target,
         url=args.target,
@@ -46,8 +53,9 @@ def add_fuzz_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     fuzz = subparsers.add_parser(
         "fuzz",
         help="fuzz a running OpenRTB bidder with hostile payloads and HTTP/2 frame sequences",
-        description="Sends generated bid requests (valid and broken, JSON and protobuf) over "
-        "HTTP/2 and HTTP/1.1, and raw HTTP/2 frame sequences over TCP, to TARGET. A 5xx, a "
+        description="Sends generated bid requests (valid and broken, JSON and protobuf, and gRPC "
+        "calls with broken framing) over HTTP/2 and HTTP/1.1, and raw HTTP/2 frame sequences "
+        "over TCP, to TARGET. A 5xx, a gRPC call answered INTERNAL or without a grpc-status, a "
         "request left without an answer, a timeout, a wrong answer to a frame sequence or a "
         "server that stops answering is a failure: each is written to --out as FILE.bin (the "
         "bytes) and FILE.json (how to send them), replayed by --replay FILE.bin. Exit status "
@@ -58,7 +66,13 @@ def add_fuzz_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     fuzz.add_argument("--count", type=int, help="stop after N payloads and N frame sequences")
     fuzz.add_argument("--seed", type=int, default=0, help="seed of everything sent (default 0)")
     fuzz.add_argument("--mode", choices=("payload", "protocol", "both"), default="both")
-    fuzz.add_argument("--format", choices=("json", "proto", "both"), default="both")
+    fuzz.add_argument(
+        "--format",
+        choices=("json", "proto", "grpc", "both", "all"),
+        default="all",
+        help="bodies: json, proto, grpc (gRPC calls, HTTP/2 only), both (json and proto), "
+        "all (default)",
+    )
     fuzz.add_argument("--http", choices=("1.1", "2", "both"), default="both")
     fuzz.add_argument("--out", default="fuzz-failures", metavar="DIR", help="reproducers go here")
     fuzz.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")

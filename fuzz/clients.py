@@ -35,6 +35,13 @@ class Result:
     #: Why there is no status: "timeout", "closed", "reset", "goaway", "refused", ...
     error: str | None = None
     seconds: float = 0.0
+    #: A gRPC answer's ``grpc-status`` (from its trailers, or a trailers-only header block).
+    grpc_status: int | None = None
+
+
+def _grpc_status(value: bytes) -> int:
+    """A ``grpc-status`` value; -1 when it is not a number (a failure of its own)."""
+    return int(value) if value.isdigit() else -1
 
 
 class H2Client:
@@ -48,6 +55,7 @@ class H2Client:
         self.writer: asyncio.StreamWriter | None = None
         self._answers: dict[int, asyncio.Future[Result]] = {}
         self._statuses: dict[int, int] = {}
+        self._grpc: dict[int, int] = {}
         self._window = asyncio.Event()
         self._reader_task: asyncio.Task[None] | None = None
         self.dead: str | None = None
@@ -86,13 +94,22 @@ class H2Client:
             for name, value in event.headers or ():
                 if name == b":status":
                     self._statuses[sid] = int(value)
+                elif name == b"grpc-status":
+                    self._grpc[sid] = _grpc_status(value)
+        elif isinstance(event, h2.events.TrailersReceived) and sid is not None:
+            for name, value in event.headers or ():
+                if name == b"grpc-status":
+                    self._grpc[sid] = _grpc_status(value)
         elif isinstance(event, h2.events.DataReceived) and sid is not None:
             self.conn.acknowledge_received_data(event.flow_controlled_length, sid)
         elif isinstance(event, h2.events.StreamEnded) and sid is not None:
-            self._settle(sid, Result(self._statuses.pop(sid, None)))
+            result = Result(self._statuses.pop(sid, None))
+            result.grpc_status = self._grpc.pop(sid, None)
+            self._settle(sid, result)
         elif isinstance(event, h2.events.StreamReset) and sid is not None:
             refused = event.error_code == ErrorCodes.REFUSED_STREAM
             status = self._statuses.pop(sid, None)
+            self._grpc.pop(sid, None)
             reason = f"stream reset ({code_name(event.error_code or 0)})"
             self._settle(sid, Result(status, "refused" if refused else reason))
         elif isinstance(event, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):

@@ -19,15 +19,18 @@ from hypothesis import strategies as st
 
 from openrtb import BidRequest, CodecError, JsonCodec, ProtoCodec
 
+from .grpc_payloads import grpc_call
 from .hostile import JSON_MUTATIONS, PROTO_MUTATIONS, mutate_json, mutate_proto
 from .realistic import realistic_bid_requests
 from .source import RandomSource
 from .strategies import bid_requests, sensible_bid_requests
 
-Format = Literal["json", "proto"]
+#: "grpc": a protobuf request as a gRPC call to /bidwire.v1.Bidder/Bid (fuzz/grpc_payloads.py).
+Format = Literal["json", "proto", "grpc"]
 CONTENT_TYPES: dict[str, bytes] = {
     "json": b"application/json",
     "proto": b"application/x-protobuf",
+    "grpc": b"application/grpc",
 }
 #: The mutations that build bodies of 100 KB and more are picked a fifth as often as others.
 _HEAVY = frozenset({"huge-string", "huge-array", "deep-nesting", "huge-field", "groups"})
@@ -90,6 +93,7 @@ class PayloadStream:
         self.formats = formats
         json, proto = JsonCodec(), ProtoCodec()
         self.bases: dict[Format, list[bytes]] = {"json": [], "proto": []}
+        self.bases["grpc"] = self.bases["proto"]  # the same messages, framed as gRPC calls
         for request in draw_pool(pool_size, stream_seed):
             self.bases["json"].append(json.encode(request))
             try:
@@ -102,6 +106,9 @@ class PayloadStream:
         src = RandomSource(random.Random(self.seed << 40 | index))
         fmt = src.choice(self.formats)
         body = src.choice(self.bases[fmt])
+        if fmt == "grpc":
+            name, body, grpc_headers = grpc_call(src, body)
+            return Payload(index, fmt, name, body, grpc_headers)
         name = "valid"
         if src.integer(1, VALID_ONE_IN) != 1:
             if fmt == "json":

@@ -9,7 +9,7 @@ from pathlib import Path
 from .answers import Expect, judge
 from .clients import alive, exchange_frames
 from .report import read_reproducer
-from .runner import Target, payload_failure, send_alone
+from .runner import Target, is_grpc, payload_failure, send_alone
 
 
 async def _replay(path: Path, target: Target, timeout: float) -> tuple[str, str | None]:
@@ -24,7 +24,7 @@ async def _replay(path: Path, target: Target, timeout: float) -> tuple[str, str 
             target, reproducer.headers, reproducer.data, reproducer.http, timeout
         )
         answer = f"status {result.status}" if result.status is not None else str(result.error)
-        failure = payload_failure(result)
+        failure = payload_failure(result, is_grpc(reproducer.headers))
     if not await alive(target.host, target.port, timeout):
         failure = (failure + "; " if failure else "") + "the server no longer answers"
     return answer, failure

@@ -67,7 +67,7 @@ class FuzzConfig:
     count: int | None = None
     seed: int = 0
     mode: Mode = "both"
-    formats: tuple[Format, ...] = ("json", "proto")
+    formats: tuple[Format, ...] = ("json", "proto", "grpc")
     http: Http = "both"
     out: str = "fuzz-failures"
     timeout: float = 5.0
@@ -80,19 +80,36 @@ class FuzzConfig:
 def h2_headers(
     target: Target, payload_headers: tuple[tuple[bytes, bytes], ...], body: bytes
 ) -> list[tuple[bytes, bytes]]:
-    """The HTTP/2 request headers for a POST of ``body`` to ``target``."""
+    """The HTTP/2 request headers for a POST of ``body`` to ``target`` (or to the ``:path``
+    among ``payload_headers``: a gRPC call names its method)."""
+    path = next((v for n, v in payload_headers if n == b":path"), target.path)
+    rest = [(n, v) for n, v in payload_headers if n != b":path"]
     return [
         (b":method", b"POST"), (b":scheme", b"http"), (b":authority", target.authority),
-        (b":path", target.path), *payload_headers, (b"content-length", b"%d" % len(body)),
+        (b":path", path), *rest, (b"content-length", b"%d" % len(body)),
     ]  # fmt: skip
 
 
-def payload_failure(result: Result) -> str | None:
-    """Why a request's result is a failure, or None."""
+def is_grpc(headers: tuple[tuple[bytes, bytes], ...]) -> bool:
+    """Whether a payload's headers make it a gRPC call."""
+    return any(n == b"content-type" and v.startswith(b"application/grpc") for n, v in headers)
+
+
+def payload_failure(result: Result, grpc: bool = False) -> str | None:
+    """Why a request's result is a failure, or None. A gRPC call (``grpc``) is owed a 200 with
+    a ``grpc-status`` (the transport's own 413 for a body over its cap aside), never INTERNAL
+    or UNKNOWN: bad input is the caller's error."""
     if result.status is not None and result.status >= 500:
         return f"status {result.status}"
     if result.status is None and result.error != "refused":
         return result.error or "no answer"
+    if grpc and result.status is not None and result.status != 413:
+        if result.status != 200:
+            return f"gRPC call answered HTTP {result.status}"
+        if result.grpc_status is None:
+            return "gRPC call answered without a grpc-status"
+        if result.grpc_status in (2, 13) or not 0 <= result.grpc_status <= 16:
+            return f"grpc-status {result.grpc_status} for a call"
     return None
 
 
@@ -185,6 +202,8 @@ class Fuzzer:
         try:
             while (index := self._take("payload")) is not None:
                 payload = self.stream.payload(index)
+                if payload.format == "grpc":
+                    continue  # gRPC is HTTP/2 only: the HTTP/2 connections send these
                 result = await client.request(
                     b"POST", target.path, list(payload.headers), payload.body, self.config.timeout
                 )
@@ -215,7 +234,8 @@ class Fuzzer:
 
     async def _record(self, payload: Payload, http: str, result: Result) -> None:
         self.stats.payload(result)
-        failure = payload_failure(result)
+        grpc = payload.format == "grpc"
+        failure = payload_failure(result, grpc)
         if failure is None:
             return
         if connection_lost(result):
@@ -227,7 +247,7 @@ class Fuzzer:
             alone = await send_alone(
                 self.config.target, payload.headers, payload.body, http, self.config.timeout
             )
-            failure = payload_failure(alone)
+            failure = payload_failure(alone, grpc)
             if failure is None:
                 return
             failure += " (sent alone too)"
@@ -338,6 +358,7 @@ __all__ = [
     "Target",
     "connection_lost",
     "h2_headers",
+    "is_grpc",
     "payload_failure",
     "run",
     "send_alone",
