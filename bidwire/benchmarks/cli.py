@@ -145,7 +145,8 @@ def add_bench_parser(subparsers: Any) -> None:
     servers = ("bidwire", "hypercorn", "granian")
     # bidwire-h2: bidwire serve --engine h2 (on the h2 library, the reference), on request;
     # bidwire-raw names the default engine explicitly.
-    choices = (*servers, "bidwire-h2", "bidwire-raw")
+    # grpcio: grpc.aio with the same gRPC front door and pipeline (--proto grpc only).
+    choices = (*servers, "bidwire-h2", "bidwire-raw", "grpcio")
     load = sub.add_parser(
         "load",
         help="bidwire vs hypercorn vs granian under h2load (HTTP/2 and HTTP/1.1)",
@@ -160,13 +161,15 @@ def add_bench_parser(subparsers: Any) -> None:
         "--servers",
         type=_names(choices),
         default=list(servers),
-        help="comma-separated, of bidwire,hypercorn,granian (all)",
+        help="comma-separated, of bidwire,hypercorn,granian (all), bidwire-h2, bidwire-raw, "
+        "grpcio (gRPC only: grpc.aio serving the same pipeline)",
     )
     load.add_argument(
         "--proto",
-        type=_names(("h2", "h1")),
+        type=_names(("h2", "h1", "grpc")),
         default=["h2", "h1"],
-        help="h2 (h2c prior knowledge) and/or h1 (HTTP/1.1) (both)",
+        help="h2 (h2c prior knowledge), h1 (HTTP/1.1), grpc (unary /bidwire.v1.Bidder/Bid "
+        "over h2c; bidwire and grpcio) (default h2,h1); servers that do not speak one skip it",
     )
     load.add_argument("--rounds", type=int, default=3, help="rounds, server order rotated")
     load.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")

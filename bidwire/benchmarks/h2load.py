@@ -167,8 +167,9 @@ def command(
     log_file: Path | None = None,
     rps_per_client: float | None = None,
     content_type: str = "application/json",
+    headers: Sequence[str] = (),
 ) -> list[str]:
-    """The h2load argv for one run (without CPU pinning)."""
+    """The h2load argv for one run (without CPU pinning); ``headers``: more ``-H`` values."""
     argv = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1"]
     if proto == "h1":
         argv.append("--h1")
@@ -180,6 +181,8 @@ def command(
         "-H",
         f"content-type: {content_type}",
     ]
+    for header in headers:
+        argv += ["-H", header]
     if rps_per_client is not None:
         argv += ["--rps", f"{rps_per_client:.3f}".rstrip("0").rstrip(".")]
     if log_file is not None:

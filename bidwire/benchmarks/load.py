@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from . import h2load, machine
-from .servers import Server, ServerError, pinning
+from .servers import PROTOCOLS, Server, ServerError, pinning
 
 #: HTTP/2 streams per connection in open-loop runs: enough that h2load rarely holds a request
 #: back below the servers' own limits (bidwire and hypercorn allow 256, granian 200).
@@ -87,13 +87,30 @@ def body_with_tmax(source: Path, tmax_ms: int | None, workdir: Path) -> tuple[Pa
     return path, tmax
 
 
+def grpc_body(body: Path, workdir: Path) -> Path:
+    """The JSON request ``body`` as one gRPC message: protobuf, length-prefixed."""
+    from bidder.grpc_wire import frame
+    from openrtb import JsonCodec, ProtoCodec
+
+    message = ProtoCodec().encode_request(JsonCodec().decode_request(body.read_bytes()))
+    path = workdir / "call.bin"
+    path.write_bytes(frame(message))
+    return path
+
+
+#: What h2load sends for each protocol: path, content type, further headers.
+GRPC_PATH = "/bidwire.v1.Bidder/Bid"
+GRPC_HEADERS = ("te: trailers",)
+
+
 def missing_tools(servers: Sequence[str]) -> list[str]:
     """What this machine lacks to run the benchmark, as install hints."""
     missing = []
     if shutil.which("h2load") is None:
         missing.append("h2load (apt-get install nghttp2-client)")
     for name in servers:
-        if not name.startswith("bidwire") and importlib.util.find_spec(name) is None:
+        module = "grpc" if name == "grpcio" else name
+        if not name.startswith("bidwire") and importlib.util.find_spec(module) is None:
             missing.append(f"{name} (pip install 'bidwire[bench]')")
     return missing
 
@@ -104,6 +121,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, body: Path, workdir: Path) -> None:
         self.args = args
         self.body = body
+        self.grpc_body = grpc_body(body, workdir) if "grpc" in args.proto else None
         self.workdir = workdir
         self.server_pin, self.load_pin = pinning()
         self.runs: list[Run] = []
@@ -118,15 +136,18 @@ class Bench:
         self, server: Server, proto: str, duration: float, rate: float | None, log: Path | None
     ) -> tuple[list[str], str, float]:
         clients, streams = self._connections(proto, rate is not None)
+        grpc = proto == "grpc"
         argv = h2load.command(
-            server.url(),
+            server.url(GRPC_PATH) if grpc else server.url(),
             proto=proto,
             clients=clients,
             streams=streams,
             duration_s=duration,
-            body=self.body,
+            body=self.grpc_body if grpc and self.grpc_body else self.body,
             log_file=log,
             rps_per_client=None if rate is None else rate / clients,
+            content_type="application/grpc" if grpc else "application/json",
+            headers=GRPC_HEADERS if grpc else (),
         )
         out, cpu = h2load.run([*self.load_pin, *argv], timeout_s=duration + 60)
         return argv, out, cpu
@@ -197,6 +218,8 @@ class Bench:
             order = names[rnd % len(names) :] + names[: rnd % len(names)]
             for name in order:
                 for proto in self.args.proto:
+                    if proto not in PROTOCOLS.get(name, ()):
+                        continue
                     with self.serve(name) as server:
                         self.warm_up(server, proto)
                         self.measure(server, proto, rnd)
@@ -213,6 +236,8 @@ class Bench:
             order = names[rnd % len(names) :] + names[: rnd % len(names)]
             for name in order:
                 for proto in self.args.proto:
+                    if (name, proto) not in rates:
+                        continue
                     with self.serve(name) as server:
                         self.warm_up(server, proto)
                         for rate, fraction in sorted(rates[(name, proto)]):
@@ -289,11 +314,11 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
         if not rows:
             continue
         conn = (
-            f"h2load -c {args.clients} -m {args.streams}"
-            if proto == "h2"
-            else f"h2load --h1 -c {args.h1_clients} -m 1"
+            f"h2load --h1 -c {args.h1_clients} -m 1"
+            if proto == "h1"
+            else f"h2load -c {args.clients} -m {args.streams}"
         )
-        name = "HTTP/2 (h2c)" if proto == "h2" else "HTTP/1.1"
+        name = {"h2": "HTTP/2 (h2c)", "h1": "HTTP/1.1", "grpc": "gRPC (h2c), unary Bid"}[proto]
         lines.append(
             f"{name}, closed loop, {conn}, {args.duration:g} s per run, "
             f"median of {args.rounds} rounds"
@@ -373,7 +398,7 @@ def main(args: argparse.Namespace) -> int:
     fractions = args.load or ([args.overload] if args.overload else None)
     command = machine.command_line()
     info = machine.describe(
-        ["msgspec", "h2", "uvloop", "hypercorn", "granian"], [["h2load", "--version"]]
+        ["msgspec", "h2", "uvloop", "hypercorn", "granian", "grpcio"], [["h2load", "--version"]]
     )
     server_pin, load_pin = pinning()
     info["pinning"] = (
@@ -393,7 +418,10 @@ def main(args: argparse.Namespace) -> int:
         try:
             if args.rps:
                 fixed: list[tuple[float, float | None]] = [(r, None) for r in args.rps]
-                bench.open_loop({(s, p): fixed for s in args.servers for p in args.proto})
+                bench.open_loop(
+                    {(s, p): fixed for s in args.servers for p in args.proto
+                     if p in PROTOCOLS.get(s, ())}
+                )  # fmt: skip
             else:
                 maxima = bench.closed_loop()
                 if fractions:

@@ -30,6 +30,16 @@ worker_class = "uvloop"
 workers = 1
 """
 SERVERS = ("bidwire", "hypercorn", "granian")
+#: What each server speaks (``bench load --proto``): grpcio serves gRPC only, the ASGI servers
+#: no gRPC (bidder.asgi is the HTTP front door).
+PROTOCOLS = {
+    "bidwire": ("h2", "h1", "grpc"),
+    "bidwire-h2": ("h2", "h1", "grpc"),
+    "bidwire-raw": ("h2", "h1", "grpc"),
+    "hypercorn": ("h2", "h1"),
+    "granian": ("h2", "h1"),
+    "grpcio": ("grpc",),
+}
 _CLOCK_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -62,6 +72,9 @@ def server_argv(name: str, port: int, workdir: Path, config: Path | None = None)
         if name != "bidwire":
             argv += ["--engine", name.removeprefix("bidwire-")]
         return [*argv, "--config", str(config)] if config is not None else argv
+    if name == "grpcio":
+        # grpc.aio with bidwire's gRPC front door and pipeline behind it (the baseline).
+        return [*_script("bidwire.benchmarks.grpcio_server"), "--port", str(port)]
     if name == "hypercorn":
         toml = workdir / "hypercorn.toml"
         toml.write_text(HYPERCORN_CONFIG)
