@@ -6,9 +6,11 @@ socket; the transport never sees the bidder (hypercorn's ``typing.AppWrapper`` i
 
 Built to carry what comes next without changing this boundary:
 
-- **More front doors.** An app may route inside ``handle``: a gRPC front door is a second
-  :class:`App` behind one that dispatches on ``request.content_type`` (``application/grpc``),
-  composed in ``bidwire/``; requests and responses carry ``trailers`` for it.
+- **More front doors.** An app may route inside ``handle``: the gRPC front door
+  (``bidder/grpc.py``) is a second :class:`App` behind the bidder's, which hands it every
+  request whose ``content_type`` is ``application/grpc`` (``handle`` and ``refuse`` alike);
+  requests carry gRPC's call headers (``grpc_timeout``, ``grpc_encoding``,
+  ``grpc_accept_encoding``) and responses ``trailers`` for it.
 - **Admission control.** The transport stamps ``request.arrival`` as the first byte is read;
   when it decides a request cannot be decided in time (a queue too long, a limit reached), it
   answers :meth:`App.refuse` at once instead of calling :meth:`App.handle`. What a cheap
