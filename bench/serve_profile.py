@@ -8,7 +8,10 @@ time by layer (transport, bidder, openrtb, C calls) and the top functions. uvloo
 (epoll, socket reads and writes) runs in C outside any profiled call and is not in these
 figures: ``bidwire bench load`` reports the whole server CPU per request.
 
-    .venv/bin/python bench/serve_profile.py [--engine raw|h2] [--requests N]
+    .venv/bin/python bench/serve_profile.py [--engine raw|h2] [--requests N] [--grpc]
+
+``--grpc`` sends the same request as a gRPC call (one framed protobuf message to
+``/bidwire.v1.Bidder/Bid``, ``content-type: application/grpc``).
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=("raw", "h2"), default="raw")
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--grpc", action="store_true", help="gRPC calls instead of JSON POSTs")
     parser.add_argument("--child", nargs=2, metavar=("PORT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -85,10 +89,19 @@ def main() -> None:
         child = [sys.executable, __file__, "--engine", args.engine, "--child", str(port), out]
         server = subprocess.Popen(["taskset", "-c", "0", *child], cwd=ROOT)
         _wait_port(port)
+        body, kind, path = ROOT / "bench/body-1k.json", "application/json", "/openrtb2/bid"
+        if args.grpc:
+            from bidwire.benchmarks.load import grpc_body
+
+            body, kind, path = (
+                grpc_body(body, Path(tmp)),
+                "application/grpc",
+                "/bidwire.v1.Bidder/Bid",
+            )
         h2load = [
             "taskset", "-c", "1", "h2load", "-n", str(args.requests), "-c", "8", "-m", "8",
-            "-d", str(ROOT / "bench/body-1k.json"), "-H", "content-type: application/json",
-            f"http://127.0.0.1:{port}/openrtb2/bid",
+            "-d", str(body), "-H", f"content-type: {kind}", "-H", "te: trailers",
+            f"http://127.0.0.1:{port}{path}",
         ]  # fmt: skip
         load = subprocess.run(h2load, capture_output=True, text=True, check=True)
         server.send_signal(signal.SIGTERM)

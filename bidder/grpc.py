@@ -122,7 +122,9 @@ class GrpcFrontDoor:
         """Answer one call. Never raises: every failure is a status."""
         response: Response | Deferred
         try:
-            media = (request.content_type or b"").split(b";", 1)[0].strip()
+            media = request.content_type or b""
+            if media not in _PROTO_SUBTYPES:  # parameters are rare: split only then
+                media = media.split(b";", 1)[0].strip()
             if media not in _PROTO_SUBTYPES:
                 raise GrpcError(
                     Status.UNIMPLEMENTED,
