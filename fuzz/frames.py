@@ -119,8 +119,14 @@ class Builder:
         if body:
             at = src.integer(0, len(body))
             pad = src.choice((0, 0, 7))
+            # Sometimes trailers end the stream after the body (as gRPC clients may send).
+            trailers = end and src.integer(0, 3) == 0
             first = DataFrame(sid, body[:at], pad_length=pad, flags=["PADDED"] if pad else [])
-            self.add(first, DataFrame(sid, body[at:], flags=["END_STREAM"] if end else []))
+            last = ["END_STREAM"] if end and not trailers else []
+            self.add(first, DataFrame(sid, body[at:], flags=last))
+            if trailers:
+                block = self.block([(b"x-checksum", b"%d" % len(body))])
+                self.add(HeadersFrame(sid, block, flags=["END_HEADERS", "END_STREAM"]))
         return sid
 
     def noise(self, src: Source) -> None:

@@ -52,7 +52,8 @@ class Observed:
 
 def _request(sid: int, req: Request) -> tuple[object, ...]:
     return (sid, req.method, req.path, req.content_type, req.content_encoding,
-            req.accept_encoding, req.openrtb_version, bytes(req.body))  # fmt: skip
+            req.accept_encoding, req.openrtb_version, bytes(req.body),
+            tuple(tuple(field) for field in req.trailers))  # fmt: skip
 
 
 def drive(

@@ -66,8 +66,9 @@ class Request:
         #: ``time.monotonic()`` when the first byte of the request was read: the transport
         #: stamps it, so deadlines (and admission) count the time spent queued before us.
         self.arrival = arrival
-        #: Trailer fields after the body (gRPC sends none today, but HTTP/2 allows them).
-        #: The engines do not fill them yet: empty.
+        #: The trailer section after the body (HTTP/2: a last HEADERS frame, with END_STREAM),
+        #: as received: lower-case names, raw values, validated like header fields, no
+        #: pseudo-headers. Empty when the request had none (and always over HTTP/1.1).
         self.trailers: Fields = ()
 
     def like(self, arrival: float) -> Request:
@@ -90,7 +91,22 @@ class Request:
 
 
 class Response:
-    """The bidder's answer: a status, a body and the few headers it sets."""
+    """The bidder's answer: a status, a body and the few headers it sets, and trailers.
+
+    Three shapes on HTTP/2 (gRPC uses the last two):
+
+    - no ``trailers`` (the usual answer): HEADERS, then the body's DATA; the last frame ends
+      the stream;
+    - ``trailers``: HEADERS, the body's DATA (if any), then a HEADERS frame with END_STREAM
+      carrying the trailers;
+    - ``trailers_only=True``: one HEADERS frame with END_STREAM carrying the status, the header
+      fields and the trailers, and no body (gRPC's "Trailers-Only", for an immediate error
+      status); ``body`` must be empty.
+
+    Trailer fields follow the header rules (lower-case names, no pseudo-headers); the engines
+    write them as given. HTTP/1.1 answers carry no trailers: a trailers-only answer's trailers
+    go out as header fields there, other trailers are not sent.
+    """
 
     __slots__ = (
         "status",
@@ -100,6 +116,7 @@ class Response:
         "headers",
         "context",
         "trailers",
+        "trailers_only",
     )
 
     def __init__(
@@ -110,6 +127,8 @@ class Response:
         content_type: bytes | None = None,
         content_encoding: bytes | None = None,
         headers: Fields = (),
+        trailers: Fields = (),
+        trailers_only: bool = False,
     ) -> None:
         self.status = status
         self.body = body
@@ -121,9 +140,10 @@ class Response:
         #: transport hands the response back (:meth:`transport.app.App.release`) once the body
         #: has been copied out.
         self.context: object | None = None
-        #: Trailer fields after the body (a gRPC front door's ``grpc-status``). The engines do
-        #: not send them yet: a front door that needs them lands with that change.
-        self.trailers: Fields = ()
+        #: Trailer fields after the body (a gRPC front door's ``grpc-status``).
+        self.trailers = trailers
+        #: Send ``trailers`` in the header block, which ends the stream (no body): see above.
+        self.trailers_only = trailers_only
 
     def __repr__(self) -> str:
         return f"Response({self.status}, {len(self.body)} bytes)"
@@ -177,16 +197,19 @@ NO_CONTENT_LENGTH: Final = frozenset((204, 304))
 
 def response_fields(response: Response, *, length: bool = True) -> list[tuple[bytes, bytes]]:
     """The header fields of an answer, pseudo-headers and the status line aside:
-    ``content-type``, ``content-encoding``, the response's own headers, then ``content-length``
-    (with ``length``, when its status carries one). Every engine (and the ASGI adapter) writes
-    its head from this list; the raw HTTP/2 engine caches the encoded block without the length
-    (``length=False``) and appends that per answer."""
+    ``content-type``, ``content-encoding``, the response's own headers, the trailers of a
+    trailers-only answer, then ``content-length`` (with ``length``, when its status carries
+    one). Every engine (and the ASGI adapter) writes its head from this list; the raw HTTP/2
+    engine caches the encoded block without the length (``length=False``) and appends that per
+    answer."""
     fields: list[tuple[bytes, bytes]] = []
     if response.content_type is not None:
         fields.append((b"content-type", response.content_type))
     if response.content_encoding is not None:
         fields.append((b"content-encoding", response.content_encoding))
     fields.extend(response.headers)
+    if response.trailers_only:
+        fields.extend(response.trailers)
     if length and response.status not in NO_CONTENT_LENGTH:
         fields.append((b"content-length", b"%d" % len(response.body)))
     return fields

@@ -23,7 +23,7 @@ import h2.exceptions
 import h2.settings
 
 from . import h2_wire as W
-from .events import Request, Response, response_fields
+from .events import Fields, Request, Response, response_fields
 from .h2_base import H2Base, RequestStream
 from .h2_lifecycle import DRAIN_PING
 from .header_rules import request_from_headers
@@ -60,6 +60,7 @@ _H2_ERRORS: Final[dict[type[Exception], K]] = {
 _RequestReceived = h2.events.RequestReceived
 _DataReceived = h2.events.DataReceived
 _StreamEnded = h2.events.StreamEnded
+_TrailersReceived = h2.events.TrailersReceived
 _StreamReset = h2.events.StreamReset
 _WindowUpdated = h2.events.WindowUpdated
 _ConnectionTerminated = h2.events.ConnectionTerminated
@@ -103,7 +104,8 @@ class H2Engine(H2Base[RequestStream]):
         conn.increment_flow_control_window(limits.connection_window - 65535)
         self._conn = conn
         self._streams: dict[int, RequestStream] = {}
-        self._pending: dict[int, tuple[bytes | bytearray, int]] = {}  # stream -> (body, bytes sent)
+        # stream -> (body, bytes sent, trailers to send after it)
+        self._pending: dict[int, tuple[bytes | bytearray, int, Fields]] = {}
         self._discarding: dict[int, int] = {}  # answered with 413: stream -> bytes dropped since
         self._out = bytearray()
 
@@ -129,6 +131,8 @@ class H2Engine(H2Base[RequestStream]):
             elif kind is _StreamEnded:
                 if self._discarding.pop(event.stream_id, None) is None:  # type: ignore[attr-defined]
                     self._on_end(event.stream_id, ready)  # type: ignore[attr-defined]
+            elif kind is _TrailersReceived:
+                self._on_trailers(event)  # type: ignore[arg-type]
             elif kind is _StreamReset:
                 self._discarding.pop(event.stream_id, None)  # type: ignore[attr-defined]
                 self._forget(event.stream_id)  # type: ignore[attr-defined]
@@ -184,6 +188,12 @@ class H2Engine(H2Base[RequestStream]):
             return
         self._take_body(sid, stream, event.data or b"")
 
+    def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
+        # h2 has checked them (no pseudo-headers, END_STREAM); StreamEnded follows.
+        stream = self._streams.get(event.stream_id or 0)
+        if stream is not None:
+            stream.request.trailers = tuple(event.headers or ())
+
     def _on_end(self, sid: int, ready: list[tuple[int, Request]]) -> None:
         stream = self._streams.get(sid)
         if stream is None or stream.rejected:
@@ -215,9 +225,13 @@ class H2Engine(H2Base[RequestStream]):
         stream = self._streams.get(stream_id)
         head_only = stream is not None and stream.request.method == b"HEAD"
         headers = [(b":status", b"%d" % response.status), *response_fields(response)]
+        # Trailers-only: the trailers are in `headers` (response_fields), and end the stream.
+        trailers = () if response.trailers_only else response.trailers
         try:
-            if not body or head_only:
-                conn.send_headers(stream_id, headers, end_stream=True)
+            if not body or head_only or response.trailers_only:
+                conn.send_headers(stream_id, headers, end_stream=not trailers)
+                if trailers:
+                    conn.send_headers(stream_id, list(trailers), end_stream=True)
                 self._stream_done(stream_id)
                 return
             conn.send_headers(stream_id, headers)
@@ -225,12 +239,12 @@ class H2Engine(H2Base[RequestStream]):
             # The client reset the stream while we decided: nothing to send.
             self._stream_done(stream_id)
             return
-        self._pending[stream_id] = (body, 0)
+        self._pending[stream_id] = (body, 0, trailers)
         self._pump(stream_id)
 
     def _pump(self, stream_id: int) -> None:
         """Send as much of a pending body as flow control allows."""
-        body, sent = self._pending[stream_id]
+        body, sent, trailers = self._pending[stream_id]
         conn = self._conn
         try:
             while sent < len(body):
@@ -239,12 +253,14 @@ class H2Engine(H2Base[RequestStream]):
                 )
                 if window <= 0:
                     # Waiting on WINDOW_UPDATE: keep a copy, the caller's buffer may be reused.
-                    self._pending[stream_id] = (bytes(body), sent)
+                    self._pending[stream_id] = (bytes(body), sent, trailers)
                     return
                 # h2 takes bytes; a slice of the arena's bytearray is copied here, once.
                 chunk = bytes(body[sent : sent + window])
                 sent += len(chunk)
-                conn.send_data(stream_id, chunk, end_stream=sent >= len(body))
+                conn.send_data(stream_id, chunk, end_stream=sent >= len(body) and not trailers)
+            if trailers:
+                conn.send_headers(stream_id, list(trailers), end_stream=True)
         except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
             pass
         del self._pending[stream_id]

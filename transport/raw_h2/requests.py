@@ -141,6 +141,7 @@ class Requests(FlowControl):
             if name == b"content-length":
                 length = _content_length(value, length)
         stream.expected = length
+        stream.request.trailers = tuple(headers)
         self._remote_end(sid, stream, ready)
 
 

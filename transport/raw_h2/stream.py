@@ -137,7 +137,7 @@ class Stream(RequestStream):
         self.live = False  # a request in progress: counted in open_streams
         self.discarded = -1  # answered 413: body bytes dropped since, else -1
         self.head = False  # a HEAD request
-        self.trailers: bytes = b""  # the answer's trailer block, sent after its body
+        self.trailers = b""  # the answer's trailers (an encoded block), sent after its body
 
 
 class H2ConnectionError(Exception):

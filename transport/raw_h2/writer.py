@@ -1,8 +1,10 @@
 """The raw engine's send side: responses to frames, pre-encoded header blocks, DATA under the
-peer's windows, and the connection frames of the lifecycle (GOAWAY, the drain's PING).
+peer's windows, trailers, and the connection frames of the lifecycle (GOAWAY, the drain's PING).
 
 A response's header block (status and fields, without content-length) is encoded once per
-distinct answer shape and kept; content-length is appended per answer.
+distinct answer shape and kept; content-length is appended per answer. Answers with trailers
+(gRPC's) take their own path, off the bidder's: the header block without END_STREAM, the body,
+then the trailers' HEADERS with END_STREAM; or, trailers-only, one HEADERS that ends the stream.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Writer(Streams):
         stream = self._streams.get(stream_id)
         if stream is None or (stream.state | SEND_HEADERS) not in STEP:
             return  # the client reset the stream while we decided, or it is answered already
+        if response.trailers:
+            self._send_with_trailers(stream_id, stream, response)
+            return
         body = response.body
         key = (response.status, response.content_type, response.content_encoding,
                response.headers)  # fmt: skip
@@ -80,6 +85,40 @@ class Writer(Streams):
             self._blocks[key] = block
         return block
 
+    def _send_with_trailers(self, sid: int, stream: Stream, response: Response) -> None:
+        fields = response_fields(response)  # with the trailers when trailers-only
+        block = status_field(response.status) + b"".join(literal(n, v) for n, v in fields)
+        if response.trailers_only:
+            self._send_block(sid, block, F.END_STREAM)
+            self._local_end(sid, stream)
+            return
+        self._send_block(sid, block, 0)
+        stream.trailers = b"".join(literal(name, value) for name, value in response.trailers)
+        body = response.body
+        if body and not stream.head:
+            stream.body = bytes(body)
+            stream.sent = 0
+            self._pump(sid, stream)  # the trailers follow its last DATA
+        else:
+            self._send_trailers(sid, stream)
+
+    def _send_trailers(self, sid: int, stream: Stream) -> None:
+        block = stream.trailers
+        stream.trailers = b""
+        self._send_block(sid, block, F.END_STREAM)
+        self._local_end(sid, stream)
+
+    def _send_block(self, sid: int, block: bytes, end_stream: int) -> None:
+        """A header block in HEADERS (and CONTINUATIONs when it is larger than a frame)."""
+        if self._table_update:
+            self._table_update = False
+            block = TABLE_SIZE_ZERO + block
+        flags = F.END_HEADERS | end_stream
+        if len(block) <= self._peer_max_frame:
+            self._out.append(F.frame(F.HEADERS, flags, sid, block))
+        else:
+            self._split_block(sid, block, flags)
+
     def _split_block(self, stream_id: int, block: bytes, flags: int) -> None:
         limit = self._peer_max_frame
         pieces = [block[i : i + limit] for i in range(0, len(block), limit)]
@@ -100,6 +139,7 @@ class Writer(Streams):
         sent = stream.sent
         total = len(body)
         out = self._out
+        last = 0 if stream.trailers else F.END_STREAM  # trailers end the stream instead
         while sent < total:
             size = min(stream.send_window, self._send_window, self._peer_max_frame, total - sent)
             if size <= 0:
@@ -108,9 +148,12 @@ class Writer(Streams):
             sent += size
             stream.send_window -= size
             self._send_window -= size
-            out.append(F.head(size, F.DATA, F.END_STREAM if sent >= total else 0, sid))
+            out.append(F.head(size, F.DATA, last if sent >= total else 0, sid))
             out.append(body[sent - size : sent] if size < total else body)  # type: ignore[arg-type]
         stream.body = b""
+        if stream.trailers:
+            self._send_trailers(sid, stream)
+            return
         self._local_end(sid, stream)
 
     def data_to_send(self) -> bytes:
