@@ -69,9 +69,9 @@ def add_fuzz_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     fuzz.add_argument(
         "--format",
         choices=("json", "proto", "grpc", "both", "all"),
-        default="both",
-        help="bodies: json, proto, grpc (gRPC calls, HTTP/2 only), both (json and proto; default), "
-        "all",
+        default="all",
+        help="bodies: json, proto, grpc (gRPC calls, HTTP/2 only), both (json and proto), "
+        "all (default)",
     )
     fuzz.add_argument("--http", choices=("1.1", "2", "both"), default="both")
     fuzz.add_argument("--out", default="fuzz-failures", metavar="DIR", help="reproducers go here")
