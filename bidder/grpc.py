@@ -99,10 +99,12 @@ def is_grpc(content_type: bytes) -> bool:
 
 def trailers_only(status: Status, message: str) -> Response:
     """A trailers-only answer: the status in the one header block, no message, no trailers."""
-    headers: Fields = ((b"grpc-status", STATUS_VALUES[status]),)
+    trailers: Fields = ((b"grpc-status", STATUS_VALUES[status]),)
     if message:
-        headers = (*headers, (b"grpc-message", encode_message(message)))
-    return Response(200, b"", content_type=CT_GRPC, headers=(*headers, _ACCEPT))
+        trailers = (*trailers, (b"grpc-message", encode_message(message)))
+    return Response(
+        200, b"", content_type=CT_GRPC, headers=_HEADERS, trailers=trailers, trailers_only=True
+    )
 
 
 class GrpcFrontDoor:
@@ -198,9 +200,12 @@ class GrpcFrontDoor:
             message = gzip.compress(message, compresslevel=config.gzip_level, mtime=0)
             headers, compressed = _HEADERS_GZIP, True
         response = Response(
-            200, frame(message, compressed=compressed), content_type=CT_GRPC, headers=headers
+            200,
+            frame(message, compressed=compressed),
+            content_type=CT_GRPC,
+            headers=headers,
+            trailers=_OK_TRAILERS,
         )
-        response.trailers = _OK_TRAILERS
         GRPC_RESPONSES.inc("OK")
         HTTP_RESPONSES.inc(200)
         return response
@@ -271,9 +276,10 @@ class GrpcFrontDoor:
 
         # The fallback is made now and counted only if it is sent (on_timeout).
         nobid = BidResponse(id=bid_request.id, nbr=NBR_INSUFFICIENT_TIME)
-        fallback = Response(200, frame(self._proto.encode_response(nobid)),
-                            content_type=CT_GRPC, headers=_HEADERS)  # fmt: skip
-        fallback.trailers = _OK_TRAILERS
+        message = frame(self._proto.encode_response(nobid))
+        fallback = Response(
+            200, message, content_type=CT_GRPC, headers=_HEADERS, trailers=_OK_TRAILERS
+        )
         deadline = deadline_for(arrival, bid_request.tmax, self.app.deadline_config)
         return Deferred(answer(), deadline, fallback, on_timeout, LATE.inc)
 

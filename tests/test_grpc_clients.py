@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -231,22 +232,13 @@ def post_json(server: ServerProcess, body: bytes) -> BidResponse | None:
 
 
 def test_grpcio_bid_headers_trailers_and_decision(
-    server: ServerProcess, channel: Any, stubs: Stubs, tmp_path: Path
+    server: ServerProcess, channel: Any, stubs: Stubs
 ) -> None:
     pb, service = stubs
     stub = service.BidderStub(channel)
     answer, call = stub.Bid.with_call(pb.BidRequest.FromString(BANNER_PROTO), timeout=5)
     assert answer.id == "g1" and answer.seatbid
     assert call.code().name == "OK"
-    # grpcio's core consumes grpc-accept-encoding (it is not in initial_metadata): read the
-    # header block and the trailers on the wire, with nghttp.
-    body = tmp_path / "call.bin"
-    body.write_bytes(frame(BANNER_PROTO))
-    wire = run(tool("nghttp"), "-v", "-H", "content-type: application/grpc", "-H", "te: trailers",
-               "-d", str(body), server.url("/bidwire.v1.Bidder/Bid"))  # fmt: skip
-    out = wire.stdout.decode(errors="replace")
-    assert "recv (stream_id=13) grpc-accept-encoding: identity,gzip" in out
-    assert "recv (stream_id=13) grpc-status: 0" in out
     ours = PROTO.decode_response(answer.SerializeToString())
     assert decisions(ours) == decisions(post_json(server, BANNER))
 
@@ -376,6 +368,49 @@ def test_grpc_js_stub_from_the_schema_and_the_corpus(
             stub.Bid(pb.BidRequest.FromString(message), timeout=5).SerializeToString()
         )
         assert decisions(by_js) == decisions(by_grpcio), name
+
+
+def test_nghttp_sees_headers_then_trailers_and_a_trailers_only_error(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """The frames themselves: HEADERS (with grpc-accept-encoding), DATA, then a HEADERS with
+    END_STREAM holding grpc-status 0; an error is one HEADERS with END_STREAM."""
+    body = tmp_path / "call.bin"
+    body.write_bytes(frame(BANNER_PROTO))
+    ok = run(tool("nghttp"), "-v", "-d", str(body), "-H", "content-type: application/grpc",
+             "-H", "te: trailers", server.url("/bidwire.v1.Bidder/Bid"))  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert received(ok.stdout) == [
+        ":status: 200", "content-type: application/grpc", "grpc-accept-encoding: identity,gzip",
+        "content-length", "HEADERS flags=0x04", "DATA flags=0x00", "grpc-status: 0",
+        "HEADERS flags=0x05",  # END_STREAM | END_HEADERS
+    ]  # fmt: skip
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(frame(b"\x0a\x01x"))
+    bad = run(tool("nghttp"), "-v", "-d", str(empty), "-H", "content-type: application/grpc",
+              server.url("/bidwire.v1.Bidder/Bid"))  # fmt: skip
+    assert received(bad.stdout) == [
+        ":status: 200", "content-type: application/grpc", "grpc-accept-encoding: identity,gzip",
+        "grpc-status: 3", "grpc-message: $.imp: at least one imp is required",
+        "content-length", "HEADERS flags=0x05",  # trailers-only: one HEADERS, END_STREAM
+    ]  # fmt: skip
+
+
+def received(output: bytes) -> list[str]:
+    """What ``nghttp -v`` received on stream 13 (its request): header fields as ``name: value``
+    and frames as ``TYPE flags=0x..``, in order."""
+    out = []
+    for line in output.decode("latin-1").split("\n"):
+        field = re.search(r"\] recv \(stream_id=13\) (.*)$", line)
+        frame_line = re.search(
+            r"\] recv (HEADERS|DATA) frame <length=\d+, (flags=0x\w+), stream_id=13>", line
+        )
+        if field:
+            # The length depends on the bid's notice URLs (the port): its presence is the fact.
+            out.append("content-length" if field[1].startswith("content-length:") else field[1])
+        elif frame_line:
+            out.append(f"{frame_line[1]} {frame_line[2]}")
+    return out
 
 
 # -- h2load -----------------------------------------------------------------------------------

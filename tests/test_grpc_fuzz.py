@@ -39,7 +39,7 @@ def answer(body: bytes, headers: tuple[tuple[bytes, bytes], ...]) -> tuple[int, 
     )
     response = BIDDER.app.handle(request)
     assert isinstance(response, Response)
-    status = dict(response.trailers or response.headers)[b"grpc-status"]
+    status = dict(response.trailers)[b"grpc-status"]
     return response.status, int(status)
 
 

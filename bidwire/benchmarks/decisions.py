@@ -112,7 +112,7 @@ class Recorder:
         """A gRPC answer in the HTTP lanes' terms: OK with bids -> 200 and the message; OK with
         ``nbr`` only -> 204; INVALID_ARGUMENT ("path: reason") -> 400 and the JSON error body;
         any other status -> 500."""
-        fields = dict(response.trailers or response.headers)
+        fields = dict(response.trailers)
         status = int(fields[b"grpc-status"])
         if status == 0:
             message = bytes(response.body)[5:]

@@ -48,7 +48,7 @@ def make_handler(door: GrpcFrontDoor) -> Any:
         response = door.handle(request)
         if not isinstance(response, Response):
             response = await response.answer
-        fields = dict(response.trailers or response.headers)
+        fields = dict(response.trailers)
         status = int(fields[b"grpc-status"])
         if status:
             details = decode_message(fields.get(b"grpc-message", b""))
