@@ -8,6 +8,7 @@ child processes.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -185,12 +186,15 @@ class Server:
 
     def metrics(self) -> dict[str, int]:
         """The bidder's counters from GET /metrics, summed over labels (every server here
-        runs bidwire's front door, so every one answers it), with the gc collections as
-        ``gc0``, ``gc1``, ``gc2``; empty if the server does not answer."""
+        runs bidwire's front door, so every one answers it; grpcio has no HTTP door: empty),
+        with the gc collections as ``gc0``, ``gc1``, ``gc2``; empty if the server does not
+        answer."""
+        if "h1" not in PROTOCOLS.get(self.name, ("h1",)):
+            return {}  # grpcio speaks HTTP/2 only, and has no /metrics
         try:
             with urllib.request.urlopen(self.url("/metrics"), timeout=10) as answer:
                 return parse_metrics(answer.read().decode())
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return {}
 
     def stop(self, timeout: float = 15.0) -> None:

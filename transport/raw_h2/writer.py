@@ -29,6 +29,8 @@ class Writer(Streams):
     def __init__(self, limits: Limits, now: float) -> None:
         super().__init__(limits, now)
         self._blocks: dict[tuple[object, ...], bytes] = {}
+        #: The same for answers with trailers: head blocks, and trailer blocks by their fields.
+        self._trailer_blocks: dict[tuple[object, ...], bytes] = {}
         #: The client changed SETTINGS_HEADER_TABLE_SIZE: our next block says size 0 first.
         self._table_update = False
         # The peer's flow control and frame size (changed by its SETTINGS and WINDOW_UPDATEs).
@@ -86,14 +88,33 @@ class Writer(Streams):
         return block
 
     def _send_with_trailers(self, sid: int, stream: Stream, response: Response) -> None:
-        fields = response_fields(response)  # with the trailers when trailers-only
-        block = status_field(response.status) + b"".join(literal(n, v) for n, v in fields)
-        if response.trailers_only:
+        # Encoded once per distinct shape, as the bidder's answers are (every gRPC call has
+        # the same head and the same OK trailers; an error's trailers-only block its message).
+        only = response.trailers_only
+        trailers = response.trailers
+        key = (response.status, response.content_type, response.content_encoding,
+               response.headers, trailers if only else None)  # fmt: skip
+        blocks = self._trailer_blocks
+        block = blocks.get(key)
+        if block is None:
+            fields = response_fields(response, length=False)  # with the trailers if only
+            block = status_field(response.status) + b"".join(literal(n, v) for n, v in fields)
+            if len(blocks) < RESPONSE_BLOCKS:
+                blocks[key] = block
+        if response.status not in NO_CONTENT_LENGTH:
+            digits = b"%d" % len(response.body)
+            block = block + CONTENT_LENGTH_PREFIX + bytes((len(digits),)) + digits
+        if only:
             self._send_block(sid, block, F.END_STREAM)
             self._local_end(sid, stream)
             return
         self._send_block(sid, block, 0)
-        stream.trailers = b"".join(literal(name, value) for name, value in response.trailers)
+        encoded = blocks.get(trailers)
+        if encoded is None:
+            encoded = b"".join(literal(name, value) for name, value in trailers)
+            if len(blocks) < RESPONSE_BLOCKS:
+                blocks[trailers] = encoded
+        stream.trailers = encoded
         body = response.body
         if body and not stream.head:
             stream.body = bytes(body)
