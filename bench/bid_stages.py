@@ -96,9 +96,8 @@ def stages(name: str, body_json: bytes, repeat: int, number: int) -> list[str]:
             if what == "decide":
                 return lambda: p.decide(request, ARRIVAL)
             if what == "candidates":
-                return lambda: p.request_candidates(index, request).empty()
+                return lambda: p.request_candidates(index, request)
             cands = p.request_candidates(index, request)
-            cands.empty()
             cur = p.response_currency(index, request) or "USD"
             user = p.user_key(request)
             return lambda: [p.best_for_imp(index, request, imp, cands, cur, user, WALLCLOCK)

@@ -41,7 +41,7 @@ from typing import Any
 
 import msgspec
 
-from bidder.bitset import to_int
+from bidder.bitset import is_empty, to_int
 from bidder.campaigns import (
     Campaign,
     CampaignFile,
@@ -409,12 +409,12 @@ def measure(
 
     def candidates_only() -> None:
         for req in requests:
-            pipeline.request_candidates(index, req).empty()
+            is_empty(pipeline.request_candidates(index, req))
 
     def targeting() -> None:
         for req in requests:
             bits = pipeline.request_candidates(index, req)
-            if bits.empty():
+            if is_empty(bits):
                 continue
             currency = pipeline.response_currency(index, req)
             if currency is None:

@@ -242,8 +242,16 @@ def positions(node: Node, chunk_bits: int = CHUNK_BITS) -> Iterator[int]:
             bits ^= bit
 
 
-def to_int(node: Node, chunk_bits: int = CHUNK_BITS) -> int:
+def is_empty(node: Memo | int) -> bool:
+    """Whether a request's candidates (a :class:`Memo`, or the flat int of a one-chunk
+    index: see :mod:`bidder.flat`) hold no position."""
+    return not node if type(node) is int else node.empty()  # type: ignore[union-attr]
+
+
+def to_int(node: Node | int, chunk_bits: int = CHUNK_BITS) -> int:
     """The flat int of every position in ``node`` (tests and tools; evaluates every chunk)."""
+    if isinstance(node, int):
+        return node
     out = 0
     summary = node.summary
     while summary:
@@ -266,6 +274,7 @@ __all__ = [
     "Without",
     "all_of",
     "any_of",
+    "is_empty",
     "positions",
     "to_int",
 ]

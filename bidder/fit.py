@@ -54,17 +54,19 @@ def banner_sizes(banner: Banner) -> list[tuple[int, int]]:
 
 
 def _attrs_ok(creative: Creative, battr: list[int] | None) -> bool:
-    return not battr or not creative.attr or not set(creative.attr) & set(battr)
+    return not battr or not creative.attr or set(creative.attr).isdisjoint(battr)
 
 
-def fit_banner(creative: Creative, banner: Banner) -> Fit | None:
-    """The creative's size is offered and none of its attributes is blocked."""
+def fit_banner(
+    creative: Creative, banner: Banner, sizes: list[tuple[int, int]] | None = None
+) -> Fit | None:
+    """The creative's size is offered (``sizes``: the banner's, if already known) and none of
+    its attributes is blocked."""
     if not _attrs_ok(creative, banner.battr):
         return None
-    size = (creative.w, creative.h)
-    if size not in banner_sizes(banner):
+    if (creative.w, creative.h) not in (banner_sizes(banner) if sizes is None else sizes):
         return None
-    if banner.api and creative.api and not set(creative.api) & set(banner.api):
+    if banner.api and creative.api and set(creative.api).isdisjoint(banner.api):
         return None
     return Fit(creative, BANNER, creative.w, creative.h, adm=creative.markup)
 
@@ -145,10 +147,17 @@ def _fill_asset(assets: NativeCreative, asset: NativeAsset) -> NativeAssetRespon
     return None
 
 
-def fit(creative: Creative, imp: Imp, mtype: int, native: NativeRequest | None) -> Fit | None:
-    """Whether ``creative`` fits ``imp`` as media type ``mtype``."""
+def fit(
+    creative: Creative,
+    imp: Imp,
+    mtype: int,
+    native: NativeRequest | None,
+    sizes: list[tuple[int, int]] | None = None,
+) -> Fit | None:
+    """Whether ``creative`` fits ``imp`` as media type ``mtype`` (``sizes``: the banner's sizes,
+    if already known)."""
     if mtype == BANNER and imp.banner is not None:
-        return fit_banner(creative, imp.banner)
+        return fit_banner(creative, imp.banner, sizes)
     if mtype == VIDEO and imp.video is not None:
         return fit_timed(creative, imp.video)
     if mtype == AUDIO and imp.audio is not None:

@@ -24,6 +24,7 @@ from openrtb.model import Audio, Video
 
 from .bitset import CHUNK_BITS, EMPTY, AllOf, Bits, Node, Prefix, Without, any_of, positions
 from .campaigns import Campaign, CampaignFile, Creative, IntFilter, StrFilter
+from .flat import FlatIndex, durations_for
 from .state import Budget, budget_for
 from .templates import BidTemplate, templates_for
 
@@ -168,7 +169,9 @@ class CampaignIndex:
     STR_ATTRS = ("country", "region", "metro", "os", "site_domain", "app_bundle", "publisher")
     INT_ATTRS = ("devicetype", "connectiontype")
 
-    def __init__(self, campaigns: CampaignFile, *, chunk_bits: int = CHUNK_BITS) -> None:
+    def __init__(
+        self, campaigns: CampaignFile, *, chunk_bits: int = CHUNK_BITS, flat: bool = True
+    ) -> None:
         #: Positions per chunk of the two-level bitsets (tests use tiny chunks).
         self.chunk_bits = chunk_bits
         self.currency = campaigns.currency
@@ -182,7 +185,7 @@ class CampaignIndex:
         self.all = Prefix(size, chunk_bits)
         self._prefixes: dict[int, Prefix] = {}
         #: Negated prices in position order (ascending), for the floor prefix masks.
-        self._neg_prices = [-price for price, _ in priced]
+        self.neg_prices = [-price for price, _ in priced]
         self.filters: dict[str, _Filter] = {
             name: _Filter() for name in (*self.STR_ATTRS, *self.INT_ATTRS, "content_cat", "segment")
         }
@@ -193,13 +196,15 @@ class CampaignIndex:
             self._add(position, price, campaign)
         for f in self.filters.values():
             f.freeze(size, chunk_bits)
-        flat = sets.to_bits(size, chunk_bits)
-        self.live: Bits = flat.get("live", EMPTY)
-        self.test: Bits = flat.get("test", EMPTY)
-        self.open_auction: Bits = flat.get("open", EMPTY)
-        self.hours: list[Bits] = [flat.get(("hour", h), EMPTY) for h in range(HOURS_PER_WEEK)]
+        #: The filters some campaign restricts: a request is matched on these only.
+        self.used = tuple(name for name, f in self.filters.items() if f.used)
+        named = sets.to_bits(size, chunk_bits)
+        self.live: Bits = named.get("live", EMPTY)
+        self.test: Bits = named.get("test", EMPTY)
+        self.open_auction: Bits = named.get("open", EMPTY)
+        self.hours: list[Bits] = [named.get(("hour", h), EMPTY) for h in range(HOURS_PER_WEEK)]
         self.media: dict[str, Bits] = {
-            kind: flat.get(("media", kind), EMPTY)
+            kind: named.get(("media", kind), EMPTY)
             for kind in ("banner", "video", "audio", "native")
         }
         self.deals: dict[str, Bits] = deals.to_bits(size, chunk_bits)
@@ -218,6 +223,9 @@ class CampaignIndex:
         del self._building
         #: Campaign id -> its entry (the notice endpoint finds the campaign of a bid by it).
         self.by_id: dict[str, Entry] = {e.campaign.id: e for e in self.entries}
+        #: The same sets as flat ints when every campaign sits in the first chunk (what the
+        #: pipeline then matches with); ``flat=False`` keeps the chunked sets only (tests).
+        self.flat = FlatIndex(self) if flat and size <= chunk_bits else None
 
     def timed_candidates(self, kind: str, media: Video | Audio) -> Node:
         """Campaigns with a ``kind`` creative whose MIME type, duration and protocol the
@@ -226,15 +234,7 @@ class CampaignIndex:
         timed = self.timed
         if media.mimes:
             terms.append(self.union(timed, ((kind, "mime", m) for m in media.mimes)))
-        if media.rqddurs:
-            durations: Iterable[int] = media.rqddurs
-        else:
-            high = media.maxduration
-            durations = [
-                d
-                for d in self.durations[kind]
-                if d >= media.minduration and (not high or d <= high)
-            ]
+        durations = durations_for(self.durations, kind, media)
         terms.append(self.union(timed, ((kind, "dur", d) for d in durations)))
         if media.protocols:
             terms.append(self.union(timed, ((kind, "proto", p) for p in media.protocols)))
@@ -244,7 +244,7 @@ class CampaignIndex:
         """Campaigns whose price (bidder currency) is >= ``floor``: a prefix of the positions."""
         if floor <= 0:
             return self.all
-        count = bisect_right(self._neg_prices, -floor)
+        count = bisect_right(self.neg_prices, -floor)
         found = self._prefixes.get(count)
         if found is None:
             # At most one per campaign price: bounded by the size of the index.

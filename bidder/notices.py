@@ -15,7 +15,7 @@ encrypted price macro plugs in there (``register_price_decoder``) without touchi
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import logging
@@ -23,7 +23,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -35,6 +35,9 @@ from .index import IndexHolder
 from .metrics import LOSSES, NOTICES, SPEND_NANOS
 from .state import State, nanos
 from .templates import quoted
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 log = logging.getLogger("bidwire")
 
@@ -116,6 +119,11 @@ class Signer:
         self.key_id = keys[0].id
         self._secrets = {k.id: k.secret.encode() for k in keys}
         self._signing = self._secrets[self.key_id]
+        # HMAC-SHA256 (RFC 2104) with its two keyed pads hashed once: each signature then
+        # costs copies of these states (hmac.digest hashes both pads again every call: 2.8
+        # against 1.1 µs per signature here).
+        self._inner, self._outer = _keyed_pads(self._signing)
+        self._user = hashlib.blake2b(key=self._signing[:64], digest_size=8)
 
     @staticmethod
     def _message(values: Mapping[str, str]) -> bytes:
@@ -127,9 +135,24 @@ class Signer:
         return _digest(self._signing, self._message(values))
 
     def sign_message(self, message: bytes) -> str:
-        """The signature of an already formed message (what :meth:`sign` forms from values:
-        :func:`bidder.response.build_response` forms it from per-creative parts)."""
-        return _digest(self._signing, message)
+        """The signature of an already formed message (what :meth:`sign` forms from values)."""
+        inner = self._inner.copy()
+        inner.update(message)
+        return self.finish(inner)
+
+    def begin(self, head: bytes) -> Hash:
+        """A signing state that has read ``head``, the start of a message: copy it, update the
+        copy with the rest and :meth:`finish` it (:func:`bidder.response.build_response` signs
+        every bid of a response from one state that has read the fields they share)."""
+        inner = self._inner.copy()
+        inner.update(head)
+        return inner
+
+    def finish(self, inner: Hash) -> str:
+        """The signature of the message a state from :meth:`begin` has read."""
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return _b64(outer.digest())
 
     def verify(self, key_id: str, signature: str, values: Mapping[str, str]) -> bool:
         """Whether ``signature`` is the signature of ``values`` under key ``key_id``."""
@@ -140,7 +163,9 @@ class Signer:
 
     def user_hash(self, user: str) -> str:
         """A keyed hash of a user id: caps count by it, and no raw id goes into a URL."""
-        return hashlib.blake2b(user.encode(), key=self._signing[:64], digest_size=8).hexdigest()
+        state = self._user.copy()  # the keyed state: the key block is hashed once
+        state.update(user.encode())
+        return state.hexdigest()
 
 
 _PROCESS_KEYS: list[NoticeKey] = []
@@ -155,8 +180,27 @@ def _process_key() -> NoticeKey:
 
 
 def _digest(secret: bytes, message: bytes) -> str:
+    return _b64(hmac.digest(secret, message, "sha256"))
+
+
+_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(digest: bytes) -> str:
     # 128 bits of HMAC-SHA256, URL-safe base64 without padding (22 characters).
-    return base64.urlsafe_b64encode(hmac.digest(secret, message, "sha256")[:16]).decode()[:22]
+    return binascii.b2a_base64(digest[:16], newline=False)[:22].translate(_URLSAFE).decode()
+
+
+def _keyed_pads(secret: bytes) -> tuple[Hash, Hash]:
+    """SHA-256 states that have read the key XOR ipad and the key XOR opad (RFC 2104)."""
+    if len(secret) > _BLOCK:
+        secret = hashlib.sha256(secret).digest()
+    key = secret.ljust(_BLOCK, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)),
+            hashlib.sha256(bytes(b ^ 0x5C for b in key)))  # fmt: skip
+
+
+_BLOCK: Final = 64  # SHA-256's block size
 
 
 #: The macro half of every notice query: the same text for every bid.

@@ -9,17 +9,18 @@ reads one index snapshot per request (a reload swaps the snapshot between reques
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, NamedTuple
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
-from openrtb.model import BidRequest, BidResponse, Deal, Imp, NativeRequest
+from openrtb.model import BidRequest, BidResponse, Deal, Geo, Imp, NativeRequest
 
-from .bitset import AllOf, Memo, Node, Without, any_of
+from .bitset import AllOf, Memo, Node, Without, any_of, is_empty
 from .deadline import DeadlineConfig, StageCosts, deadline_for
 from .events import Event
 from .fit import Fit, banner_sizes, fit, parse_native
+from .flat import flat_positions
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
 from .metrics import LATE, THROTTLED
 from .notices import NoticeConfig, Signer
@@ -35,6 +36,119 @@ NBR_INSUFFICIENT_TIME: Final = 15
 
 _MTYPES: Final = (("banner", 1), ("video", 2), ("audio", 3), ("native", 4))
 _STAGES: Final = ("match", "imps", "build")
+_IMP_STAGES: Final = ("imps", "build")
+
+
+# -- what a request says about each targeting attribute (see bidder.index) -----------------------
+
+
+def _geo(request: BidRequest) -> Geo | None:
+    device, user = request.device, request.user
+    return (device.geo if device is not None else None) or (user.geo if user is not None else None)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value else None
+
+
+def _country(request: BidRequest) -> str | None:
+    geo = _geo(request)
+    return _lower(geo.country) if geo is not None else None
+
+
+def _region(request: BidRequest) -> str | None:
+    geo = _geo(request)
+    return _lower(geo.region) if geo is not None else None
+
+
+def _metro(request: BidRequest) -> str | None:
+    geo = _geo(request)
+    return _lower(geo.metro) if geo is not None else None
+
+
+def _os(request: BidRequest) -> str | None:
+    device = request.device
+    return _lower(device.os) if device is not None else None
+
+
+def _devicetype(request: BidRequest) -> int | None:
+    device = request.device
+    return device.devicetype if device is not None else None
+
+
+def _connectiontype(request: BidRequest) -> int | None:
+    device = request.device
+    return device.connectiontype if device is not None else None
+
+
+def _site_domain(request: BidRequest) -> list[str]:
+    site, app = request.site, request.app
+    domain = site.domain if site is not None else (app.domain if app is not None else None)
+    return domain_and_parents(domain) if domain else []
+
+
+def _app_bundle(request: BidRequest) -> str | None:
+    app = request.app
+    return _lower(app.bundle) if app is not None else None
+
+
+def _publisher(request: BidRequest) -> str | None:
+    channel = request.site or request.app or request.dooh
+    publisher = channel.publisher if channel is not None else None
+    return _lower(publisher.id) if publisher is not None else None
+
+
+def _content_cat(request: BidRequest) -> list[str]:
+    site, app = request.site, request.app
+    cats: list[str] = []
+    ch = site if site is not None else app
+    if ch is not None:
+        cats.extend(ch.cat or ())
+        cats.extend(ch.sectioncat or ())
+        cats.extend(ch.pagecat or ())
+    channel = site or app or request.dooh
+    content = channel.content if channel is not None else None
+    if content is not None and content.cat:
+        cats.extend(content.cat)
+    return cats
+
+
+def _segment(request: BidRequest) -> list[str]:
+    user = request.user
+    if user is None:
+        return []
+    return [s.id for d in (user.data or ()) for s in (d.segment or ()) if s.id]
+
+
+#: Per filter of the index: what the request's value is, and whether it has several (matched
+#: with ``match_any``: site domain and its parents, content categories, user segments).
+_ATTRIBUTES: Final[dict[str, tuple[Callable[[BidRequest], Any], bool]]] = {
+    "country": (_country, False),
+    "region": (_region, False),
+    "metro": (_metro, False),
+    "os": (_os, False),
+    "devicetype": (_devicetype, False),
+    "connectiontype": (_connectiontype, False),
+    "site_domain": (_site_domain, True),
+    "app_bundle": (_app_bundle, False),
+    "publisher": (_publisher, False),
+    "content_cat": (_content_cat, True),
+    "segment": (_segment, True),
+}
+
+
+def _blocked(request: BidRequest) -> list[tuple[str, list[Any]]]:
+    """The request's blocks: (the index table they look up, the keys)."""
+    out: list[tuple[str, list[Any]]] = []
+    if request.badv:
+        out.append(("adomains", [blocked.lower().rstrip(".") for blocked in request.badv]))
+    if request.bcat:
+        out.append(("cats", [(request.cattax, cat) for cat in request.bcat]))
+    if request.bapp:
+        out.append(("bundles", [b.lower() for b in request.bapp]))
+    if request.bseat:
+        out.append(("seats", list(request.bseat)))
+    return out
 
 
 #: A stage that must wait for something (an external lookup, say). It may enrich or veto the
@@ -106,8 +220,11 @@ class Pipeline:
         if start + costs.estimate(_STAGES) > deadline:
             return NoBid("insufficient_time", NBR_INSUFFICIENT_TIME)
         index = self.holder.index
-        candidates = self.request_candidates(index, request)
-        empty = candidates.empty()
+        # Targeting by hour, reservations and notice URLs share one wall-clock reading; the
+        # issue time is in whole milliseconds.
+        issued_ms = int(self.wallclock() * 1000)
+        candidates = self.request_candidates(index, request, hour_of_week(issued_ms / 1000.0))
+        empty = is_empty(candidates)
         now = clock()
         costs.record("match", now - start)
         if empty:
@@ -116,11 +233,9 @@ class Pipeline:
         if currency is None:
             return NoBid("currency")
         winners = []
-        # Reservations and notice URLs share one issue time, in whole milliseconds.
-        issued_ms = int(self.wallclock() * 1000)
         user = self.user_key(request)
         for imp in request.imp:
-            if now + costs.estimate(("imps", "build")) > deadline:
+            if now + costs.estimate(_IMP_STAGES) > deadline:
                 return NoBid("insufficient_time", NBR_INSUFFICIENT_TIME)
             winner = self.best_for_imp(
                 index, request, imp, candidates, currency, user, issued_ms / 1000.0
@@ -160,77 +275,37 @@ class Pipeline:
 
     # -- stages --------------------------------------------------------------------------------
 
-    def request_candidates(self, index: CampaignIndex, request: BidRequest) -> Memo:
-        """Campaigns whose targeting and blocks accept this request (before per-imp checks).
+    def request_candidates(
+        self, index: CampaignIndex, request: BidRequest, hour: int | None = None
+    ) -> Memo | int:
+        """Campaigns whose targeting and blocks accept this request (before per-imp checks),
+        in hour of week ``hour`` (default: now).
 
-        A lazy set: each term is a dict lookup here, and the set is evaluated one chunk of
-        campaigns at a time as the impressions walk it (see :mod:`bidder.bitset`)."""
-        f = index.filters
-        terms: list[Node] = [
-            index.test if request.test else index.live,
-            index.hours[hour_of_week(self.wallclock()) % HOURS_PER_WEEK],
-        ]
-        add = terms.append
-        device = request.device
-        geo = (device.geo if device is not None else None) or (
-            request.user.geo if request.user is not None else None
-        )
-        for name, value in (
-            ("country", geo.country if geo is not None else None),
-            ("region", geo.region if geo is not None else None),
-            ("metro", geo.metro if geo is not None else None),
-            ("os", device.os if device is not None else None),
-        ):
-            if f[name].used:
-                add(f[name].match(value.lower() if value else None))
-        if device is not None:
-            if f["devicetype"].used:
-                add(f["devicetype"].match(device.devicetype))
-            if f["connectiontype"].used:
-                add(f["connectiontype"].match(device.connectiontype))
-        else:
-            add(f["devicetype"].unrestricted)
-            add(f["connectiontype"].unrestricted)
-        site, app, dooh = request.site, request.app, request.dooh
-        domain = site.domain if site is not None else (app.domain if app is not None else None)
-        if f["site_domain"].used:
-            add(f["site_domain"].match_any(domain_and_parents(domain) if domain else ()))
-        if f["app_bundle"].used:
-            bundle = app.bundle if app is not None else None
-            add(f["app_bundle"].match(bundle.lower() if bundle else None))
-        channel = site or app or dooh
-        publisher = channel.publisher if channel is not None else None
-        if f["publisher"].used:
-            add(f["publisher"].match(publisher.id.lower() if publisher and publisher.id else None))
-        if f["content_cat"].used:
-            cats: list[str] = []
-            if site is not None or app is not None:
-                ch = site if site is not None else app
-                assert ch is not None
-                cats.extend(ch.cat or ())
-                cats.extend(ch.sectioncat or ())
-                cats.extend(ch.pagecat or ())
-            content = channel.content if channel is not None else None
-            if content is not None and content.cat:
-                cats.extend(content.cat)
-            add(f["content_cat"].match_any(cats))
-        user = request.user
-        if f["segment"].used:
-            segments = [
-                s.id for d in (user.data or ()) for s in (d.segment or ()) if s.id
-            ] if user is not None else []  # fmt: skip
-            add(f["segment"].match_any(segments))
+        On a one-chunk index (``index.flat``), an int: one dict lookup and one ``&`` per term.
+        Otherwise a lazy set: each term is a dict lookup here, and the set is evaluated one chunk
+        of campaigns at a time as the impressions walk it (see :mod:`bidder.bitset`)."""
+        if hour is None:
+            hour = hour_of_week(self.wallclock())
+        hour %= HOURS_PER_WEEK
+        flat = index.flat
+        if flat is not None:
+            bits = (flat.test if request.test else flat.live) & flat.hours[hour]
+            for name, f in flat.used:
+                extract, many = _ATTRIBUTES[name]
+                bits &= f.match_any(extract(request)) if many else f.match(extract(request))
+            if request.wseat:
+                bits &= flat.union(flat.seats, request.wseat)
+            for table, keys in _blocked(request):
+                bits &= ~flat.union(getattr(flat, table), keys)
+            return bits
+        terms: list[Node] = [index.test if request.test else index.live, index.hours[hour]]
+        for name in index.used:
+            extract, many = _ATTRIBUTES[name]
+            g = index.filters[name]
+            terms.append(g.match_any(extract(request)) if many else g.match(extract(request)))
         if request.wseat:
-            add(index.union(index.seats, request.wseat))
-        blocked: list[Node] = []
-        if request.badv:
-            blocked.append(index.blocked_by_domains(request.badv))
-        if request.bcat:
-            blocked.append(index.blocked_by_cats(request.cattax, request.bcat))
-        if request.bapp:
-            blocked.append(index.union(index.bundles, (b.lower() for b in request.bapp)))
-        if request.bseat:
-            blocked.append(index.union(index.seats, request.bseat))
+            terms.append(index.union(index.seats, request.wseat))
+        blocked = [index.union(getattr(index, table), keys) for table, keys in _blocked(request)]
         accepted = AllOf(terms)
         return Memo(Without(accepted, blocked) if blocked else accepted)
 
@@ -248,64 +323,68 @@ class Pipeline:
         index: CampaignIndex,
         request: BidRequest,
         imp: Imp,
-        candidates: Node,
+        candidates: Node | int,
         currency: str,
         user: str | None = None,
         now: float = 0.0,
     ) -> Winner | None:
         """The best-paying campaign with a creative that fits ``imp``, at its price."""
-        media: list[Node] = []
-        sizes: list[tuple[int, int]] = []
-        if imp.banner is not None:
-            sizes = banner_sizes(imp.banner)
-            get = index.banner_sizes.get
-            media.extend(found for found in map(get, sizes) if found is not None)
-        if imp.video is not None:
-            media.append(index.timed_candidates("video", imp.video))
-        if imp.audio is not None:
-            media.append(index.timed_candidates("audio", imp.audio))
+        sizes = banner_sizes(imp.banner) if imp.banner is not None else None
         native = parse_native(imp) if imp.native is not None else None
-        if native is not None:
-            media.append(index.media["native"])
         pmp = imp.pmp
         private = pmp is not None and bool(pmp.private_auction)
-        # Campaigns are numbered by price, so "price >= floor" is a prefix of the positions:
-        # masking by it here means the walk below never visits a campaign under its floor.
-        market: list[Node] = []
-        deals: dict[str, Deal] = {}
+        # The offered deals the index knows, with their floors in the bidder's currency.
+        offered: list[tuple[Deal, float]] = []
         if pmp is not None and pmp.deals:
-            for offered in pmp.deals:
-                deal_bits = index.deals.get(offered.id)
-                if deal_bits is None:
+            known = index.deals
+            for offer in pmp.deals:
+                if offer.id not in known:
                     continue
                 try:
-                    deal_floor = index.to_bidder_currency(offered.bidfloor, offered.bidfloorcur)
+                    floor = index.to_bidder_currency(offer.bidfloor, offer.bidfloorcur)
                 except KeyError:
                     continue  # a floor we cannot convert: that deal cannot be priced
-                deals[offered.id] = offered
-                market.append(AllOf((deal_bits, index.at_least(deal_floor))))
+                offered.append((offer, floor))
         try:
             imp_floor: float | None = index.to_bidder_currency(imp.bidfloor, imp.bidfloorcur)
         except KeyError:
             imp_floor = None
-        terms: list[Node] = [any_of(media), candidates]
-        if not private and imp_floor is not None:
-            if not market:
-                # The common case, no deal: one flat intersection, no nested node.
-                terms.append(index.open_auction)
-                if imp_floor > 0:
-                    terms.append(index.at_least(imp_floor))
-            elif imp_floor > 0:
-                market.append(AllOf((index.open_auction, index.at_least(imp_floor))))
-            else:
-                market.append(index.open_auction)
-        if market:
-            terms.append(any_of(market))
-        bits = AllOf(terms)
-        if not bits.summary:
-            return None
-        for entry in index.walk(bits):
-            deal = self._deal_for(entry, deals)
+        # Campaigns are numbered by price, so "price >= floor" is a prefix of the positions:
+        # masking by it here means the walk below never visits a campaign under its floor.
+        flat = index.flat
+        entries: Iterable[Entry]
+        if flat is not None and type(candidates) is int:
+            media = 0
+            if sizes:
+                get = flat.banner_sizes.get
+                for size in sizes:
+                    media |= get(size, 0)
+            if imp.video is not None:
+                media |= flat.timed_candidates("video", imp.video)
+            if imp.audio is not None:
+                media |= flat.timed_candidates("audio", imp.audio)
+            if native is not None:
+                media |= flat.media["native"]
+            bits = media & candidates
+            market = 0
+            for offer, floor in offered:
+                market |= flat.deals[offer.id] & flat.at_least(floor)
+            if not private and imp_floor is not None:
+                if offered:
+                    market |= flat.open_auction & flat.at_least(imp_floor)
+                else:
+                    bits &= flat.open_auction & flat.at_least(imp_floor)
+            if offered:
+                bits &= market
+            if not bits:
+                return None
+            entries = map(index.entries.__getitem__, flat_positions(bits))
+        else:
+            entries = self._walk(index, imp, candidates, sizes, native, offered, private,
+                                 imp_floor)  # fmt: skip
+        deals = {offer.id: offer for offer, _ in offered}
+        for entry in entries:
+            deal = self._deal_for(entry, deals) if deals else None
             if deal is not None:
                 floor = index.to_bidder_currency(deal.bidfloor, deal.bidfloorcur)
                 at = deal.at or request.at
@@ -323,14 +402,17 @@ class Pipeline:
             price = bid_price(entry.price, floor, at, shading=self.config.first_price_shading)
             if price is None:
                 continue
-            chosen = self._fit(entry, imp, native)
+            chosen = self._fit(entry, imp, native, sizes)
             if chosen is None:
                 continue
-            out_price = round_price(
-                index.from_bidder_currency(price, currency),
-                index.from_bidder_currency(floor, currency),
-                index.from_bidder_currency(entry.price, currency),
-            )
+            if currency == index.currency:
+                out_price = round_price(price, floor, entry.price)
+            else:
+                out_price = round_price(
+                    index.from_bidder_currency(price, currency),
+                    index.from_bidder_currency(floor, currency),
+                    index.from_bidder_currency(entry.price, currency),
+                )
             if out_price is None:
                 continue
             budget = entry.budget
@@ -342,6 +424,50 @@ class Pipeline:
                     continue
             return Winner(imp, entry, chosen, out_price, deal)
         return None
+
+    @staticmethod
+    def _walk(
+        index: CampaignIndex,
+        imp: Imp,
+        candidates: Node | int,
+        sizes: list[tuple[int, int]] | None,
+        native: NativeRequest | None,
+        offered: list[tuple[Deal, float]],
+        private: bool,
+        imp_floor: float | None,
+    ) -> Iterable[Entry]:
+        """The impression's candidates on the chunked index, best price first (lazily)."""
+        assert not isinstance(candidates, int)
+        media: list[Node] = []
+        if sizes:
+            get = index.banner_sizes.get
+            media.extend(found for found in map(get, sizes) if found is not None)
+        if imp.video is not None:
+            media.append(index.timed_candidates("video", imp.video))
+        if imp.audio is not None:
+            media.append(index.timed_candidates("audio", imp.audio))
+        if native is not None:
+            media.append(index.media["native"])
+        market: list[Node] = [
+            AllOf((index.deals[offer.id], index.at_least(floor))) for offer, floor in offered
+        ]
+        terms: list[Node] = [any_of(media), candidates]
+        if not private and imp_floor is not None:
+            if not market:
+                # The common case, no deal: one flat intersection, no nested node.
+                terms.append(index.open_auction)
+                if imp_floor > 0:
+                    terms.append(index.at_least(imp_floor))
+            elif imp_floor > 0:
+                market.append(AllOf((index.open_auction, index.at_least(imp_floor))))
+            else:
+                market.append(index.open_auction)
+        if market:
+            terms.append(any_of(market))
+        bits = AllOf(terms)
+        if not bits.summary:
+            return ()
+        return index.walk(bits)
 
     def user_key(self, request: BidRequest) -> str | None:
         """The keyed hash of the request's user id for frequency caps (first configured
@@ -369,13 +495,18 @@ class Pipeline:
         return None
 
     @staticmethod
-    def _fit(entry: Entry, imp: Imp, native: object) -> Fit | None:
-
+    def _fit(
+        entry: Entry,
+        imp: Imp,
+        native: NativeRequest | None,
+        sizes: list[tuple[int, int]] | None = None,
+    ) -> Fit | None:
+        """The first creative of the campaign that fits (banners first), with what the bid says
+        about it; ``sizes``: the banner's sizes, when the caller has them already."""
+        by_type = entry.creatives_by_type
         for kind, mtype in _MTYPES:
-            for creative in entry.creatives_by_type.get(kind, ()):
-                found = fit(
-                    creative, imp, mtype, native if isinstance(native, NativeRequest) else None
-                )
+            for creative in by_type.get(kind, ()):
+                found = fit(creative, imp, mtype, native, sizes)
                 if found is not None:
                     return found
         return None

@@ -13,7 +13,7 @@ from openrtb.validate import BANNER
 from .fit import Fit
 from .index import Entry
 from .notices import MACRO_QUERY, Signer
-from .templates import BidTemplate, quoted, signed_part
+from .templates import BidTemplate, quoted, quoted_often, signed_part
 
 
 class Winner(NamedTuple):
@@ -47,7 +47,8 @@ def build_response(
 
     Each bid is a copy of its creative's :class:`~bidder.templates.BidTemplate` with its own
     id, imp, price and URLs; the URLs are those of :func:`bidder.notices.notice_urls`, with the
-    fields every bid of the response shares (auction, currency, time, user) quoted once."""
+    fields every bid of the response shares (auction, currency, time, user) quoted once, and
+    signed from one HMAC state that has read the auction id."""
     base = config.public_url.rstrip("/")
     by_seat: dict[str, list[Bid]] = {}
     issued = str(issued_ms)
@@ -55,44 +56,46 @@ def build_response(
     # The query and signed-message parts of the fields every bid here shares: "a" leads them,
     # "cur", "t" and "u" close them (the order of SIGNED), then the key id.
     head_q = f"a={quoted(request_id)}&i="
-    head_m = signed_part(request_id)
-    key_q = quoted(signer.key_id)
-    tail_q = f"&cur={quoted(currency)}&t={quoted(issued)}&u={quoted(u)}&k={key_q}&sig="
-    tail_m = signed_part(currency) + signed_part(issued) + signed_part(u)
-    sign = signer.sign_message
+    tail_q = (f"&cur={quoted_often(currency)}&t={issued}&u={quoted(u)}"
+              f"&k={quoted_often(signer.key_id)}&sig=")  # fmt: skip
+    tail_m = f"{len(currency)}:{currency};{len(issued)}:{issued};{len(u)}:{u};"
+    shared = signer.begin(signed_part(request_id).encode())
+    finish = signer.finish
     replace = msgspec.structs.replace
+    win, bill, loss = f"{base}/notice/win?", f"{base}/notice/bill?", f"{base}/notice/loss?"
     for n, w in enumerate(winners):
         fit = w.fit
         creative = fit.creative
-        entry = w.entry
-        template = entry.templates.get(creative.id)
+        template = w.entry.templates.get(creative.id)
         if template is None or template.creative is not creative:
-            template = BidTemplate(entry.campaign, creative)  # an unchecked file: ids repeat
+            template = BidTemplate(w.entry.campaign, creative)  # an unchecked file: ids repeat
         imp_id = w.imp.id
         # Unique within the response whatever the ids contain ("{imp.id}-{campaign.id}"
         # collided for imp "1-c" with campaign "1" and imp "1" with campaign "c-1").
-        bid_id = f"{n}:{entry.campaign.id}"
+        bid_id, bid_m, bid_q = template.bid_part(n)
         price = repr(w.price)
-        signature = sign(
-            f"{head_m}{len(imp_id)}:{imp_id};{len(bid_id)}:{bid_id};{template.message}"
-            f"{len(price)}:{price};{tail_m}".encode()
+        # A float's repr needs quoting only for the "+" of a large exponent.
+        price_q = price if "+" not in price else quoted(price)
+        state = shared.copy()
+        state.update(
+            f"{len(imp_id)}:{imp_id};{bid_m}{template.message}{len(price)}:{price};{tail_m}".encode()
         )
         query = (
-            f"{head_q}{quoted(imp_id)}&b={n}:{template.campaign_q}&{template.query}"
-            f"&p={quoted(price)}{tail_q}{signature}&{MACRO_QUERY}"
+            f"{head_q}{quoted_often(imp_id)}&{bid_q}&{template.query}&p={price_q}{tail_q}"
+            f"{finish(state)}&{MACRO_QUERY}"
         )
         dealid = w.deal.id if w.deal is not None else None
         if template.static_adm and fit.mtype == BANNER:
             # A banner: the template holds its size and markup already.
             bid = replace(template.bid, id=bid_id, impid=imp_id, price=w.price, dealid=dealid,
-                          nurl=f"{base}/notice/win?{query}", burl=f"{base}/notice/bill?{query}",
-                          lurl=f"{base}/notice/loss?{query}&loss=${{AUCTION_LOSS}}")  # fmt: skip
+                          nurl=win + query, burl=bill + query,
+                          lurl=f"{loss}{query}&loss=${{AUCTION_LOSS}}")  # fmt: skip
         else:
             bid = replace(template.bid, id=bid_id, impid=imp_id, price=w.price, dealid=dealid,
                           w=fit.w, h=fit.h, dur=fit.dur, protocol=fit.protocol,
                           adm=None if creative.serve_on_win else fit.adm,
-                          nurl=f"{base}/notice/win?{query}", burl=f"{base}/notice/bill?{query}",
-                          lurl=f"{base}/notice/loss?{query}&loss=${{AUCTION_LOSS}}")  # fmt: skip
+                          nurl=win + query, burl=bill + query,
+                          lurl=f"{loss}{query}&loss=${{AUCTION_LOSS}}")  # fmt: skip
         found = by_seat.get(template.seat)
         if found is None:
             by_seat[template.seat] = [bid]

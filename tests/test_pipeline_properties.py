@@ -42,10 +42,12 @@ ARRIVAL = 1000.0
 ROUNDING = 5e-7 + 1e-12
 
 
-def pipeline(campaigns: CampaignFile, chunk_bits: int = CHUNK_BITS) -> Pipeline:
+def pipeline(campaigns: CampaignFile, chunk_bits: int = CHUNK_BITS, flat: bool = True) -> Pipeline:
     """A fresh pipeline (fresh budgets and caps) on ``campaigns``, with a clock that never
-    moves, a fixed wall clock and a fixed notice key (so that equal decisions are equal)."""
-    return Pipeline(IndexHolder(CampaignIndex(campaigns, chunk_bits=chunk_bits)),
+    moves, a fixed wall clock and a fixed notice key (so that equal decisions are equal).
+    ``flat=False``: the chunked sets only, even when the campaigns fit one chunk."""
+    index = CampaignIndex(campaigns, chunk_bits=chunk_bits, flat=flat)
+    return Pipeline(IndexHolder(index),
                     clock=lambda: ARRIVAL, wallclock=lambda: MONDAY_10H, signer=SIGNER)  # fmt: skip
 
 
@@ -166,14 +168,23 @@ def test_the_order_of_the_campaigns_does_not_matter(
     assert decide(pipeline(campaigns), request) == decide(pipeline(reordered), request)
 
 
-@given(campaign_files(min_campaigns=2), sensible_bid_requests(), st.sampled_from((8, 16)))
+@given(
+    campaign_files(min_campaigns=2, max_campaigns=20),
+    sensible_bid_requests(),
+    st.sampled_from((8, 16, 1024)),
+)
 def test_the_chunk_size_of_the_index_does_not_matter(
     campaigns: CampaignFile, request: BidRequest, chunk_bits: int
 ) -> None:
-    # The index evaluates candidates one chunk of campaigns at a time; with 8-campaign chunks
-    # the 2-8 campaigns here span one or two chunks, so chunk boundaries and skipped chunks
-    # are exercised against the one-chunk index.
-    assert decide(pipeline(campaigns, chunk_bits), request) == decide(pipeline(campaigns), request)
+    # The chunked index evaluates candidates one chunk of campaigns at a time; with 8-campaign
+    # chunks the 2-20 campaigns here span one to three chunks, so chunk boundaries and skipped
+    # chunks are exercised against the flat ints of the one-chunk index (bidder/flat.py), which
+    # is what the pipeline matches with when every campaign fits the first chunk.
+    flat = pipeline(campaigns)
+    assert flat.holder.index.flat is not None
+    chunked = pipeline(campaigns, chunk_bits, flat=False)
+    assert chunked.holder.index.flat is None
+    assert decide(chunked, request) == decide(flat, request)
 
 
 # -- what the properties found ----------------------------------------------------------------
