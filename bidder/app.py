@@ -16,7 +16,7 @@ import gzip
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
@@ -75,19 +75,21 @@ _ALLOW: Final = {
 }
 
 
-class AppConfig(msgspec.Struct, kw_only=True, frozen=True):
+class AppConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """What the front door can be told. Defaults are safe for production."""
 
     #: The bid endpoint's path.
-    bid_path: str = "/openrtb2/bid"
+    bid_path: Annotated[str, msgspec.Meta(pattern="^/", description="a path starting with /")] = (
+        "/openrtb2/bid"
+    )
     #: Largest request body accepted after gzip inflation, in bytes (larger: 413).
-    max_inflated_body: int = 2 * 1024 * 1024
+    max_inflated_body: Annotated[int, msgspec.Meta(ge=1)] = 2 * 1024 * 1024
     #: Responses at least this long are gzipped when the caller accepts gzip.
-    gzip_min_size: int = 1024
+    gzip_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1024
     #: gzip level for responses: 1 is fast and gets most of the gain on JSON.
-    gzip_level: int = 1
+    gzip_level: Annotated[int, msgspec.Meta(ge=0, le=9)] = 1
     #: The OpenRTB version answered in ``x-openrtb-version``.
-    openrtb_version: str = "2.6"
+    openrtb_version: Annotated[str, msgspec.Meta(min_length=1)] = "2.6"
     #: Decode JSON strictly (no leniency).
     strict_json: bool = False
     #: A no-bid is "204" (no content) or "nbr" (200 with a BidResponse holding the reason code).

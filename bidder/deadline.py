@@ -8,6 +8,8 @@ left cannot fit the rest (estimated from recent costs), the answer is an immedia
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 
@@ -15,11 +17,11 @@ class DeadlineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     """Deadline rules, in milliseconds."""
 
     #: tmax assumed when the request has none.
-    default_tmax_ms: float = 200.0
+    default_tmax_ms: Annotated[float, msgspec.Meta(gt=0)] = 200.0
     #: The longest budget taken, whatever tmax says.
-    max_tmax_ms: float = 1000.0
+    max_tmax_ms: Annotated[float, msgspec.Meta(gt=0)] = 1000.0
     #: Subtracted for the network legs between the exchange and us.
-    network_allowance_ms: float = 20.0
+    network_allowance_ms: Annotated[float, msgspec.Meta(ge=0)] = 20.0
 
 
 def deadline_for(arrival: float, tmax_ms: int | None, config: DeadlineConfig) -> float:

@@ -79,6 +79,12 @@ STATE_ERRORS: Final = Counter(
 STATE_STORE_UP: Final = Gauge(
     "bidwire_state_store_up", "1 when the shared state store answered last time."
 )
+CAMPAIGN_RELOADS: Final = Counter(
+    "bidwire_campaign_reloads_total",
+    "Campaign file reloads (SIGHUP or a change on disk), by outcome: ok, or failed (the "
+    "running campaigns kept).",
+    "outcome",
+)
 STATE_EVICTIONS: Final = HostCounter(
     "bidwire_state_evictions_total",
     "Dedup keys or frequency-cap counters dropped early at their memory bound, by kind.",
@@ -90,6 +96,7 @@ REQUEST_SECONDS: Final = Histogram(
 
 __all__ = [
     "BIDS",
+    "CAMPAIGN_RELOADS",
     "ERRORS",
     "GRPC_RESPONSES",
     "HTTP_RESPONSES",

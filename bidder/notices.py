@@ -23,7 +23,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, NamedTuple
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -104,10 +104,10 @@ class NoticeConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     #: The name of the clearing-price decoder (see ``register_price_decoder``).
     price_decoder: str = "plain"
     #: Clock skew allowed for a notice's issue time in the future (seconds).
-    max_skew: float = 5.0
+    max_skew: Annotated[float, msgspec.Meta(ge=0)] = 5.0
     #: How long a notice URL stays valid (seconds): older notices are refused (410), and
     #: replays are remembered exactly that long, so a bid is never counted twice.
-    ttl: float = 3600.0
+    ttl: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
 
 
 class Signer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Final, NamedTuple
+from typing import Annotated, Any, Final, NamedTuple
 
 import msgspec
 
@@ -171,7 +171,7 @@ class PipelineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     notices: NoticeConfig = msgspec.field(default_factory=NoticeConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
     #: First-price auctions: bid this share of the campaign's price (never below the floor).
-    first_price_shading: float = 1.0
+    first_price_shading: Annotated[float, msgspec.Meta(gt=0, le=1)] = 1.0
 
 
 def hour_of_week(epoch_seconds: float) -> int:

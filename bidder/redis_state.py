@@ -79,6 +79,25 @@ class _FleetCap:
         return max(self.fleet, self.flushed) + self.unflushed + len(self.pending)
 
 
+def probe(url: str, timeout: float) -> str | None:
+    """None when the Redis at ``url`` answers PING within ``timeout`` seconds, else why not (one
+    line). ``bidwire serve`` asks before it starts: a store that is not there at start is a
+    wrong address (an error), not an outage to bid through."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError as exc:
+        return str(exc)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        return str(exc) or type(exc).__name__
+    finally:
+        client.close()
+    return None
+
+
 class RedisState:
     """The :class:`~bidder.state.State` of one worker in a fleet sharing one Redis."""
 
@@ -374,4 +393,4 @@ class RedisState:
         }
 
 
-__all__ = ["GRANT_LUA", "RedisState"]
+__all__ = ["GRANT_LUA", "RedisState", "probe"]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Annotated, Final, NamedTuple
 
 import msgspec
 
@@ -26,11 +26,20 @@ class Winner(NamedTuple):
     deal: Deal | None
 
 
+PublicUrl = Annotated[
+    str, msgspec.Meta(pattern="^https?://[^/]", description="an http:// or https:// URL")
+]
+#: The notice base of a pipeline built without a public URL (tests, embedding).
+FALLBACK_PUBLIC_URL: Final = "http://127.0.0.1:8080"
+
+
 class ResponseConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """How bids are written."""
 
-    #: Where the exchange reaches this bidder's notice endpoints (nurl, burl, lurl).
-    public_url: str = "http://127.0.0.1:8080"
+    #: Where the exchange reaches this bidder's notice endpoints (nurl, burl, lurl). None:
+    #: ``bidwire serve`` derives it from where it listens (``bidwire.config.with_public_url``,
+    #: with a warning at start); code that builds a pipeline alone gets ``FALLBACK_PUBLIC_URL``.
+    public_url: PublicUrl | None = None
 
 
 def build_response(
@@ -49,7 +58,7 @@ def build_response(
     id, imp, price and URLs; the URLs are those of :func:`bidder.notices.notice_urls`, with the
     fields every bid of the response shares (auction, currency, time, user) quoted once, and
     signed from one HMAC state that has read the auction id."""
-    base = config.public_url.rstrip("/")
+    base = (config.public_url or FALLBACK_PUBLIC_URL).rstrip("/")
     by_seat: dict[str, list[Bid]] = {}
     issued = str(issued_ms)
     u = user or ""
@@ -109,4 +118,4 @@ def build_response(
     )
 
 
-__all__ = ["ResponseConfig", "Winner", "build_response"]
+__all__ = ["FALLBACK_PUBLIC_URL", "ResponseConfig", "Winner", "build_response"]

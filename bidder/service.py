@@ -18,7 +18,7 @@ import msgspec
 from .app import AppConfig, BidderApp
 from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
 from .index import CampaignIndex, IndexHolder
-from .metrics import ERRORS
+from .metrics import CAMPAIGN_RELOADS, STATE_STORE_UP
 from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, Pipeline, PipelineConfig
 from .shared_state import SharedState, SharedStore
@@ -67,6 +67,7 @@ class Bidder:
         elif store == "memory":
             self.state = SharedState(shared, config.pipeline.state)
             self.state.attach_metrics()
+            STATE_STORE_UP.value = 1  # the host's memory is always there
         else:
             raise ValueError(f"state store must be 'memory' or a redis:// URL, not {store!r}")
         self.pipeline = Pipeline(
@@ -98,14 +99,18 @@ class Bidder:
             return 0.0
 
     def reload(self) -> bool:
-        """Load the campaign file again and swap the index in; False (old index kept) on error."""
+        """Load the campaign file again and swap the index in; False (old index kept) on error.
+        Logged once per reload, counted in ``bidwire_campaign_reloads_total`` by outcome."""
+        # The file as it is now: a SIGHUP after an edit must not make poll() load it again.
+        self._mtime = self._stat()
         try:
             campaigns: CampaignFile = load(self.path)
             index = CampaignIndex(campaigns)
         except (OSError, CampaignError, KeyError) as exc:
-            ERRORS.inc("campaign_reload")
+            CAMPAIGN_RELOADS.inc("failed")
             log.error("campaign reload failed, keeping the current campaigns: %s", exc)
             return False
+        CAMPAIGN_RELOADS.inc("ok")
         self.holder.swap(index)
         self.state.prepare(e.budget for e in index.entries)
         log.info(

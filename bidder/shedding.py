@@ -7,6 +7,8 @@ in use). A shed request gets an immediate 204 and is counted by reason.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 
@@ -15,9 +17,9 @@ class SheddingConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
 
     #: Shed while the event loop runs this late (ms): a request read now has already waited
     #: about this long, so little of a typical 100-200 ms tmax is left.
-    max_loop_lag_ms: float = 50.0
+    max_loop_lag_ms: Annotated[float, msgspec.Meta(gt=0)] = 50.0
     #: Contexts in the request arena (requests being handled at once in one worker).
-    arena_size: int = 1024
+    arena_size: Annotated[int, msgspec.Meta(ge=1)] = 1024
 
 
 class LoadShedder:

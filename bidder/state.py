@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from typing import Final, NamedTuple, Protocol
+from typing import Annotated, Final, Literal, NamedTuple, Protocol
 
 import msgspec
 
@@ -29,6 +29,13 @@ from .events import Event, EventLog
 from .metrics import STATE_EVICTIONS
 
 DAY: Final = 86400.0
+
+Count = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+#: ``[pipeline.state] store``: "memory", or the URL of a Redis.
+STORE_PATTERN: Final = r"^(memory|redis://.+|rediss://.+|unix://.+)$"
+STORE_FORMS: Final = "'memory' or a redis://, rediss:// or unix:// URL"
 
 
 def nanos(cpm: float) -> int:
@@ -40,46 +47,49 @@ class StateConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     """Limits of the in-process state."""
 
     #: Even pacing lets spend run this share of the daily budget ahead of the elapsed-day line.
-    pacing_tolerance: float = 0.02
+    pacing_tolerance: Share = 0.02
     #: How long a bid's reservation lives without a billing or loss notice (seconds).
-    reservation_ttl: float = 300.0
+    reservation_ttl: Seconds = 300.0
     #: Reservations are kept per campaign in buckets of this many seconds.
-    reservation_bucket: float = 10.0
+    reservation_bucket: Seconds = 10.0
     #: Memory bounds: at most this many dedup keys and frequency-cap counters. Past them the
     #: oldest are dropped early (counted in ``bidwire_state_evictions_total``).
-    max_notice_keys: int = 2_000_000
-    max_cap_keys: int = 1_000_000
+    max_notice_keys: Count = 2_000_000
+    max_cap_keys: Count = 1_000_000
     #: The shared memory store (``store = "memory"``): at most this many campaigns with a
     #: budget or spend (past it, new ones are throttled as ``state_full``)...
-    max_accounts: int = 100_000
+    max_accounts: Count = 100_000
     #: ...and at most this many live reservations (bids with no win, loss or expiry yet) per
     #: user and capped campaign: past them the user is capped early, never late.
-    cap_pending_slots: int = 8
+    cap_pending_slots: Count = 8
     #: The share of each budget this host may spend (e.g. 1/H for H hosts that share no
     #: Redis). The workers of one host share the memory store: it is not split between them.
-    budget_share: float = 1.0
+    budget_share: Annotated[float, msgspec.Meta(gt=0, le=1)] = 1.0
     #: "memory" (this host: every worker of ``bidwire serve`` shares it, bidder.shared_state)
     #: or "redis://host:port/db" (a fleet of hosts; bidder.redis_state).
-    store: str = "memory"
+    store: Annotated[str, msgspec.Meta(pattern=STORE_PATTERN, description=STORE_FORMS)] = "memory"
     #: Where bid/win/loss/bill records go with the memory store: "off", "stdout" or a file
     #: (JSON lines). With Redis they go to the stream ``{redis_prefix}:events``.
     events: str = "off"
     # -- Redis only --
-    redis_prefix: str = "bw"
+    redis_prefix: Annotated[str, msgspec.Meta(min_length=1)] = "bw"
     #: Socket timeout of every Redis call (seconds): the background task gives up that soon.
-    redis_timeout: float = 0.5
+    redis_timeout: Seconds = 0.5
+    #: When the store does not answer at start: "fail" (exit with one line naming it) or
+    #: "wait" (retry every second, logging each try). Once up, an outage is bid through.
+    redis_at_start: Literal["fail", "wait"] = "fail"
     #: How often deltas are written and leases renewed (seconds).
-    sync_interval: float = 0.1
+    sync_interval: Seconds = 0.1
     #: How often fleet-wide frequency counts and spend are re-read (seconds).
-    cap_refresh: float = 1.0
+    cap_refresh: Seconds = 1.0
     #: Bids one worker may make for one user and campaign between two reads of the fleet count.
-    cap_share: int = 1
+    cap_share: Count = 1
     #: A lease holds about this many seconds of the campaign's recent spend...
-    lease_seconds: float = 2.0
+    lease_seconds: Seconds = 2.0
     #: ...and at least this many nanos (0.01 currency units: ten bids at a CPM of 1).
-    min_lease: int = 10_000_000
+    min_lease: Annotated[int, msgspec.Meta(ge=0)] = 10_000_000
     #: The event stream keeps about this many records.
-    events_maxlen: int = 1_000_000
+    events_maxlen: Count = 1_000_000
 
 
 class Budget(NamedTuple):

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from fuzz.cli import add_fuzz_parser
 
 from .events import add_events_parser
+
+if TYPE_CHECKING:
+    from .config import Config
+
+log = logging.getLogger("bidwire")
 
 
 def _read_input(path: str | None, command: str) -> bytes | None:
@@ -42,49 +50,97 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bidwire")
+    except PackageNotFoundError:  # pragma: no cover - run from a tree that is not installed
+        return "unknown"
+
+
+def start_problem(config: Config) -> str | None:
+    """What stops ``config`` from serving, found before anything forks, as one line: a
+    certificate or key that does not load, a state store that does not answer (with
+    ``[pipeline.state] redis_at_start = "wait"``, waits for it instead)."""
+    from transport.server import tls_problem
+
+    problem = tls_problem(config.server)
+    if problem is not None:
+        return problem
+    state = config.pipeline.state
+    if state.store == "memory":
+        return None
+    from bidder.redis_state import probe
+
+    tries = 0
+    while (why := probe(state.store, max(state.redis_timeout, 1.0))) is not None:
+        if state.redis_at_start == "fail":
+            return (
+                f"state store {state.store} does not answer: {why} (is the address right? "
+                f'[pipeline.state] redis_at_start = "wait" waits for it)'
+            )
+        tries += 1
+        log.warning("waiting for the state store %s (try %d): %s", state.store, tries, why)
+        time.sleep(1.0)
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bidder.campaigns import CampaignError
     from bidder.service import Bidder
     from bidder.shared_state import SharedStore
-    from transport.server import serve
+    from transport.server import bind_listener, listen_problem, serve
 
-    from .config import load_config, with_overrides
+    from .config import FLAGS, load_config, with_overrides, with_public_url
+    from .logs import setup
 
-    try:
-        config = load_config(args.config)
-    except (OSError, ValueError) as exc:
-        print(f"bidwire serve: {exc}", file=sys.stderr)
+    def fail(message: str) -> int:
+        print(f"bidwire serve: {message}", file=sys.stderr)
         return 2
+
     try:
         config = with_overrides(
-            config,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-            engine=args.engine,
-            state=args.state,
-            campaigns=args.campaigns,
+            load_config(args.config),
+            **{flag: getattr(args, flag) for flag in FLAGS},
         )
+    except OSError as exc:
+        return fail(f"cannot read {args.config}: {exc.strerror}")
     except ValueError as exc:
-        print(f"bidwire serve: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
+    setup(config.logging)
+    problem = start_problem(config)
+    if problem is not None:
+        return fail(problem)
+    try:
+        sock = bind_listener(config.server, reuse_port=config.server.workers > 1)
+    except OSError as exc:
+        return fail(listen_problem(config.server, exc))
+    config, warning = with_public_url(config, sock.getsockname()[1])
     # The memory store is made here, before serve() forks the workers: they all inherit the
     # one mapping, so budgets, caps, notice dedup and spend are the host's.
     memory = config.pipeline.state.store == "memory"
     shared = SharedStore(config.pipeline.state) if memory else None
     try:
         # Load and check the campaigns before forking any worker.
-        Bidder(config.bidder(), shared=shared)
+        first = Bidder(config.bidder(), shared=shared)
     except (OSError, CampaignError, ValueError) as exc:
-        print(f"bidwire serve: {exc}", file=sys.stderr)
-        return 2
+        sock.close()
+        return fail(str(exc))
+    if warning is not None:
+        log.warning("%s", warning)
+    server = config.server
+    details = (
+        f"version {_version()}, engine {server.engine}, {len(first.holder.index)} campaigns "
+        f"loaded from {first.path}, state {config.pipeline.state.store}, "
+        f"public URL {config.pipeline.response.public_url}"
+    )
+    del first
 
     def make_service() -> Bidder:
         return Bidder(config.bidder(), shared=shared)
 
-    return serve(config.server, config.limits, make_service)
+    return serve(server, config.limits, make_service, sock=sock, details=details)
 
 
 def _campaigns_check(args: argparse.Namespace) -> int:
@@ -107,6 +163,7 @@ def _campaigns_check(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bidwire`` command."""
     parser = argparse.ArgumentParser(prog="bidwire", description="An OpenRTB 2.6 bidder.")
+    parser.add_argument("--version", action="version", version=f"bidwire {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     convert = sub.add_parser(
@@ -115,10 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reads FILE (or stdin) in the other format and writes it to stdout as --to. "
         "Exit status 2 and a one-line error on bad input.",
     )
-    convert.add_argument("--to", choices=("json", "proto"), required=True)
-    convert.add_argument("--type", choices=("request", "response"), default="request")
-    convert.add_argument("--strict", action="store_true", help="no JSON leniency")
-    convert.add_argument("file", nargs="?", metavar="FILE")
+    convert.add_argument("--to", choices=("json", "proto"), required=True, help="output format")
+    convert.add_argument(
+        "--type",
+        choices=("request", "response"),
+        default="request",
+        help="what FILE holds: a BidRequest or a BidResponse (default request)",
+    )
+    convert.add_argument("--strict", action="store_true", help="no JSON leniency (default off)")
+    convert.add_argument("file", nargs="?", metavar="FILE", help="input (default: stdin)")
     convert.set_defaults(func=_convert)
 
     serve = sub.add_parser(
@@ -127,14 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serves POST /openrtb2/bid (JSON or protobuf), /healthz, /readyz and /metrics. "
         "Options given here override the config file.",
     )
-    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
-    serve.add_argument("--config", metavar="FILE", help="TOML config file")
-    serve.add_argument("--workers", type=int, help="worker processes sharing the port (default 1)")
+    serve.add_argument(
+        "--host", help="address to listen on (default 127.0.0.1; 0.0.0.0: every address)"
+    )
+    serve.add_argument("--port", type=int, help="port, 0-65535 (default 8080; 0 picks a free one)")
+    serve.add_argument("--config", metavar="FILE", help="TOML config file (default: none)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes sharing the port, 1-1024 (default 1)"
+    )
     serve.add_argument(
         "--campaigns", metavar="FILE", help="campaign file (default: the demo campaigns)"
     )
-    serve.add_argument("--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN")
+    serve.add_argument(
+        "--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN (default: none)"
+    )
     serve.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     serve.add_argument(
         "--engine",
@@ -145,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--state",
         metavar="STORE",
         help="budgets, caps and notice dedup: 'memory' (default) or redis://host:port/db",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="least severe log level written to stderr (default info)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="log lines as text (default) or one JSON object a line",
     )
     serve.set_defaults(func=_serve)
 
@@ -161,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exits 1 if there are any; otherwise prints 'FILE: ok (...)' and exits 0. "
         "Exit status 2 when FILE cannot be read.",
     )
-    check.add_argument("file", metavar="FILE")
+    check.add_argument("file", metavar="FILE", help="the campaign file (TOML or JSON)")
     check.set_defaults(func=_campaigns_check)
     from .benchmarks.cli import add_bench_parser
 

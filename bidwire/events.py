@@ -24,6 +24,13 @@ def tail(args: argparse.Namespace) -> int:
     """Print the stream's records as they arrive (``--from-start``: from the oldest kept)."""
     import redis
 
+    if not args.state.startswith(("redis://", "rediss://", "unix://")):
+        print(
+            f"bidwire events tail: --state must be a redis:// URL, not {args.state!r} (with the "
+            "memory store, records go to [pipeline.state] events as JSON lines)",
+            file=sys.stderr,
+        )
+        return 2
     client = redis.Redis.from_url(args.state, decode_responses=True)
     stream = f"{args.prefix}:events"
     last = "0-0" if args.from_start else "$"
@@ -62,7 +69,7 @@ def add_events_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     follow.add_argument("--state", required=True, metavar="URL", help="redis://host:port/db")
     follow.add_argument("--prefix", default="bw", help="the fleet's key prefix (default bw)")
     follow.add_argument("--from-start", action="store_true", help="begin at the oldest record")
-    follow.add_argument("--count", type=int, help="stop after this many records")
+    follow.add_argument("--count", type=int, help="stop after this many records (default: never)")
     follow.set_defaults(func=tail)
 
 

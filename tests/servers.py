@@ -47,6 +47,8 @@ class ServerProcess:
                 if not line:
                     break
         assert match, f"server did not start: {''.join(self.preamble)!r}"
+        #: The start-up line (``... listening on URL (workers=1, ...)``).
+        self.started = line
         self.scheme = match[1]
         self.port = int(match[2])
 

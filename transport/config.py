@@ -5,19 +5,23 @@ bidder's sections) lives in the composition root, ``bidwire/config.py``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from .limits import Limits
 
+#: A gc.set_threshold value (0 turns the collector's automatic runs off).
+Gen = Annotated[int, msgspec.Meta(ge=0)]
+
 
 class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Where and how to listen."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 1
+    host: Annotated[str, msgspec.Meta(min_length=1)] = "127.0.0.1"
+    #: 0 picks a free port (one worker only).
+    port: Annotated[int, msgspec.Meta(ge=0, le=65_535)] = 8080
+    workers: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 1
     tls_cert: str | None = None
     tls_key: str | None = None
     #: The HTTP/2 engine: "raw" (transport.raw_h2: the protocol handled here, several times
@@ -29,7 +33,7 @@ class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     gc_freeze: bool = True
     #: gc.set_threshold values: a larger first threshold means fewer young collections; the
     #: per-request garbage is small and short-lived (most decoded objects are untracked).
-    gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)
+    gc_thresholds: tuple[Gen, Gen, Gen] = (20_000, 20, 50)
 
 
 __all__ = ["Limits", "ServerSection"]

@@ -2,45 +2,55 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
+#: The ranges of settings (checked when the config is decoded, and at start by
+#: ``bidwire.config``): a count of at least one, a duration in seconds above zero...
+Count = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Rate = Annotated[float, msgspec.Meta(gt=0)]
+#: HTTP/2 receive windows: at least the protocol's initial 65,535, at most 2^31-1 (RFC 9113 6.9).
+Window = Annotated[int, msgspec.Meta(ge=65_535, le=2**31 - 1)]
 
-class Limits(msgspec.Struct, kw_only=True, frozen=True):
+
+class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """What one connection may do before it is refused, reset or closed."""
 
     #: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: streams past this are refused (REFUSED_STREAM).
-    max_concurrent_streams: int = 256
+    max_concurrent_streams: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] = 256
     #: Largest decoded header list, in bytes (HPACK bombs); HTTP/1.1 header section likewise.
-    max_header_list_size: int = 16 * 1024
+    max_header_list_size: Annotated[int, msgspec.Meta(ge=1024)] = 16 * 1024
     #: Largest request body on the wire, in bytes (413 past it).
-    max_body_size: int = 1024 * 1024
+    max_body_size: Count = 1024 * 1024
     #: HTTP/2 stream receive window: big enough that a bid request never waits on WINDOW_UPDATE.
-    stream_window: int = 4 * 1024 * 1024
+    stream_window: Window = 4 * 1024 * 1024
     #: HTTP/2 connection receive window.
-    connection_window: int = 64 * 1024 * 1024
+    connection_window: Window = 64 * 1024 * 1024
     #: Seconds a connection may sit with nothing in progress before it is closed.
-    idle_timeout: float = 75.0
+    idle_timeout: Seconds = 75.0
     #: Seconds a request may take from its first byte to its complete headers (slowloris).
-    header_timeout: float = 10.0
+    header_timeout: Seconds = 10.0
     #: Seconds a request may take from its headers to its complete body.
-    body_timeout: float = 10.0
+    body_timeout: Seconds = 10.0
     #: Seconds a draining server waits for in-flight requests before closing.
-    drain_timeout: float = 10.0
+    drain_timeout: Seconds = 10.0
     #: Seconds between the PING ack and the final GOAWAY when draining HTTP/2 (see h2_engine).
-    drain_grace: float = 0.2
+    drain_grace: Annotated[float, msgspec.Meta(ge=0)] = 0.2
     #: Client RST_STREAMs allowed in a burst, and refilled per second (Rapid Reset).
-    rst_burst: int = 200
-    rst_per_second: float = 100.0
+    rst_burst: Count = 200
+    rst_per_second: Rate = 100.0
     #: CONTINUATION frames allowed in one header block (CONTINUATION flood).
-    max_continuation_frames: int = 16
+    max_continuation_frames: Count = 16
     #: Client SETTINGS frames allowed in a burst and per second.
-    settings_burst: int = 20
-    settings_per_second: float = 5.0
+    settings_burst: Count = 20
+    settings_per_second: Rate = 5.0
     #: Client PING frames allowed in a burst and per second.
-    ping_burst: int = 50
-    ping_per_second: float = 10.0
+    ping_burst: Count = 50
+    ping_per_second: Rate = 10.0
     #: Streams a client may open that end in protocol errors before the connection is closed.
-    max_stream_errors: int = 100
+    max_stream_errors: Count = 100
 
 
 class TokenBucket:
@@ -65,4 +75,4 @@ class TokenBucket:
         return True
 
 
-__all__ = ["Limits", "TokenBucket"]
+__all__ = ["Count", "Limits", "Rate", "Seconds", "TokenBucket", "Window"]

@@ -11,11 +11,13 @@ passes.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
+import logging
 import os
 import signal
+import socket
 import ssl
-import sys
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -52,6 +54,8 @@ class Service(Protocol):
 #: How often the event loop's lag is sampled for load shedding.
 LAG_SAMPLE_SECONDS = 0.02
 
+log = logging.getLogger("bidwire.server")
+
 
 def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
     """A server TLS context offering ``h2`` and ``http/1.1`` by ALPN."""
@@ -62,6 +66,66 @@ def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
     # RFC 9113 9.2: no TLS compression; no renegotiation (TLS 1.3 has neither).
     context.options |= ssl.OP_NO_COMPRESSION | getattr(ssl, "OP_NO_RENEGOTIATION", 0)
     return context
+
+
+def tls_problem(section: ServerSection) -> str | None:
+    """Why ``section``'s certificate and key cannot serve TLS, as one line (None: they can, or
+    there is no TLS). Checked at start, before any worker forks."""
+    cert, key = section.tls_cert, section.tls_key
+    if not (cert and key):
+        return None
+    for setting, path in (("tls_cert", cert), ("tls_key", key)):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(1 << 16)
+        except OSError as exc:
+            return f"bad setting server.{setting}: cannot read {path}: {exc.strerror}"
+        if setting == "tls_cert" and b"PRIVATE KEY-----" in head and b"CERTIFICATE" not in head:
+            return (f"bad setting server.tls_cert: {path} holds a private key, not a certificate "
+                    f"(are --tls-cert and --tls-key swapped?)")  # fmt: skip
+        if setting == "tls_key" and b"PRIVATE KEY-----" not in head:
+            hint = " (are --tls-cert and --tls-key swapped?)" if b"CERTIFICATE" in head else ""
+            return f"bad setting server.tls_key: {path} holds no private key{hint}"
+    try:
+        make_ssl_context(cert, key)
+    except (ssl.SSLError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        return f"bad setting server.tls_cert/tls_key: {cert} and {key} do not load: {reason}"
+    return None
+
+
+def listen_problem(section: ServerSection, exc: OSError) -> str:
+    """What went wrong binding ``section``'s address, as one line."""
+    where = f"{section.host}:{section.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: the port is in use (another server runs there?)"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied (ports below 1024 need privileges)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: no such address on this machine"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on {where}: unknown host {section.host!r}"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+def bind_listener(section: ServerSection, *, reuse_port: bool) -> socket.socket:
+    """A socket bound to ``section``'s host and port (not yet listening). Raises ``OSError``
+    (say what with :func:`listen_problem`). Port 0 binds a free port: read it off the socket."""
+    infos = socket.getaddrinfo(
+        section.host, section.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 class Server:
@@ -85,21 +149,17 @@ class Server:
         self._closed_collected = 0  # connections closed when the collector last ran
         self.port = 0
 
-    async def start(self, *, reuse_port: bool) -> None:
-        """Bind and listen."""
+    async def start(self, *, reuse_port: bool, sock: socket.socket | None = None) -> None:
+        """Listen on ``sock`` (bound by :func:`bind_listener`), or bind and listen."""
         loop = asyncio.get_running_loop()
         section = self.section
         context = None
         if section.tls_cert and section.tls_key:
             context = make_ssl_context(section.tls_cert, section.tls_key)
+        if sock is None:
+            sock = bind_listener(section, reuse_port=reuse_port)
         self._server = await loop.create_server(
-            self._protocol,
-            section.host,
-            section.port,
-            backlog=2048,
-            reuse_address=True,
-            reuse_port=reuse_port,
-            ssl=context,
+            self._protocol, sock=sock, backlog=2048, ssl=context
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._tick()
@@ -167,17 +227,11 @@ class Server:
         refused = PROTOCOL_ERRORS.get(K.H2_REFUSED_AFTER_GOAWAY)
         forced = PROTOCOL_ERRORS.get(K.DRAIN_TIMEOUT_CLOSE)
         answered = HTTP_RESPONSES.total()
-        say(
-            f"bidwire drained (pid={os.getpid()}): {answered} requests answered, {refused} streams "
-            f"refused after the final GOAWAY, {forced} connections closed at the drain timeout"
-        )
-
-
-def say(line: str) -> None:
-    """Print one line with a single write: workers share stdout, and print() writes the text
-    and the newline separately, so two workers' lines could interleave."""
-    sys.stdout.flush()
-    os.write(sys.stdout.fileno(), (line + "\n").encode())
+        log.info(
+            "bidwire drained (pid=%d): %d requests answered, %d streams refused after the final "
+            "GOAWAY, %d connections closed at the drain timeout",
+            os.getpid(), answered, refused, forced,
+        )  # fmt: skip
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -195,6 +249,7 @@ def run_worker(
     *,
     reuse_port: bool,
     announce: Callable[[Server], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Run one worker until SIGTERM/SIGINT, then drain and return. SIGHUP reloads campaigns."""
     loop = _new_loop()
@@ -209,7 +264,7 @@ def run_worker(
     stop = asyncio.Event()
 
     async def main() -> None:
-        await server.start(reuse_port=reuse_port)
+        await server.start(reuse_port=reuse_port, sock=sock)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         loop.add_signal_handler(signal.SIGHUP, service.reload)
@@ -225,23 +280,32 @@ def run_worker(
         loop.close()
 
 
-def serve(section: ServerSection, limits: Limits, make_service: Callable[[], Service]) -> int:
-    """Run ``section.workers`` workers on one port; returns the exit status."""
+def serve(
+    section: ServerSection,
+    limits: Limits,
+    make_service: Callable[[], Service],
+    *,
+    sock: socket.socket | None = None,
+    details: str = "",
+) -> int:
+    """Run ``section.workers`` workers on one port; returns the exit status. ``sock``: the
+    socket :func:`bind_listener` bound at start (one worker listens on it; several bind their
+    own with SO_REUSEPORT); ``details``: what the start-up line says besides the address."""
     scheme = "https" if section.tls_cert else "http"
-    workers = max(1, section.workers)
+    workers = section.workers
+    host = f"[{section.host}]" if ":" in section.host else section.host
 
     def announce(server: Server) -> None:
-        say(
-            f"bidwire listening on {scheme}://{section.host}:{server.port} "
-            f"(workers={workers}, pid={os.getpid()})"
-        )
+        log.info(
+            "bidwire listening on %s://%s:%d (workers=%d, pid=%d%s)",
+            scheme, host, server.port, workers, os.getpid(), f", {details}" if details else "",
+        )  # fmt: skip
 
     if workers == 1:
-        run_worker(section, limits, make_service, reuse_port=False, announce=announce)
+        run_worker(section, limits, make_service, reuse_port=False, announce=announce, sock=sock)
         return 0
-    if section.port == 0:
-        print("bidwire serve: --workers > 1 needs a fixed --port", file=sys.stderr)
-        return 2
+    if sock is not None:
+        sock.close()  # each worker binds its own (SO_REUSEPORT spreads the connections)
     children: list[int] = []
     for _ in range(workers):
         pid = os.fork()
@@ -249,7 +313,8 @@ def serve(section: ServerSection, limits: Limits, make_service: Callable[[], Ser
             code = 0
             try:
                 run_worker(section, limits, make_service, reuse_port=True, announce=announce)
-            except BaseException:
+            except BaseException as exc:
+                log.error("worker %d stopped: %s: %s", os.getpid(), type(exc).__name__, exc)
                 code = 1
             os._exit(code)
         children.append(pid)
@@ -270,4 +335,12 @@ def serve(section: ServerSection, limits: Limits, make_service: Callable[[], Ser
     return status
 
 
-__all__ = ["Server", "make_ssl_context", "run_worker", "serve"]
+__all__ = [
+    "Server",
+    "bind_listener",
+    "listen_problem",
+    "make_ssl_context",
+    "run_worker",
+    "serve",
+    "tls_problem",
+]
