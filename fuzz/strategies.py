@@ -33,11 +33,11 @@ from bidder.campaigns import (
     StrFilter,
     Targeting,
 )
-from openrtb.json_codec import _unwrap
 from openrtb.model import BidRequest, BidResponse, OpenRTBObject
 from openrtb.model.native import NativeAsset, NativeData, NativeImage, NativeRequest, NativeTitle
 from openrtb.native import native_request_json
 from openrtb.proto_codec import flag_fields
+from openrtb.type_check import unwrap
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
@@ -70,7 +70,7 @@ def _flags_of() -> dict[type[msgspec.Struct], frozenset[str]]:
 
 
 def _value_strategy(tp: Any, *, is_flag: bool, with_ext: bool) -> st.SearchStrategy[Any]:
-    tp = _unwrap(tp)
+    tp = unwrap(tp)
     if get_origin(tp) is list:
         return st.lists(
             _value_strategy(get_args(tp)[0], is_flag=False, with_ext=with_ext),

@@ -27,102 +27,76 @@ again), bounded to :data:`MAX_REPAIRS` repairs per document.
 
 from __future__ import annotations
 
-import re
-import types
-from functools import cache
-from typing import Annotated, Any, Final, Generic, TypeVar, Union, get_args, get_origin
+import json
+from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
 from .errors import DecodeError, EncodeError
 from .model import BidRequest, BidResponse, NativeRequest, NativeResponse
+from .type_check import (
+    JSON_KINDS,
+    Mismatch,
+    MismatchKind,
+    all_mismatches,
+    optional_part,
+    struct_fields,
+)
 
 T = TypeVar("T")
 
 #: A document with more wrong-typed fields than this is rejected even in lenient mode: each
-#: repair re-validates the document, and this bounds the work a hostile body can cause.
+#: repair round re-walks the document, and this bounds the work a hostile body can cause.
 MAX_REPAIRS: Final = 64
 
-_TYPE_ERROR = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`$")
-_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
-_AT = " - at `"
-_PATH_TOKEN = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
+_Data = bytes | bytearray | memoryview | str
 
 
-def _split_message(message: str) -> tuple[str, str]:
-    """Split a msgspec error message into (what went wrong, JSON path)."""
-    at = message.rfind(_AT)
-    if at < 0:
-        return message, "$"
-    return message[:at], message[at + len(_AT) : -1]
+def _syntax_error(data: _Data) -> DecodeError:
+    """Say why ``data`` is not JSON, from positions rather than any parser's wording.
+
+    Only called after msgspec refused the bytes, so the cost of a second look is paid by bad
+    input alone.
+    """
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return DecodeError("$", f"invalid UTF-8 at byte {exc.start}")
+    if not text.strip():
+        return DecodeError("$", "empty body")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()):
+            return DecodeError("$", "truncated JSON")
+        return DecodeError("$", f"malformed JSON at byte {len(text[: exc.pos].encode())}")
+    except (RecursionError, ValueError):
+        pass
+    # What Python's reader takes and msgspec refuses: NaN/Infinity, numbers out of range.
+    return DecodeError("$", "malformed JSON")
 
 
-def _expected_text(expected: str) -> str:
-    kinds = [k.strip() for k in expected.split("|") if k.strip() != "null"]
-    return " or ".join(kinds) or expected
-
-
-def _decode_error(exc: Exception) -> DecodeError:
-    """Turn a msgspec error into our DecodeError with a short reason and a path."""
-    what, path = _split_message(str(exc))
-    if isinstance(exc, msgspec.ValidationError):
-        m = _TYPE_ERROR.match(what)
-        if m:
-            return DecodeError(path, f"expected {_expected_text(m['expected'])}, got {m['got']}")
-        m = _MISSING.match(what)
-        if m:
-            sub = f"{path}.{m['field']}"
-            return DecodeError(sub, "missing required field")
-        if what.startswith("Expected `"):
-            # Constraint failures, e.g. "Expected `int` <= 2147483647".
-            return DecodeError(path, "expected " + what[len("Expected ") :].replace("`", ""))
-        return DecodeError(path, what[:1].lower() + what[1:])
-    if isinstance(exc, UnicodeDecodeError) or what.startswith("Invalid UTF-8"):
-        # msgspec < 0.23 let UnicodeDecodeError through; 0.23 says "Invalid UTF-8 encoded string".
-        return DecodeError("$", "invalid UTF-8")
-    if what == "Input data was truncated":
-        return DecodeError("$", "truncated JSON")
-    if what.startswith("JSON is malformed: "):
-        return DecodeError("$", "malformed JSON: " + what[len("JSON is malformed: ") :])
-    return DecodeError("$", what[:1].lower() + what[1:])
-
-
-def _parse_path(path: str) -> list[str | int] | None:
-    if not path.startswith("$"):
-        return None
-    tokens: list[str | int] = []
-    pos = 1
-    while pos < len(path):
-        m = _PATH_TOKEN.match(path, pos)
-        if m is None:
-            return None
-        tokens.append(m[1] if m[1] is not None else int(m[2]))
-        pos = m.end()
-    return tokens
+def _decode_error(mismatch: Mismatch) -> DecodeError:
+    return DecodeError(mismatch.json_path, mismatch.reason)
 
 
 _DELETE: Final = object()
 _NO_REPAIR: Final = object()
-#: The name msgspec gives each JSON type in its errors ("got `float`").
-_JSON_KINDS: Final = {
-    type(None): "null", bool: "bool", int: "int", float: "float", str: "str", list: "array",
-    dict: "object",
-}  # fmt: skip
 
 
-def _repaired(value: Any, expected: str, got: str) -> Any:
+def _repaired(value: Any, expected: tuple[str, ...], got: str) -> Any:
     """The value a lenient reader takes for ``value``, or ``_NO_REPAIR``; ``_DELETE`` drops it."""
-    kinds = {k.strip() for k in expected.split("|")}
     if got == "null":
         return _DELETE
-    if "str" in kinds:
+    if "str" in expected:
         if got == "int":
             return str(value)
         if got == "float":
             return str(int(value)) if float(value).is_integer() else repr(value)
         if got in ("object", "array"):
             return msgspec.json.encode(value).decode()
-    if "int" in kinds:
+    if "int" in expected:
         if got == "bool":
             return int(value)
         if got == "str":
@@ -135,80 +109,43 @@ def _repaired(value: Any, expected: str, got: str) -> Any:
                 return _NO_REPAIR
             if number.is_integer():
                 return int(number)
-    if "array" in kinds and got in ("str", "int", "float", "bool", "object"):
+    if "array" in expected and got in ("str", "int", "float", "bool", "object"):
         return [value]
     return _NO_REPAIR
 
 
-@cache
-def _field_types(struct: type[msgspec.Struct]) -> dict[str, Any]:
-    return {f.name: f.type for f in msgspec.structs.fields(struct)}
+def _is_deprecated(root: type, path: tuple[str | int, ...]) -> bool:
+    """Whether the field at ``path`` is one the spec deprecates (its parent Struct says so)."""
 
-
-def _unwrap(tp: Any) -> Any:
-    """Strip ``Annotated`` and ``X | None`` down to the one real type."""
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
-def _is_deprecated(root: type, tokens: list[str | int]) -> bool:
-    """Whether the field at ``tokens`` (a path from ``root``) is one the spec deprecates."""
     tp: Any = root
-    for token in tokens[:-1]:
-        tp = _unwrap(tp)
+    for token in path[:-1]:
+        tp, _ = optional_part(tp)
         if isinstance(token, int):
-            if get_origin(tp) is not list:
-                return False
-            tp = get_args(tp)[0]
+            tp = tp.__args__[0] if getattr(tp, "__origin__", None) is list else None
+        elif isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+            tp = struct_fields(tp)[0].get(token)
         else:
-            if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
-                return False
-            tp = _field_types(tp).get(token)
-    tp = _unwrap(tp)
-    last = tokens[-1]
-    return (
-        isinstance(tp, type) and isinstance(last, str) and last in getattr(tp, "__deprecated__", ())
-    )
-
-
-def _repair_once(root: type, document: Any, exc: msgspec.ValidationError) -> bool:
-    """Repair the one field ``exc`` names inside ``document``. False if it cannot be repaired."""
-    what, path = _split_message(str(exc))
-    m = _TYPE_ERROR.match(what)
-    tokens = _parse_path(path)
-    if m is None or not tokens:
-        return False
-    parent: Any = document
-    try:
-        for token in tokens[:-1]:
-            parent = parent[token]
-        key = tokens[-1]
-        value = parent[key]
-    except (KeyError, IndexError, TypeError):
-        return False
-    if _JSON_KINDS.get(type(value)) != m["got"]:
-        # A duplicate key: the typed pass stopped at one value, the document kept the last.
-        # Found by the fuzzer: repairing a value of another type raised ValueError.
-        return False
-    new = _repaired(value, m["expected"], m["got"])
-    if new is _NO_REPAIR:
-        if not _is_deprecated(root, tokens):
             return False
+    tp, _ = optional_part(tp)
+    last = path[-1] if path else None
+    return isinstance(tp, type) and last in getattr(tp, "__deprecated__", ())
+
+
+def _fix(root: type, document: Any, mismatch: Mismatch) -> tuple[Any, Any, Any] | None:
+    """(parent, key, new value) that repairs ``mismatch``, or None if it cannot be repaired."""
+    if mismatch.kind is not MismatchKind.TYPE or not mismatch.path:
+        return None
+    parent: Any = document
+    for token in mismatch.path[:-1]:
+        parent = parent[token]
+    key = mismatch.path[-1]
+    value = parent[key]
+    new = _repaired(value, mismatch.expected, JSON_KINDS[type(value)])
+    if new is _NO_REPAIR:
+        if not _is_deprecated(root, mismatch.path):
+            return None
         new = _DELETE
-    if new is _DELETE:
-        del parent[key]
-    else:
-        parent[key] = new
-    return True
+    return parent, key, new
 
 
 class TypedJson(Generic[T]):
@@ -230,38 +167,53 @@ class TypedJson(Generic[T]):
         """Decode one JSON document. Raises :class:`DecodeError` (and nothing else) on bad input."""
         try:
             return self._decoder.decode(data)
-        except msgspec.ValidationError as exc:
-            if self._strict:
-                raise _decode_error(exc) from None
-            first = exc
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise _decode_error(exc) from None
+        except msgspec.ValidationError:
+            pass
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            raise _syntax_error(data) from None
         except RecursionError:
             raise DecodeError("$", "nesting too deep") from None
-        return self._decode_lenient(data, first)
+        return self._decode_slow(data)
 
-    def _decode_lenient(self, data: bytes | bytearray | memoryview | str, first: Exception) -> T:
+    def _decode_slow(self, data: bytes | bytearray | memoryview | str) -> T:
+        """The document is JSON but not of our type: find where (strict) or repair it (lenient)."""
         try:
             document = msgspec.json.decode(data)
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             # The typed pass stopped at a type error before reaching the syntax error.
-            raise _decode_error(exc) from None
+            raise _syntax_error(data) from None
         except RecursionError:
             raise DecodeError("$", "nesting too deep") from None
-        error: Exception = first
-        for _ in range(MAX_REPAIRS):
-            if not isinstance(error, msgspec.ValidationError) or not _repair_once(
-                self._type, document, error
-            ):
-                break
+        repairs = 0
+        while True:
             try:
-                return msgspec.convert(document, self._type, strict=False)
-            except msgspec.ValidationError as exc:
-                error = exc
+                mismatches = list(all_mismatches(self._type, document, strict=self._strict))
             except RecursionError:
                 raise DecodeError("$", "nesting too deep") from None
-        # The error left is the first one no repair could fix.
-        raise _decode_error(error) from None
+            if not mismatches:
+                break
+            if self._strict:
+                raise _decode_error(mismatches[0])
+            fixes = []
+            for mismatch in mismatches:
+                fix = _fix(self._type, document, mismatch)
+                repairs += 1
+                if fix is None or repairs > MAX_REPAIRS:
+                    # The error left is the first one no repair could fix.
+                    raise _decode_error(mismatch)
+                fixes.append(fix)
+            # Backwards, so that dropping an array's item leaves earlier indices in place.
+            for parent, key, new in reversed(fixes):
+                if new is _DELETE:
+                    del parent[key]
+                else:
+                    parent[key] = new
+        try:
+            return msgspec.convert(document, self._type, strict=self._strict)
+        except msgspec.ValidationError:  # pragma: no cover - the walk mirrors msgspec
+            raise DecodeError("$", "does not match the schema") from None
+        except RecursionError:
+            raise DecodeError("$", "nesting too deep") from None
 
 
 class JsonCodec:

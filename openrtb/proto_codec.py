@@ -35,9 +35,9 @@ from google.protobuf.message import Message
 
 from . import openrtb_pb2 as pb
 from .errors import DecodeError, EncodeError
-from .json_codec import _field_types, _unwrap
 from .model import BidRequest, BidResponse, NativeRequest, NativeResponse
 from .native import native_request_json, native_response_json
+from .type_check import field_types, unwrap
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -119,11 +119,11 @@ def _plan(struct: type[msgspec.Struct], descriptor: Descriptor) -> _Plan:
         return existing
     plan = _Plan(struct, descriptor)
     _PLANS[key] = plan
-    types_ = _field_types(struct)
+    types_ = field_types(struct)
     defaults = {f.name: f.default for f in msgspec.structs.fields(struct)}
     for name, tp in types_.items():
         if defaults[name] is _NODEFAULT:
-            inner = _unwrap(tp)
+            inner = unwrap(tp)
             plan.required[name] = [] if getattr(inner, "__origin__", None) is list else _NODEFAULT
     for fd in descriptor.fields:
         name = fd.name
@@ -148,9 +148,9 @@ def _plan(struct: type[msgspec.Struct], descriptor: Descriptor) -> _Plan:
         if name == "ext":
             kind = _EXT
         elif fd.type == _TYPE_MESSAGE:
-            inner = _unwrap(types_[name])
+            inner = unwrap(types_[name])
             if repeated:
-                inner = _unwrap(inner.__args__[0])
+                inner = unwrap(inner.__args__[0])
             sub = _plan(inner, _message_type(fd))
             kind = _MESSAGES if repeated else _MESSAGE
         elif repeated:

@@ -25,15 +25,29 @@ def bidwire_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bidwire"]
 
 
-class ServerProcess:
-    """`bidwire serve` on a free port, started and stopped by the test."""
+def unmeasured_env() -> dict[str, str]:
+    """The environment without coverage's subprocess hook: for servers whose timing a test
+    judges (answers inside tmax under load), which the tracer would slow several times over."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
 
-    def __init__(self, *args: str, config: Path | None = None) -> None:
+
+class ServerProcess:
+    """`bidwire serve` on a free port, started and stopped by the test.
+
+    Its code is measured by coverage when the tests run under it (``make test``), unless
+    ``measured`` is False.
+    """
+
+    def __init__(self, *args: str, config: Path | None = None, measured: bool = True) -> None:
         command = [*bidwire_command(), "serve", "--host", "127.0.0.1", "--port", "0", *args]
         if config is not None:
             command += ["--config", str(config)]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=None if measured else unmeasured_env(),
         )
         assert self.process.stdout is not None
         #: What the server logged before it listened (warnings, say).

@@ -34,6 +34,7 @@ import pytest
 from bidder.grpc_wire import frame
 from bidwire.benchmarks.decisions import corpus_files
 from bidwire.benchmarks.decode import sample_dir
+from bidwire.benchmarks.h2load import parse_summary
 from openrtb import BidResponse, JsonCodec, ProtoCodec
 from openrtb.errors import CodecError
 from tests.conftest import CORPUS
@@ -439,6 +440,6 @@ def test_h2load_grpc_load(server: ServerProcess, tmp_path: Path) -> None:
             *extra,
             server.url("/bidwire.v1.Bidder/Bid"),
         )
-        out = result.stdout.decode()
-        assert "2000 succeeded, 0 failed, 0 errored" in out, out
-        assert "status codes: 2000 2xx" in out, out
+        summary = parse_summary(result.stdout.decode())
+        assert (summary.succeeded, summary.failed, summary.errored) == (2000, 0, 0), summary
+        assert summary.status_2xx == 2000, summary

@@ -42,9 +42,10 @@ def test_decodes_typed_structs_with_spec_defaults() -> None:
         (b'{"id":"1","imp":[{}]}', "$.imp[0].id: missing required field"),
         (b"[]", "$: expected object, got array"),
         (b'{"id":"1","imp":[', "$: truncated JSON"),
-        (b'{"id":"1",,}', "$: malformed JSON: object keys must be strings (byte 10)"),
+        (b'{"id":"1",,}', "$: malformed JSON at byte 10"),
         (b'{"id":"1","imp":[],"tmax":4294967296}', "$.tmax: expected int <= 2147483647"),
-        (b'{"id":"\xff","imp":[]}', "$: invalid UTF-8"),
+        (b'{"id":"\xff","imp":[]}', "$: invalid UTF-8 at byte 7"),
+        (b"  ", "$: empty body"),
     ],
 )
 def test_errors_name_the_json_path(body: bytes, expected: str) -> None:

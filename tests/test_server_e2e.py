@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bidwire.benchmarks.h2load import parse_summary
 from openrtb import JsonCodec, ProtoCodec, validate_response
 
 from .servers import ServerProcess, run, tool
@@ -179,9 +180,9 @@ def test_many_concurrent_streams_on_one_connection(server: ServerProcess, tmp_pa
     body.write_bytes(BANNER_BYTES)
     result = run(tool("h2load"), "-n", "2000", "-c", "1", "-m", "100", "-d", str(body),
                  "-H", "content-type: application/json", server.url())  # fmt: skip
-    out = result.stdout.decode()
-    assert "2000 succeeded, 0 failed, 0 errored" in out, out
-    assert "status codes: 2000 2xx" in out
+    summary = parse_summary(result.stdout.decode())
+    assert (summary.succeeded, summary.failed, summary.errored) == (2000, 0, 0), summary
+    assert summary.status_2xx == 2000, summary
     # nghttp: several requests multiplexed on one connection, each answered
     result = run(tool("nghttp"), "-n", "-s", server.url("/healthz"), server.url("/readyz"),
                  server.url("/nope"))  # fmt: skip
@@ -194,7 +195,8 @@ def test_http1_with_h2load(server: ServerProcess, tmp_path: Path) -> None:
     body.write_bytes(BANNER_BYTES)
     result = run(tool("h2load"), "--h1", "-n", "1000", "-c", "4", "-d", str(body),
                  "-H", "content-type: application/json", server.url())  # fmt: skip
-    assert "1000 succeeded, 0 failed" in result.stdout.decode()
+    summary = parse_summary(result.stdout.decode())
+    assert (summary.succeeded, summary.failed) == (1000, 0), summary
 
 
 def test_tls_alpn_h2_and_http11(tmp_path: Path, config: Path) -> None:
@@ -248,10 +250,9 @@ def test_sigterm_under_load_loses_no_request(tmp_path: Path, config: Path) -> No
     match = re.search(r"(\d+) requests answered", summary)
     assert match, summary
     answered = int(match[1])
-    stats = re.search(r"requests: \d+ total, (\d+) started, (\d+) done, (\d+) succeeded", out)
-    assert stats, out
-    started, done, succeeded = map(int, stats.groups())
-    assert "0 5xx" in out and "0 4xx" in out
+    load_summary = parse_summary(out)
+    started, done, succeeded = load_summary.started, load_summary.done, load_summary.succeeded
+    assert (load_summary.status_4xx, load_summary.status_5xx) == (0, 0), out
     assert answered > 1000, "the load was running when SIGTERM came"
     assert succeeded == answered, "every request the server took was answered and delivered"
     assert done == started
@@ -288,7 +289,8 @@ def test_workers_share_one_port(tmp_path: Path, config: Path) -> None:
         result = run(tool("h2load"), "-n", "4000", "-c", "16", "-m", "8", "-d", str(body),
                      "-H", "content-type: application/json",
                      f"http://127.0.0.1:{port}/openrtb2/bid")  # fmt: skip
-        assert "4000 succeeded, 0 failed" in result.stdout.decode()
+        summary = parse_summary(result.stdout.decode())
+        assert (summary.succeeded, summary.failed) == (4000, 0), summary
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
         answered = [int(m) for m in re.findall(r"(\d+) requests answered", out)]
