@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from bidwire.benchmarks.h2load import parse_summary
 from openrtb import JsonCodec, ProtoCodec, validate_response
+from transport import h2_wire
 
 from .servers import ServerProcess, run, tool
 
@@ -351,3 +354,38 @@ def test_campaigns_reload_on_sighup_and_on_file_change(tmp_path: Path) -> None:
         out = proc.terminate()
     assert out.count("campaigns reloaded") == 1, out
     assert out.count("campaign reload failed") == 1, out
+
+
+def _read_frames_until_goaway(sock: socket.socket) -> int:
+    """Read frames until a GOAWAY; return its error code."""
+    buffered = b""
+    while True:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed without a GOAWAY"
+        buffered += chunk
+        while len(buffered) >= 9:
+            length = int.from_bytes(buffered[:3], "big")
+            if len(buffered) < 9 + length:
+                break
+            frame_type, payload = buffered[3], buffered[9 : 9 + length]
+            buffered = buffered[9 + length :]
+            if frame_type == h2_wire.GOAWAY:
+                return int.from_bytes(payload[4:8], "big")
+
+
+def test_goaway_is_read_before_the_connection_closes(server: ServerProcess) -> None:
+    """After a connection error the server sends GOAWAY and a FIN, and keeps reading what the
+    client still sends until the client closes: closing a socket with unread input would make
+    the kernel answer the client's next bytes with RST, which can destroy the GOAWAY before
+    the client reads it (h2spec generic/3.8/1 flaked on this)."""
+    ping = h2_wire.frame(h2_wire.PING, 0, 0, bytes(8))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(h2_wire.PREFACE + h2_wire.settings({}))
+        sock.sendall(h2_wire.frame(h2_wire.PING, 0, 1, bytes(8)))  # PING on a stream
+        assert _read_frames_until_goaway(sock) == h2_wire.PROTOCOL_ERROR
+        sock.sendall(ping)  # the server may still be reading: never an RST for these
+        time.sleep(0.2)
+        sock.sendall(ping)
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):  # raises ConnectionResetError if the server reset
+            pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from functools import partial
-from typing import Protocol
+from typing import Final, Protocol
 
 from .app import App
 from .events import Deferred, Request, Response
@@ -22,6 +22,13 @@ from .limits import Limits
 from .metrics import CONNECTIONS, CONNECTIONS_OPEN, ERRORS, PROTOCOL_ERRORS, STREAMS_OPEN
 from .metrics import ProtocolErrorKind as K
 from .raw_h2 import RawH2Engine
+
+#: How long a connection the engine has closed keeps reading (and dropping) what the client
+#: still sends, after our last bytes and a FIN. Closing a socket with unread input makes the
+#: kernel send RST, which can destroy our GOAWAY or last answer in flight before the client
+#: reads it (RFC 9113 6.8 and 5.4.1: a GOAWAY should be sent before closing, and the peer
+#: must get the chance to read it). The client's own FIN ends it sooner.
+LINGER_SECONDS: Final = 1.0
 
 #: The HTTP/2 engines by their config name (``[server] engine``).
 H2_ENGINES: dict[str, type[H2Engine] | type[RawH2Engine]] = {"h2": H2Engine, "raw": RawH2Engine}
@@ -61,6 +68,8 @@ class Connection(asyncio.Protocol):
         self._opened = 0.0
         self._draining = False
         self._deferred: dict[int, asyncio.Task[Response]] = {}
+        #: Set once the engine has closed: the socket is half-closed and input is dropped.
+        self._linger: asyncio.TimerHandle | None = None
 
     # -- asyncio callbacks ---------------------------------------------------------------------
 
@@ -76,6 +85,8 @@ class Connection(asyncio.Protocol):
             self._start_engine("h2" if protocol == "h2" else "h1")
 
     def data_received(self, data: bytes) -> None:
+        if self._linger is not None:
+            return  # the engine has closed: what the client still sends is read and dropped
         now = time.monotonic()
         engine = self.engine
         if engine is None:
@@ -138,6 +149,8 @@ class Connection(asyncio.Protocol):
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._linger is not None:
+            self._linger.cancel()
         self.registry.discard(self)
         deferred, self._deferred = self._deferred, {}
         for task in deferred.values():
@@ -208,8 +221,19 @@ class Connection(asyncio.Protocol):
         out = engine.data_to_send()
         if out:
             transport.write(out)
-        if engine.closed:
-            transport.close()
+        if engine.closed and self._linger is None:
+            self._close_lingering(transport)
+
+    def _close_lingering(self, transport: asyncio.Transport) -> None:
+        """Send what is buffered and a FIN, keep reading until the client's FIN or
+        :data:`LINGER_SECONDS`, then close: the client reads our last frames instead of an RST."""
+        loop = asyncio.get_running_loop()
+        self._linger = loop.call_later(LINGER_SECONDS, transport.close)
+        if transport.get_extra_info("ssl_object") is not None or not transport.can_write_eof():
+            transport.close()  # TLS: close_notify already tells the client we are done
+            return
+        transport.write_eof()
+        transport.resume_reading()  # a paused reader would leave the client's bytes unread
 
 
 __all__ = ["H2_ENGINES", "Connection", "Engine"]
