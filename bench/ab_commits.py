@@ -18,11 +18,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bidwire.benchmarks.h2load import parse_summary
-from bidwire.benchmarks.servers import free_port, pinning, server_argv
+from bidwire.benchmarks.servers import Server, pinning
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = ROOT / "bench" / "body-1k.json"
@@ -43,44 +42,21 @@ def export(commit: str, into: Path) -> str:
     ).stdout.strip()
 
 
-def wait_ready(port: int, timeout: float = 30.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def measure(tree: Path, server: str, requests: int, workdir: Path) -> float:
-    """Requests per second that h2load got from ``server`` serving ``tree``."""
+def measure(tree: Path, server: str, requests: int) -> tuple[float, float]:
+    """(requests per second, server CPU µs per request) of ``server`` serving ``tree``."""
     server_pin, client_pin = pinning()
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    argv = [*server_pin, *server_argv(server, port, workdir)]
-    proc = subprocess.Popen(
-        argv, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_ready(port)
-        url = f"http://127.0.0.1:{port}/openrtb2/bid"
+    with Server(server, pin=server_pin, source=tree) as running:
         load = [*client_pin, "h2load", "-c", "8", "-m", "32", "-d", str(BODY),
-                "-H", "content-type: application/json", url]  # fmt: skip
-        subprocess.run([*load[:-1], "-n", "5000", url], capture_output=True, check=True)
-        out = subprocess.run([*load[:-1], "-n", str(requests), url], capture_output=True,
+                "-H", "content-type: application/json"]  # fmt: skip
+        subprocess.run([*load, "-n", "5000", running.url()], capture_output=True, check=True)
+        cpu_before = running.cpu_seconds()
+        out = subprocess.run([*load, "-n", str(requests), running.url()], capture_output=True,
                              text=True, check=True).stdout  # fmt: skip
-        summary = parse_summary(out)
-        if summary.succeeded != requests:
-            raise RuntimeError(f"{server}: {summary}")
-        return summary.rps
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
+        cpu = running.cpu_seconds() - cpu_before
+    summary = parse_summary(out)
+    if summary.succeeded != requests:
+        raise RuntimeError(f"{server}: {summary}")
+    return summary.rps, cpu * 1e6 / requests
 
 
 def main() -> int:
@@ -99,21 +75,30 @@ def main() -> int:
               f"h2load -c 8 -m 32 -n {args.requests}, 1 KB JSON, HTTP/2; {os.cpu_count()} cores; "
               f"python {sys.version.split()[0]}")  # fmt: skip
         runs: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
         pairs = [(label, server) for label in trees for server in ("bidwire", "granian")]
         for round_ in range(args.rounds):
             order = pairs if round_ % 2 == 0 else pairs[::-1]
             for label, server in order:
-                rps = measure(trees[label][0], server, args.requests, Path(tmp))
+                rps, cpu_us = measure(trees[label][0], server, args.requests)
                 runs.setdefault((label, server), []).append(rps)
-                print(f"round {round_ + 1}: {label:<6} {server:<8} {rps:>10,.0f} req/s", flush=True)
+                cpu.setdefault((label, server), []).append(cpu_us)
+                print(f"round {round_ + 1}: {label:<6} {server:<8} {rps:>10,.0f} req/s "
+                      f"{cpu_us:6.1f} CPU µs/req", flush=True)  # fmt: skip
         ratio = {}
         for label in trees:
             bidwire = statistics.median(runs[(label, "bidwire")])
             granian = statistics.median(runs[(label, "granian")])
             ratio[label] = bidwire / granian
-            print(f"median {label:<6} bidwire {bidwire:>9,.0f}  granian {granian:>9,.0f}  "
-                  f"bidwire/granian {ratio[label]:.3f}x")  # fmt: skip
+            cpu_bidwire = statistics.median(cpu[(label, "bidwire")])
+            cpu_granian = statistics.median(cpu[(label, "granian")])
+            print(f"median {label:<6} bidwire {bidwire:>9,.0f} req/s ({cpu_bidwire:.1f} CPU µs/req)"
+                  f"  granian {granian:>9,.0f} req/s ({cpu_granian:.1f})"
+                  f"  bidwire/granian {ratio[label]:.3f}x")  # fmt: skip
         print(f"after/before (bidwire/granian ratios): {ratio['after'] / ratio['before']:.3f}x")
+        before_cpu = statistics.median(cpu[("before", "bidwire")])
+        after_cpu = statistics.median(cpu[("after", "bidwire")])
+        print(f"bidwire CPU per request after/before: {after_cpu / before_cpu:.3f}x")
     return 0
 
 

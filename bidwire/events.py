@@ -33,9 +33,13 @@ def tail(args: argparse.Namespace) -> int:
         return 2
     client = redis.Redis.from_url(args.state, decode_responses=True)
     stream = f"{args.prefix}:events"
-    last = "0-0" if args.from_start else "$"
     shown = 0
     try:
+        # "$" would mean "after the newest" at each call: take the id once, so nothing that
+        # arrives between two reads is skipped, and say from where we follow.
+        newest = [] if args.from_start else client.xrevrange(stream, count=1)
+        last: str = str(newest[0][0]) if newest else "0-0"
+        print(f"following {stream} after {last}", file=sys.stderr, flush=True)
         while args.count is None or shown < args.count:
             answer: list[tuple[str, list[tuple[str, dict[str, str]]]]] = client.xread(  # type: ignore[assignment,unused-ignore]
                 {stream: last}, block=1000, count=1000

@@ -188,8 +188,8 @@ def test_budget_holds_and_replays_count_once_across_four_instances(
     for t in threads:
         t.join(120)
     for proc in background:
-        out = proc.communicate(timeout=120)[0].decode()
-        assert "3000 succeeded, 0 failed" in out, out
+        summary = parse_summary(proc.communicate(timeout=120)[0].decode())
+        assert (summary.succeeded, summary.failed) == (3000, 0), summary
     time.sleep(0.5)  # the last deltas reach Redis within a sync interval
     raw = redis.Redis.from_url(redis_server.url)
     spent = int(raw.get("fleet:s:c-fleet:t") or 0)
@@ -271,7 +271,9 @@ def test_events_tail_shows_the_stream(
         [*bidwire_command(), "events", "tail", "--state", redis_server.url, "--prefix", "fleet",
          "--count", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    time.sleep(1.0)  # tail starts at the end of the stream: what comes next is shown live
+    # tail starts at the end of the stream and says so: what comes after is shown live
+    assert tail.stdout is not None
+    assert tail.stdout.readline().startswith("following fleet:events after ")
     client = Client(fleet)
     client.request(client.ports[0], "POST", "/openrtb2/bid", body("tail-1", (728, 90), "t"))
     out = tail.communicate(timeout=20)[0]

@@ -106,7 +106,10 @@ class Server:
         config: Path | None = None,
         pin: Sequence[str] = (),
         start_timeout: float = 30.0,
+        source: Path | None = None,
     ) -> None:
+        """``source``: serve the bidwire tree in that folder (``PYTHONPATH``, run from there)
+        instead of the installed one, e.g. another commit's export (bench/ab_commits.py)."""
         self.name = name
         self.port = free_port()
         self._workdir = tempfile.TemporaryDirectory(prefix=f"bidwire-bench-{name}-")
@@ -117,6 +120,8 @@ class Server:
         env = dict(os.environ)
         if campaigns is not None:  # bidder.asgi reads the campaign file from here
             env["BIDWIRE_CAMPAIGNS"] = str(campaigns)
+        if source is not None:
+            env["PYTHONPATH"] = str(source)
         self.argv = argv
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -124,6 +129,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                cwd=source,
                 start_new_session=True,  # its own process group: CPU summed, stopped together
             )
         self._wait_ready(start_timeout)
