@@ -22,24 +22,9 @@ from pathlib import Path
 
 from bidwire.benchmarks.h2load import parse_summary
 from bidwire.benchmarks.servers import Server, pinning
+from bidwire.benchmarks.trees import ROOT, export
 
-ROOT = Path(__file__).resolve().parent.parent
 BODY = ROOT / "bench" / "body-1k.json"
-
-
-def export(commit: str, into: Path) -> str:
-    """Write ``commit``'s tree into ``into``; return its short id."""
-    into.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", commit],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def measure(tree: Path, server: str, requests: int) -> tuple[float, float]:

@@ -23,22 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def export(commit: str, into: Path) -> str:
-    """Write ``commit``'s tree into ``into``; return its short id."""
-    into.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", commit],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+from bidwire.benchmarks.trees import export
 
 
 def instructions(tree: Path, requests: int, out: Path) -> int:
