@@ -431,7 +431,7 @@ class BidderApp:
         try:
             payload: bytes | bytearray
             if is_proto:
-                payload = self._proto.encode_response(decision)
+                payload = self._proto_bidding.encode_response(decision)
             elif ctx is not None:
                 self._json.encode_into(decision, ctx.out)
                 payload = ctx.out

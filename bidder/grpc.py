@@ -276,7 +276,7 @@ class GrpcFrontDoor:
 
         # The fallback is made now and counted only if it is sent (on_timeout).
         nobid = BidResponse(id=bid_request.id, nbr=NBR_INSUFFICIENT_TIME)
-        message = frame(self._proto.encode_response(nobid))
+        message = frame(self._bidding.encode_response(nobid))
         fallback = Response(
             200, message, content_type=CT_GRPC, headers=_HEADERS, trailers=_OK_TRAILERS
         )
@@ -299,7 +299,7 @@ class GrpcFrontDoor:
         else:
             BIDS.inc()
         try:
-            payload = self._proto.encode_response(decision)
+            payload = self._bidding.encode_response(decision)
         except EncodeError as exc:
             raise GrpcError(Status.INTERNAL, f"encode failed: {exc}", "encode_failed") from None
         if request.arrival:

@@ -1,152 +1,142 @@
-"""The protobuf fast path: a BidRequest message -> the Structs the bidder reads, and only that.
+"""The protobuf fast path: a BidRequest's wire bytes -> the Structs the bidder reads, and only that.
 
 The full codec (:mod:`openrtb.proto_codec`) turns every present field into Python objects
-(``ListFields`` materialises each one: user agents, page URLs, ext...). The bidder reads a few
-dozen fields; :data:`READS` names them per message, and a converter per message is generated
-from the schema's descriptors at import: straight-line ``HasField`` tests and attribute reads
-of exactly those fields, nothing else touched. Messages not named in :data:`READS` that the
-bidder reads whole (``Native``: its request is parsed by the fit check) go through the full
-codec's converter.
+through upb's message API (``ListFields`` materialises each one: user agents, page URLs,
+ext...), and reading a upb message field by field costs a call and an object per field. Here
+upb only checks the bytes (``ParseFromString``, in C: a malformed message gets upb's own error,
+whatever field it hides in), and the readers of :mod:`openrtb.proto_wire` (generated from the
+schema by :mod:`openrtb.proto_gen`) walk the wire bytes themselves: a varint/tag loop that reads
+the fields of :data:`READS` straight into Struct attributes and skips everything else by its
+wire type (a length-delimited field costs one jump, however large). They keep protobuf's
+semantics for what they read: the last value of a singular field wins, a singular message that
+repeats is merged, repeated scalars may come packed or not, a field with an unexpected wire
+type is an unknown field, a oneof keeps its last member, int32 values are the varint's low 32
+bits, a bool is any non-zero varint.
+
+``Native``, which the bidder reads whole (the fit check parses its request), goes through upb
+and the full codec's converter.
 
 The result is a BidRequest of the same Struct types, holding the same values as the full
 decode in every field the bidder reads (its other fields are left at their defaults), so the
-bidder's decision is the same: ``tests/test_pipeline_properties.py`` and the decision record
+bidder's decision is the same: ``tests/test_proto_fast.py`` (any message, malformed ones
+included), ``tests/test_pipeline_properties.py`` and the decision record
 (``bench/decisions.py``) check it. A message the fast path cannot convert (a required field
 missing, say) is decoded again by the full codec, which raises the error with its path.
+
+:mod:`openrtb.proto_wire` is plain Python; ``make compile`` compiles it with mypyc, and the
+import then finds the compiled module (:data:`COMPILED` says which one runs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+import importlib.util
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Final
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 
+from . import proto_wire
 from .errors import DecodeError
-from .model import BidRequest
-from .proto_codec import (
-    _FLAG,
-    _MESSAGE,
-    _MESSAGES,
-    _NODEFAULT,
-    _SCALAR,
-    _SCALARS,
-    ProtoCodec,
-    _Plan,
-)
+from .model import BidRequest, BidResponse
+from .proto_codec import ProtoCodec, _MissingField, _Plan, _to_struct
+from .proto_gen import READS, fingerprint
 
-#: Per message (the Struct's name): the fields the bidder reads, for targeting, fit, pricing
-#: and the response checks (bidder/pipeline.py, fit.py, index.py; openrtb/validate.py).
-READS: Final[dict[str, tuple[str, ...]]] = {
-    "BidRequest": ("id", "imp", "site", "app", "dooh", "device", "user", "test", "at", "tmax",
-                   "cur", "wseat", "bseat", "badv", "bcat", "cattax", "bapp"),
-    "Imp": ("id", "banner", "video", "audio", "native", "pmp", "bidfloor", "bidfloorcur"),
-    "Banner": ("format", "w", "h", "battr", "api", "wmax", "hmax", "wmin", "hmin"),
-    "Format": ("w", "h", "wratio", "hratio", "wmin"),
-    "Video": ("mimes", "minduration", "maxduration", "rqddurs", "protocols", "battr", "w", "h"),
-    "Audio": ("mimes", "minduration", "maxduration", "rqddurs", "protocols", "battr"),
-    "Pmp": ("private_auction", "deals"),
-    "Deal": ("id", "bidfloor", "bidfloorcur", "at", "wseat"),
-    "Site": ("domain", "cat", "sectioncat", "pagecat", "publisher", "content"),
-    "App": ("domain", "bundle", "cat", "sectioncat", "pagecat", "publisher", "content"),
-    "Dooh": ("publisher", "content"),
-    "Publisher": ("id",),
-    "Content": ("cat",),
-    "Device": ("geo", "os", "devicetype", "connectiontype", "ifa"),
-    "Geo": ("country", "region", "metro"),
-    "User": ("id", "buyeruid", "data", "geo"),
-    "Data": ("segment",),
-    "Segment": ("id",),
-}  # fmt: skip
+_SOURCE: Final = Path(__file__).with_name("proto_wire.py")
 
 
-class _Incomplete(Exception):
-    """A required field is absent: the full codec decodes it again and says where."""
+def python_readers() -> ModuleType:
+    """:mod:`openrtb.proto_wire` run as Python from its source, compiled beside it or not."""
+    spec = importlib.util.spec_from_file_location("openrtb._proto_wire_source", _SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _generate(plan: _Plan, made: dict[int, Callable[[Any], Any]]) -> Callable[[Any], Any]:
-    """The converter of one message type: generated Python, one line per field read."""
-    found = made.get(id(plan))
-    if found is not None:
-        return found
-    reads = READS.get(plan.struct.__name__)
-    if reads is None:
-        # Read whole by the bidder: the full codec's conversion of the message.
-        from .proto_codec import _to_struct
+def _readers() -> ModuleType:
+    """The compiled readers if ``make compile`` built them from the source there now, else
+    the Python ones (a compiled module left from an older source is not run: said once)."""
+    if str(proto_wire.__file__).endswith(".py"):
+        return proto_wire
+    if fingerprint(_SOURCE.read_text()) == getattr(proto_wire, "FINGERPRINT", None):
+        return proto_wire
+    warnings.warn(
+        f"{proto_wire.__file__} was built from another openrtb/proto_wire.py: running the "
+        "Python readers (`make compile` rebuilds it)",
+        stacklevel=2,
+    )
+    return python_readers()
 
-        def whole(message: Any, plan: _Plan = plan) -> Any:
-            return _to_struct(message, plan)
 
-        made[id(plan)] = whole
-        return whole
-    # A copy of an all-defaults instance, then one attribute store per present field: cheaper
-    # than Struct(**kw), which looks every declared field up in kw (30 of them in Device).
-    blank: Any = None if plan.required else plan.struct()
-    env: dict[str, Any] = {"blank": None if blank is None else blank.__copy__,
-                           "Struct": plan.struct, "Incomplete": _Incomplete}  # fmt: skip
-    lines = ["def convert(m):", "    kw = {}" if plan.required else "    o = blank()"]
-    store = "kw[{name!r}] = " if plan.required else "o.{name} = "
-    by_name = {name: (number, kind, sub) for number, (name, kind, sub) in plan.by_number.items()}
-    for name in reads:
-        number, kind, sub = by_name[name]
-        field = plan.descriptor.fields_by_number[number].name
-        to = store.format(name=name)
-        if kind == _SCALAR:
-            lines.append(f"    if m.HasField({field!r}): {to}m.{field}")
-        elif kind == _FLAG:
-            lines.append(f"    if m.HasField({field!r}): {to}int(m.{field})")
-        elif kind == _SCALARS:
-            # A slice of a repeated scalar field is a list, made in C.
-            lines += [f"    v = m.{field}", f"    if v: {to}v[:]"]
-        elif kind in (_MESSAGE, _MESSAGES):
-            assert sub is not None
-            env[f"c_{name}"] = _generate(sub, made)
-            if kind == _MESSAGE:
-                lines.append(f"    if m.HasField({field!r}): {to}c_{name}(m.{field})")
-            else:
-                lines += [f"    v = m.{field}", f"    if v: {to}[c_{name}(x) for x in v]"]
-        else:  # pragma: no cover - READS names no ext or native-message field
-            raise TypeError(f"{plan.struct.__name__}.{name}: not read by the fast path")
-    for name, fallback in plan.required.items():
-        if fallback is _NODEFAULT:
-            lines.append(f"    if {name!r} not in kw: raise Incomplete")
-        else:
-            lines.append(f"    if {name!r} not in kw: kw[{name!r}] = []")
-    lines.append("    return Struct(**kw)" if plan.required else "    return o")
-    source = "\n".join(lines)
-    # Our own code, generated from the schema; named per message so profiles tell them apart.
-    exec(compile(source, f"<proto_fast {plan.struct.__name__}>", "exec"), env)
-    convert: Callable[[Any], Any] = env["convert"]
-    made[id(plan)] = convert
-    return convert
+READERS: Final = _readers()
+#: Whether the readers run compiled (``make compile``) or as Python.
+COMPILED: Final = not str(READERS.__file__).endswith(".py")
+
+
+def _native_plan(request: _Plan) -> _Plan:
+    """The plan of ``Imp.native`` (read whole), found by name from the request's."""
+    imp = next(sub for name, _k, sub in request.by_number.values() if name == "imp")
+    assert imp is not None
+    native = next(sub for name, _k, sub in imp.by_number.values() if name == "native")
+    assert native is not None
+    return native
 
 
 class BiddingProto:
-    """Decode a protobuf BidRequest into what the bidder reads. One instance per worker."""
+    """Decode a protobuf BidRequest into what the bidder reads, and encode the answer. One
+    instance per worker.
+    ``wire``: the readers' module (tests pass the Python one to check it beside the compiled)."""
 
-    __slots__ = ("_convert", "_full", "_message_class")
+    __slots__ = ("_full", "_incomplete", "_message_class", "_native", "_read", "_write")
 
-    def __init__(self, full: ProtoCodec | None = None) -> None:
+    def __init__(self, full: ProtoCodec | None = None, wire: ModuleType = READERS) -> None:
         self._full = full or ProtoCodec()
         plan = self._full.request._plan
         self._message_class = plan.message_class
-        self._convert = _generate(plan, {})
+        self._native = _native_plan(plan)
+        self._read = wire.read_BidRequest
+        self._incomplete: type[Exception] = wire.Incomplete
+        self._write = wire.write_response
 
     def decode_request(self, data: bytes | bytearray | memoryview) -> BidRequest:
         """Decode a BidRequest (the fields of :data:`READS`). Raises :class:`DecodeError` on
         bad input, as the full codec does."""
-        message = self._message_class()
+        if not isinstance(data, bytes):
+            data = bytes(data)
         try:
-            message.ParseFromString(bytes(data) if not isinstance(data, bytes) else data)
+            # upb's verdict on the bytes: a malformed message anywhere (in a field the bidder
+            # never reads too) is refused with upb's own error, as by the full codec.
+            self._message_class().ParseFromString(data)
         except ProtobufDecodeError as exc:
             raise DecodeError("$", f"malformed protobuf: {exc}") from None
         except RecursionError:
             raise DecodeError("$", "nesting too deep") from None
         try:
-            request: BidRequest = self._convert(message)
-        except (_Incomplete, RecursionError):
+            request: BidRequest = self._read(data, 0, len(data), None)
+            for imp in request.imp:
+                raw = imp.native
+                if raw is not None:  # its bytes: the message, converted whole
+                    native = self._native.message_class.FromString(raw)  # type: ignore[arg-type]
+                    imp.native = _to_struct(native, self._native)
+        except (_MissingField, RecursionError):
             return self._full.decode_request(data)
+        except Exception as exc:
+            if isinstance(exc, self._incomplete):
+                return self._full.decode_request(data)
+            raise
         return request
 
+    def encode_response(self, response: BidResponse) -> bytes:
+        """Encode a BidResponse: the bytes the full codec makes (tests/test_proto_fast.py
+        checks it), written by :mod:`openrtb.proto_wire` without building upb messages.
+        Raises :class:`EncodeError` as the full codec does."""
+        try:
+            payload: bytes = self._write(response)
+        except Exception:  # an ext, an odd value: the full codec writes it, or says why not
+            return self._full.encode_response(response)
+        return payload
 
-__all__ = ["READS", "BiddingProto"]
+
+__all__ = ["COMPILED", "READERS", "READS", "BiddingProto", "python_readers"]
