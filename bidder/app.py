@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, Final, Literal
 
@@ -32,11 +31,19 @@ from openrtb import (
 )
 from openrtb.proto_fast import BiddingProto
 from transport.app import Health
-from transport.events import CT_JSON, Deferred, Request, Response, error_body
+from transport.events import (
+    CT_JSON,
+    INFLATE_BYTES_PER_UNIT,
+    Deferred,
+    Request,
+    Response,
+    error_body,
+)
 
 from .arena import Arena, RequestContext
 from .deadline import DeadlineConfig, deadline_for
 from .grpc import GrpcFrontDoor, is_grpc
+from .inflate import DEFAULT_MAX_RATIO, InflateError, gunzip
 from .metrics import (
     BIDS,
     ERRORS,
@@ -84,6 +91,9 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     )
     #: Largest request body accepted after gzip inflation, in bytes (larger: 413).
     max_inflated_body: Annotated[int, msgspec.Meta(ge=1)] = 2 * 1024 * 1024
+    #: How many times its gzip a body may inflate to, checked past 64 KiB (larger: 413 at
+    #: once, without inflating the rest: a gzip bomb). Bid requests compress 2-6x.
+    max_gzip_ratio: Annotated[float, msgspec.Meta(ge=1)] = DEFAULT_MAX_RATIO
     #: Responses at least this long are gzipped when the caller accepts gzip.
     gzip_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1024
     #: gzip level for responses: 1 is fast and gets most of the gain on JSON.
@@ -108,12 +118,15 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
 
 
 class _HttpError(Exception):
-    def __init__(self, status: int, kind: str, message: str, path: str | None = None) -> None:
+    def __init__(
+        self, status: int, kind: str, message: str, path: str | None = None, inflated: int = 0
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind
         self.message = message
         self.path = path
+        self.inflated = inflated
 
 
 def _media_type(value: bytes | None) -> bytes:
@@ -133,18 +146,22 @@ def _accepts_gzip(value: bytes | None) -> bool:
     return False
 
 
-def inflate_gzip(body: bytes, limit: int) -> bytes:
-    """Inflate a gzip body, refusing more than ``limit`` bytes of output (bomb-safe)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+#: What :class:`~bidder.inflate.InflateError` kinds answer: status and error kind.
+_INFLATE_ERRORS: Final = {
+    "bad_gzip": (400, "bad_gzip"),
+    "too_large": (413, "body_too_large"),
+    "ratio": (413, "gzip_ratio"),
+}
+
+
+def inflate_gzip(body: bytes, limit: int, max_ratio: float = DEFAULT_MAX_RATIO) -> bytes:
+    """Inflate a gzip body under the size and ratio caps (bomb-safe): 400 for bad gzip, 413
+    past either cap (the error carries the bytes inflated before it, as ``inflated``)."""
     try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise _HttpError(400, "bad_gzip", f"bad gzip body: {exc}") from None
-    if len(out) > limit:
-        raise _HttpError(413, "body_too_large", f"inflated body over {limit} bytes")
-    if not inflater.eof:
-        raise _HttpError(400, "bad_gzip", "bad gzip body: truncated")
-    return out
+        return gunzip(body, limit, max_ratio)
+    except InflateError as exc:
+        status, kind = _INFLATE_ERRORS[exc.kind]
+        raise _HttpError(status, kind, exc.message, inflated=exc.inflated) from None
 
 
 class BidderApp:
@@ -180,6 +197,9 @@ class BidderApp:
         self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
         #: The second front door, behind this one: gRPC calls, told apart by content type.
         self.grpc = GrpcFrontDoor(self) if self.config.grpc else None
+        #: Bytes inflated for the request being handled (either door): reported back to the
+        #: transport as the answer's ``cost``, so a client that sends gzip bombs pays for them.
+        self.inflated = 0
 
     # -- routing -------------------------------------------------------------------------------
 
@@ -187,7 +207,10 @@ class BidderApp:
         """Answer one request. Never raises: every failure becomes a status code."""
         content_type = request.content_type
         if content_type is not None and self.grpc is not None and is_grpc(content_type):
-            return self.grpc.handle(request)
+            answer = self.grpc.handle(request)
+            if self.inflated:
+                self._report_inflated(answer)
+            return answer
         path = request.path.split(b"?", 1)[0]
         response: Response | Deferred
         try:
@@ -208,6 +231,7 @@ class BidderApp:
             else:
                 raise _HttpError(404, "not_found", "no such path")
         except _HttpError as exc:
+            self.inflated += exc.inflated
             response = self._error(exc)
         except Exception as exc:
             response = self._error(
@@ -215,7 +239,13 @@ class BidderApp:
             )
         if isinstance(response, Response):
             HTTP_RESPONSES.inc(response.status)
+        if self.inflated:
+            self._report_inflated(response)
         return response
+
+    def _report_inflated(self, answer: Response | Deferred) -> None:
+        answer.cost = self.inflated // INFLATE_BYTES_PER_UNIT
+        self.inflated = 0
 
     # -- the rest of transport.app.App ---------------------------------------------------------
 
@@ -358,7 +388,8 @@ class BidderApp:
         body = request.body
         encoding = _media_type(request.content_encoding)
         if encoding == b"gzip":
-            body = inflate_gzip(body, self.config.max_inflated_body)
+            body = inflate_gzip(body, self.config.max_inflated_body, self.config.max_gzip_ratio)
+            self.inflated += len(body)
         elif encoding not in (b"", b"identity"):
             raise _HttpError(
                 415, "unsupported_encoding", "content-encoding must be gzip or identity"

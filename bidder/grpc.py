@@ -117,6 +117,7 @@ class GrpcFrontDoor:
         self._proto = ProtoCodec()
         self._bidding = BiddingProto(self._proto)
         self._limit = app.config.max_inflated_body
+        self._max_ratio = app.config.max_gzip_ratio
 
     # -- transport.app.App ---------------------------------------------------------------------
 
@@ -144,6 +145,7 @@ class GrpcFrontDoor:
                     Status.UNIMPLEMENTED, f"unknown method {method}", "grpc_unknown_method"
                 )
         except GrpcError as exc:
+            self.app.inflated += exc.inflated
             response = self.error(exc)
         except Exception as exc:  # our failure, never the caller's input: that is a GrpcError
             response = self.error(
@@ -235,7 +237,9 @@ class GrpcFrontDoor:
         limit = None
         if request.grpc_timeout is not None:
             limit = arrival + parse_timeout(request.grpc_timeout)
-        message = read_unary(request.body, request.grpc_encoding, self._limit)
+        message = read_unary(request.body, request.grpc_encoding, self._limit, self._max_ratio)
+        if request.body[0]:  # compressed: the bytes inflated are work the connection costs
+            app.inflated += len(message)
         try:
             bid_request = self._bidding.decode_request(message)
         except DecodeError as exc:

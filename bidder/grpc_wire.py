@@ -14,9 +14,10 @@ A message on the wire (Length-Prefixed-Message)::
 
 from __future__ import annotations
 
-import zlib
 from enum import IntEnum
 from typing import Final
+
+from .inflate import DEFAULT_MAX_RATIO, InflateError, gunzip
 
 
 class Status(IntEnum):
@@ -49,11 +50,13 @@ class GrpcError(Exception):
     """A call that ends with a status other than OK: the status and its ``grpc-message``.
     ``kind`` is the metric label of the error (``bidwire_errors_total``)."""
 
-    def __init__(self, status: Status, message: str, kind: str) -> None:
+    def __init__(self, status: Status, message: str, kind: str, inflated: int = 0) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
+        #: Bytes inflated before the call was refused (work done, charged to the connection).
+        self.inflated = inflated
 
 
 #: The message encodings we read and write, for ``grpc-accept-encoding``.
@@ -66,10 +69,13 @@ def frame(message: bytes, *, compressed: bool = False) -> bytes:
     return (b"\x01" if compressed else b"\x00") + len(message).to_bytes(4, "big") + message
 
 
-def read_unary(body: bytes, encoding: bytes | None, limit: int) -> bytes:
+def read_unary(
+    body: bytes, encoding: bytes | None, limit: int, max_ratio: float = DEFAULT_MAX_RATIO
+) -> bytes:
     """The one request message of a unary call, from the whole request body, inflated when its
     compressed flag is set. ``encoding`` is the call's ``grpc-encoding``; ``limit`` caps the
-    message's size, before and after inflation (so a gzip bomb stops at ``limit`` bytes).
+    message's size, before and after inflation, and ``max_ratio`` how far it may outgrow its
+    compressed size (:func:`bidder.inflate.gunzip`: a gzip bomb stops early).
 
     Raises :class:`GrpcError`: RESOURCE_EXHAUSTED for a message over the limit, UNIMPLEMENTED
     for a compressed message in an encoding we do not read, INVALID_ARGUMENT for everything
@@ -125,29 +131,32 @@ def read_unary(body: bytes, encoding: bytes | None, limit: int) -> bytes:
             f"grpc-encoding {encoding.decode('latin-1')!r} not supported (identity, gzip)",
             "grpc_unsupported_encoding",
         )
-    return inflate(message, limit)
+    return inflate(message, limit, max_ratio)
 
 
-def inflate(message: bytes, limit: int) -> bytes:
-    """A gzip message inflated, refusing more than ``limit`` bytes of output (bomb-safe)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+def inflate(message: bytes, limit: int, max_ratio: float = DEFAULT_MAX_RATIO) -> bytes:
+    """A gzip message inflated under the size and ratio caps (bomb-safe); refusals as
+    :class:`GrpcError` carrying the bytes inflated before them."""
     try:
-        out = inflater.decompress(message, limit + 1)
-    except zlib.error as exc:
+        return gunzip(message, limit, max_ratio, trailing_ok=False)
+    except InflateError as exc:
+        if exc.kind == "too_large":
+            raise GrpcError(
+                Status.RESOURCE_EXHAUSTED,
+                f"inflated message larger than max ({limit} bytes)",
+                "grpc_too_large",
+                exc.inflated,
+            ) from None
+        if exc.kind == "ratio":
+            raise GrpcError(
+                Status.RESOURCE_EXHAUSTED, exc.message, "grpc_gzip_ratio", exc.inflated
+            ) from None
         raise GrpcError(
-            Status.INVALID_ARGUMENT, f"bad gzip message: {exc}", "grpc_bad_gzip"
+            Status.INVALID_ARGUMENT,
+            exc.message.replace("body", "message"),
+            "grpc_bad_gzip",
+            exc.inflated,
         ) from None
-    if len(out) > limit:
-        raise GrpcError(
-            Status.RESOURCE_EXHAUSTED,
-            f"inflated message larger than max ({limit} bytes)",
-            "grpc_too_large",
-        )
-    if not inflater.eof or inflater.unused_data:
-        raise GrpcError(
-            Status.INVALID_ARGUMENT, "bad gzip message: truncated or trailing data", "grpc_bad_gzip"
-        )
-    return out
 
 
 def accepts_gzip(value: bytes | None) -> bool:

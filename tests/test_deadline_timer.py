@@ -71,7 +71,7 @@ def run_with_stage(delay: float) -> tuple[Bidder, FakeTransport, float, float]:
     bidder = Bidder(BidderConfig(), async_stages=[slow_stage])
 
     async def scenario() -> float:
-        connection = Connection(bidder.app, Limits(), set())
+        connection = Connection(bidder.app, Limits(), {})
         transport = FakeTransport()
         connection.connection_made(transport)  # type: ignore[arg-type]
         sent = time.monotonic()

@@ -897,8 +897,8 @@ def test_idle_connection_gets_goaway_no_error() -> None:
 
 def test_answer_waiting_on_flow_control_is_not_a_body_timeout() -> None:
     """body_timeout is about the request: an answer stalled by the client's window is not
-    cancelled by it, and completes when the window opens."""
-    limits = Limits(body_timeout=5.0)
+    cancelled by it (send_timeout is its deadline), and completes when the window opens."""
+    limits = Limits(body_timeout=5.0, send_timeout=30.0)
     peer = Peer(limits, client_settings={SettingCodes.INITIAL_WINDOW_SIZE: 10})
     peer.request(1, b"y" * 50)
     peer.roundtrip(0.0)

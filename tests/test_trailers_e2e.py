@@ -68,7 +68,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[tuple[int, EchoTrailers]]
     """The port of a transport serving EchoTrailers on the engine of the test, and the app."""
     app = EchoTrailers()
     loop = asyncio.new_event_loop()
-    registry: set[Connection] = set()
+    registry: dict[Connection, None] = {}
 
     def connection() -> Connection:
         return Connection(app, Limits(), registry, request.param)

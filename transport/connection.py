@@ -4,11 +4,17 @@ The engine is chosen by ALPN on TLS, else by the first bytes: the HTTP/2 connect
 means HTTP/2 with prior knowledge (h2c), anything else is HTTP/1.1. Requests are answered
 inline, in ``data_received``: the bidder is synchronous CPU work, so a task per request would
 only add scheduling cost.
+
+It also holds what is per connection but not protocol: the app's extra work on a request
+(``Response.cost``, a gzip body inflated) charged to the engine's cost ledger; every ending
+counted by reason (``bidwire_connections_closed_total``); and the worker's connection cap
+(``max_connections``): a new connection past it closes the oldest idle ones, or is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from functools import partial
 from typing import Final, Protocol
@@ -19,7 +25,15 @@ from .frame_guard import PREFACE
 from .h1_engine import H1Engine
 from .h2_engine import H2Engine
 from .limits import Limits
-from .metrics import CONNECTIONS, CONNECTIONS_OPEN, ERRORS, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import (
+    CONNECTIONS,
+    CONNECTIONS_CLOSED,
+    CONNECTIONS_OPEN,
+    ERRORS,
+    PROTOCOL_ERRORS,
+    STREAMS_OPEN,
+    CloseReason,
+)
 from .metrics import ProtocolErrorKind as K
 from .raw_h2 import RawH2Engine
 
@@ -38,14 +52,24 @@ class Engine(Protocol):
     """What the two engines have in common."""
 
     closed: bool
+    close_reason: CloseReason | None
 
     def receive_data(self, data: bytes, now: float) -> list[tuple[int, Request]]: ...
     def send_response(self, key: int, response: Response) -> None: ...
     def data_to_send(self) -> bytes: ...
     def tick(self, now: float) -> None: ...
     def start_drain(self) -> None: ...
+    def charge(self, units: int) -> None: ...
+    def close_now(self, reason: CloseReason) -> None: ...
     @property
     def open_streams(self) -> int: ...
+    @property
+    def last_active(self) -> float: ...
+
+
+#: Past the cap, idle connections are closed this many at a time (at least what is needed), so
+#: that a flood of new connections does not scan every connection once each.
+EVICT_BATCH = 16
 
 
 class Connection(asyncio.Protocol):
@@ -55,7 +79,7 @@ class Connection(asyncio.Protocol):
         self,
         app: App,
         limits: Limits,
-        registry: set[Connection],
+        registry: dict[Connection, None],
         h2_engine: str = "raw",
     ) -> None:
         self.app = app
@@ -67,6 +91,7 @@ class Connection(asyncio.Protocol):
         self._sniffed = b""
         self._opened = 0.0
         self._draining = False
+        self._counted = False  # the ending has been counted (bidwire_connections_closed_total)
         self._deferred: dict[int, asyncio.Task[Response]] = {}
         #: Set once the engine has closed: the socket is half-closed and input is dropped.
         self._linger: asyncio.TimerHandle | None = None
@@ -77,8 +102,11 @@ class Connection(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses, but have its interface.
         self.transport = transport  # type: ignore[assignment]
         self._opened = time.monotonic()
-        self.registry.add(self)
+        self.registry[self] = None
         CONNECTIONS_OPEN.value += 1
+        if len(self.registry) > self.limits.max_connections and not self._make_room():
+            self.close(CloseReason.CONNECTION_CAP_REFUSED)
+            return
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
             protocol = ssl_object.selected_alpn_protocol()
@@ -99,6 +127,8 @@ class Connection(asyncio.Protocol):
         app = self.app
         for key, request in engine.receive_data(data, now):
             answer = app.handle(request)
+            if answer.cost:
+                engine.charge(answer.cost)
             if isinstance(answer, Deferred):
                 self._defer(key, answer)
                 continue
@@ -151,7 +181,10 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self._linger is not None:
             self._linger.cancel()
-        self.registry.discard(self)
+        self.registry.pop(self, None)
+        if not self._counted:
+            self._counted = True
+            CONNECTIONS_CLOSED.inc(CloseReason.PEER)
         deferred, self._deferred = self._deferred, {}
         for task in deferred.values():
             task.cancel()
@@ -177,7 +210,7 @@ class Connection(asyncio.Protocol):
         if self.engine is None:
             if now - self._opened > self.limits.header_timeout and self.transport is not None:
                 PROTOCOL_ERRORS.inc(K.PREFACE_TIMEOUT)
-                self.transport.close()
+                self.close(CloseReason.PREFACE_TIMEOUT)
             return
         self.engine.tick(now)
         self._flush()
@@ -186,8 +219,7 @@ class Connection(asyncio.Protocol):
         """Finish in-flight requests, refuse new ones, then close."""
         self._draining = True
         if self.engine is None:
-            if self.transport is not None:
-                self.transport.close()
+            self.close(CloseReason.DRAINED)
             return
         self.engine.start_drain()
         self._flush()
@@ -196,6 +228,44 @@ class Connection(asyncio.Protocol):
     def open_streams(self) -> int:
         """Requests in progress on this connection."""
         return self.engine.open_streams if self.engine is not None else 0
+
+    @property
+    def last_active(self) -> float:
+        """When a request last started or was in progress here (else when it was accepted)."""
+        return self.engine.last_active if self.engine is not None else self._opened
+
+    def _make_room(self) -> bool:
+        """Over the cap: close the oldest idle connections (no request in progress, least
+        recently active first), a batch at a time; False when none is idle."""
+        registry = self.registry
+        need = len(registry) - self.limits.max_connections
+        idle = [c for c in registry if c is not self and not c.open_streams]
+        if not idle:
+            return False
+        for victim in heapq.nsmallest(max(need, EVICT_BATCH), idle, key=_last_active):
+            victim.evict()
+        return len(registry) <= self.limits.max_connections
+
+    def evict(self) -> None:
+        """Close this idle connection for a newer one (HTTP/2: GOAWAY(NO_ERROR) first)."""
+        self.registry.pop(self, None)
+        engine = self.engine
+        if engine is None:
+            self.close(CloseReason.CONNECTION_CAP)
+            return
+        engine.close_now(CloseReason.CONNECTION_CAP)
+        self._flush()
+
+    def close(self, reason: CloseReason) -> None:
+        """Close the socket now (nothing of ours is in flight), counted as ``reason``."""
+        self._count(reason)
+        if self.transport is not None:
+            self.transport.close()
+
+    def _count(self, reason: CloseReason) -> None:
+        if not self._counted:
+            self._counted = True
+            CONNECTIONS_CLOSED.inc(reason)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -222,6 +292,7 @@ class Connection(asyncio.Protocol):
         if out:
             transport.write(out)
         if engine.closed and self._linger is None:
+            self._count(engine.close_reason or CloseReason.PEER)
             self._close_lingering(transport)
 
     def _close_lingering(self, transport: asyncio.Transport) -> None:
@@ -234,6 +305,10 @@ class Connection(asyncio.Protocol):
             return
         transport.write_eof()
         transport.resume_reading()  # a paused reader would leave the client's bytes unread
+
+
+def _last_active(connection: Connection) -> float:
+    return connection.last_active
 
 
 __all__ = ["H2_ENGINES", "Connection", "Engine"]

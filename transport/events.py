@@ -117,6 +117,7 @@ class Response:
         "context",
         "trailers",
         "trailers_only",
+        "cost",
     )
 
     def __init__(
@@ -144,6 +145,10 @@ class Response:
         self.trailers = trailers
         #: Send ``trailers`` in the header block, which ends the stream (no body): see above.
         self.trailers_only = trailers_only
+        #: Work the app did for this request beyond the ordinary, in cost units
+        #: (:mod:`transport.cost`: a gzip body inflated, say): the transport charges it to the
+        #: connection the request came on, whose budget then ends a client that sends bombs.
+        self.cost = 0
 
     def __repr__(self) -> str:
         return f"Response({self.status}, {len(self.body)} bytes)"
@@ -158,7 +163,7 @@ class Deferred:
     never sent.
     """
 
-    __slots__ = ("answer", "deadline", "fallback", "on_timeout", "on_late")
+    __slots__ = ("answer", "deadline", "fallback", "on_timeout", "on_late", "cost")
 
     def __init__(
         self,
@@ -173,7 +178,13 @@ class Deferred:
         self.fallback = fallback
         self.on_timeout = on_timeout
         self.on_late = on_late
+        #: As :attr:`Response.cost`: work already done for the request, charged at once.
+        self.cost = 0
 
+
+#: What the app reports in ``Response.cost`` for inflating: one unit per this many bytes
+#: inflated (a unit is about a microsecond of the transport's time: transport/cost.py).
+INFLATE_BYTES_PER_UNIT: Final = 1024
 
 #: The names of the request headers the transport copies into a :class:`Request`.
 REQUEST_HEADERS: dict[bytes, str] = {
@@ -231,6 +242,7 @@ def error_response(status: int, message: str, *, headers: Fields = ()) -> Respon
 
 __all__ = [
     "CT_JSON",
+    "INFLATE_BYTES_PER_UNIT",
     "NO_CONTENT_LENGTH",
     "REQUEST_HEADERS",
     "Deferred",

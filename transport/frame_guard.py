@@ -2,8 +2,10 @@
 
 h2 implements the protocol; it does not rate-limit. This guard reads only the 9-byte frame
 headers (no payload parsing) and counts what floods are made of: RST_STREAM (Rapid Reset,
-CVE-2023-44487), CONTINUATION (CONTINUATION flood), SETTINGS and PING. A broken limit returns
-a reason, and the engine answers GOAWAY(ENHANCE_YOUR_CALM).
+CVE-2023-44487), CONTINUATION (CONTINUATION flood), SETTINGS (frames, and entries in one frame)
+and PING. It also charges every frame to the connection's cost ledger (:mod:`transport.cost`)
+before the engine parses it, so a read full of junk stops at the frame that empties the budget.
+A broken limit returns a reason, and the engine answers GOAWAY(ENHANCE_YOUR_CALM).
 
 It also catches the one protocol violation h2 lets through: DATA, RST_STREAM or WINDOW_UPDATE
 on an idle stream once other streams are open (RFC 9113 5.1 makes it a connection error; h2
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from .cost import DATA_FREE, FRAME, RESET, SETTING, CostLedger
 from .h2_wire import (
     ACK,
     CONTINUATION,
@@ -40,6 +43,7 @@ class FrameGuard:
 
     __slots__ = (
         "_limits",
+        "_cost",
         "_skip",
         "_header",
         "_payload_left",
@@ -52,8 +56,11 @@ class FrameGuard:
         "header_block_since",
     )
 
-    def __init__(self, limits: Limits, now: float, *, expect_preface: bool = True) -> None:
+    def __init__(
+        self, limits: Limits, now: float, cost: CostLedger, *, expect_preface: bool = True
+    ) -> None:
         self._limits = limits
+        self._cost = cost
         self._skip = len(PREFACE) if expect_preface else 0
         self._header = b""
         self._payload_left = 0
@@ -89,18 +96,25 @@ class FrameGuard:
                 self._header = header
                 return None
             self._header = b""
-            self._payload_left = int.from_bytes(header[0:3], "big")
-            verdict = self._frame(header[3], header[4], header, now)
+            length = int.from_bytes(header[0:3], "big")
+            self._payload_left = length
+            verdict = self._frame(header[3], header[4], header, length, now)
             if verdict is not None:
                 return verdict
         return None
 
-    def _frame(self, frame_type: int, flags: int, header: bytes, now: float) -> K | None:
+    def _frame(
+        self, frame_type: int, flags: int, header: bytes, length: int, now: float
+    ) -> K | None:
         if frame_type in (DATA, RST_STREAM, WINDOW_UPDATE) and self._highest_stream:
             stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
             if stream > self._highest_stream:
                 return K.IDLE_STREAM
+        cost = self._cost
+        if frame_type != DATA or length < DATA_FREE:
+            cost.tokens -= FRAME
         if frame_type == RST_STREAM:
+            cost.tokens -= RESET
             if not self._rst.take(now):
                 return K.RST_STREAM_FLOOD
         elif frame_type == CONTINUATION:
@@ -116,11 +130,17 @@ class FrameGuard:
                 self._highest_stream = max(self._highest_stream, stream)
             self._continuations = 0
             self.header_block_since = None if flags & END_HEADERS else now
-        elif frame_type == SETTINGS:
-            if not flags & ACK and not self._settings.take(now):
+        elif frame_type == SETTINGS and not flags & ACK:
+            if not self._settings.take(now):
                 return K.SETTINGS_FLOOD
+            entries = length // 6
+            if entries > self._limits.max_settings_entries:
+                return K.SETTINGS_TOO_MANY
+            cost.tokens -= entries * SETTING
         elif frame_type == PING and not flags & ACK and not self._ping.take(now):
             return K.PING_FLOOD
+        if cost.tokens < 0.0 and cost.over(now):
+            return K.COST_EXCEEDED
         return None
 
 

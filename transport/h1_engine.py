@@ -4,6 +4,13 @@ Same interface as :class:`~transport.h2_engine.H2Engine`: ``receive_data`` retur
 requests tagged with a sequence number, ``send_response`` queues the answer, ``data_to_send``
 returns what to write. Answers go out in request order (the caller answers each request before
 reading the next, so pipelined requests are answered in order).
+
+What a connection holds has a deadline: the head of a request (``header_timeout``), its body
+(``body_timeout``), and the connection itself once idle (``idle_timeout``, counted from the last
+request, not the last byte: empty lines between requests, which RFC 9112 2.2 lets a server
+ignore, keep nothing open, and more than :data:`MAX_BLANK_BYTES` of them are a 400). Its cost is
+kept in a :class:`~transport.cost.CostLedger`, as on HTTP/2: error answers and the app's own
+work (a gzip body inflated) are charged, answers credited; a connection over budget is closed.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ from typing import Final
 
 import httptools
 
+from .cost import ERROR, FRAME, CostLedger
 from .events import REQUEST_HEADERS, Request, Response, error_response, response_fields
 from .limits import Limits
-from .metrics import HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN
+from .metrics import HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN, CloseReason
 from .metrics import ProtocolErrorKind as K
 
 REASONS: Final = {
@@ -25,6 +33,10 @@ REASONS: Final = {
     503: b"Service Unavailable",
 }  # fmt: skip
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: Bytes of empty lines allowed where a request line is expected (RFC 9112 2.2: a server SHOULD
+#: ignore at least one); past it, 400 and closed: a client that sends only CRLFs holds a
+#: connection without ever starting a request.
+MAX_BLANK_BYTES: Final = 256
 
 
 def _status_line(status: int) -> bytes:
@@ -64,12 +76,14 @@ class H1Engine:
         self._headers_done_at = 0.0
         self._last_activity = now
         self._seq = 0
+        self._blank = 0  # bytes of empty lines read since the last request
+        self._cost = CostLedger(limits, now)
         self._in_flight: dict[int, tuple[bool, bool]] = {}  # seq -> (keep_alive, is_head)
         self._held: dict[int, Response] = {}  # answers waiting for an earlier one
         self.draining = False
         #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
         self.closed = False
-        self.close_reason: str | None = None
+        self.close_reason: CloseReason | None = None
 
     # -- httptools callbacks -------------------------------------------------------------------
 
@@ -81,7 +95,9 @@ class H1Engine:
         self._body_size = 0
         self._expect_continue = False
         self._started = self._now
+        self._last_activity = self._now
         self._headers_done_at = 0.0
+        self._cost.tokens -= FRAME
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -142,8 +158,12 @@ class H1Engine:
         """Parse bytes from the client; the requests that are now complete."""
         if self.closed:
             return []
+        if self._cost.tokens < 0.0 and self._cost.over(now):
+            self._close_costly()
+            return []
         self._now = now
-        self._last_activity = now
+        idle = not self._started
+        seq = self._seq
         try:
             self._parser.feed_data(data)
         except _Abort as exc:
@@ -165,16 +185,44 @@ class H1Engine:
                 # answer would be garbage to it. Close, as RFC 9113 3.4 asks of HTTP/2.
                 PROTOCOL_ERRORS.inc(K.BAD_PREFACE)
                 self.closed = True
-                self.close_reason = "bad_preface"
+                self.close_reason = CloseReason.BAD_PREFACE
             else:
                 self._abort(400, K.H1_BAD_HTTP)
+        if idle and not self._started and self._seq == seq:
+            # Nothing but empty lines (the parser skips them before a request line).
+            self._blank += len(data)
+            if self._blank > MAX_BLANK_BYTES and not self.closed:
+                self._abort(400, K.H1_BLANK_LINES)
+        else:
+            self._blank = 0
         ready, self._ready = self._ready, []
         return ready
+
+    def charge(self, units: int) -> None:
+        """Work done for this connection outside the engine (the app's inflating, say)."""
+        self._cost.tokens -= units
+
+    @property
+    def last_active(self) -> float:
+        """When a request last started or was in progress."""
+        return self._last_activity
+
+    def close_now(self, reason: CloseReason) -> None:
+        """End the connection now (it is idle: nothing is owed), ``reason`` given."""
+        self.closed = True
+        self.close_reason = reason
+
+    def _close_costly(self) -> None:
+        # The connection cost far more than it brought: closed without an answer (what was in
+        # flight is dropped), as HTTP/2 sends GOAWAY(ENHANCE_YOUR_CALM).
+        PROTOCOL_ERRORS.inc(K.COST_EXCEEDED)
+        self.closed = True
+        self.close_reason = CloseReason.COST_EXCEEDED
 
     def _abort(self, status: int, kind: K) -> None:
         PROTOCOL_ERRORS.inc(kind)
         reason = kind.removeprefix("h1_")
-        self.close_reason = reason
+        self.close_reason = CloseReason(reason)
         if self._ready:
             # Complete requests came before the bad one in this read: the client would take an
             # error written now for the answer to the first of them. Answer them instead (with
@@ -184,6 +232,7 @@ class H1Engine:
         HTTP_RESPONSES.inc(status)
         answer = error_response(status, reason.replace("_", " "))
         self._write(answer, keep_alive=False, head=False)
+        self._cost.tokens -= ERROR
         self.closed = True
 
     def send_response(self, seq: int, response: Response) -> None:
@@ -205,13 +254,17 @@ class H1Engine:
     def _send_now(self, seq: int, response: Response) -> None:
         keep_alive, head = self._in_flight.pop(seq, (False, False))
         STREAMS_OPEN.value -= 1
+        if response.status >= 400:
+            self._cost.tokens -= ERROR
+        else:
+            self._cost.earn()
         # Draining: the last answer in flight closes, not the first (the client would drop the
         # answers written after one that says `connection: close`).
         keep_alive = keep_alive and not (self.draining and not self._in_flight)
         self._write(response, keep_alive=keep_alive, head=head)
         if not keep_alive and not self._in_flight:
             self.closed = True
-            self.close_reason = self.close_reason or "client_close"
+            self.close_reason = self.close_reason or CloseReason.CLIENT_CLOSE
 
     def _write(self, response: Response, *, keep_alive: bool, head: bool) -> None:
         out = self._out
@@ -241,22 +294,30 @@ class H1Engine:
         """Enforce timeouts; call about once a second."""
         if self.closed:
             return
+        cost = self._cost
+        cost.refill(now)
+        if cost.over(now):
+            self._close_costly()
+            return
         limits = self.limits
+        if self._in_flight:
+            self._last_activity = now
         if self._started:
             if not self._headers_done_at and now - self._started > limits.header_timeout:
                 self._abort(408, K.H1_HEADER_TIMEOUT)
             elif self._headers_done_at and now - self._headers_done_at > limits.body_timeout:
                 self._abort(408, K.H1_BODY_TIMEOUT)
         elif not self._in_flight and now - self._last_activity > limits.idle_timeout:
+            PROTOCOL_ERRORS.inc(K.IDLE_TIMEOUT)
             self.closed = True
-            self.close_reason = "idle"
+            self.close_reason = CloseReason.IDLE
 
     def start_drain(self) -> None:
         """Finish what is in flight with ``connection: close``; close now if idle."""
         self.draining = True
         if not self._in_flight and not self._started:
             self.closed = True
-            self.close_reason = "drained"
+            self.close_reason = CloseReason.DRAINED
 
 
 __all__ = ["H1Engine"]

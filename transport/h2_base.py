@@ -4,16 +4,21 @@
 :class:`transport.raw_h2.RawH2Engine` (bidwire's own framing) differ in how they read and
 write frames. Around that they do the same things, and this base class holds them:
 
-- the opening of every read: nothing once closed, the activity stamp, and the flood guard's
-  verdict (GOAWAY(ENHANCE_YOUR_CALM) for a flood, GOAWAY(PROTOCOL_ERROR) for a violation);
+- the opening of every read: nothing once closed, and the flood guard's verdict
+  (GOAWAY(ENHANCE_YOUR_CALM) for a flood or a spent cost budget, GOAWAY(PROTOCOL_ERROR) for a
+  violation); the close of every read: the idle clock when a stream opened, requests whose
+  stream was reset within the read dropped (a request reset as it arrives is not decided:
+  Rapid Reset and "MADE YOU RESET" send both in one packet), and the cost ledger's verdict;
 - body assembly under the body cap, and the 413 answer when the cap is passed (the rest of the
   body is read and dropped, up to :data:`DISCARD_FACTOR` times the cap);
 - completion: the content-length check (RFC 9113 8.1.1), the body joined once;
-- streams whose body stalls past the body timeout, reset with CANCEL.
+- streams whose body stalls past the body timeout, or whose answer waits on the client's
+  window past the send timeout, reset with CANCEL;
+- the cost of answers: an error status charged, a delivered answer credited.
 
 An engine keeps its streams (subclasses of :class:`RequestStream`) in ``_streams`` and supplies
 :meth:`send_response`, :meth:`_reset_stream`, :meth:`_start_discarding` and
-:meth:`_awaits_client`. Timeouts, the drain and the close verdict are in
+:meth:`_awaits_window`. Timeouts, the drain and the close verdict are in
 :class:`transport.h2_lifecycle.H2Lifecycle`, below this.
 """
 
@@ -21,11 +26,12 @@ from __future__ import annotations
 
 from typing import Final, Generic, TypeVar
 
+from .cost import ERROR, HEADER_BYTES_PER_UNIT
 from .events import Request, Response, error_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
 from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, PROTOCOL_ERROR
-from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS
+from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
 
 #: A stream answered 413 may send this many times the body cap more before it is reset.
@@ -69,8 +75,9 @@ class H2Base(H2Lifecycle, Generic[S]):
         """Drop (and count) the body bytes the client still sends after our 413."""
         raise NotImplementedError
 
-    def _awaits_client(self, sid: int, stream: S) -> bool:
-        """Whether the stream waits on the client (its body), not on our answer's window."""
+    def _awaits_window(self, sid: int, stream: S) -> bool:
+        """Whether the stream's answer waits on the client's flow-control window (else it
+        waits on the client's body, or on the app)."""
         raise NotImplementedError
 
     # -- shared --------------------------------------------------------------------------------
@@ -80,18 +87,50 @@ class H2Base(H2Lifecycle, Generic[S]):
         over, or when the flood guard's verdict has just ended it)."""
         if self.closed:
             return False
-        self._last_activity = now
         flood = self._guard.feed(data, now)
         if flood is None:
             return True
         self._terminate(PROTOCOL_ERROR if flood in VIOLATIONS else ENHANCE_YOUR_CALM, flood)
         return False
 
+    def _after_read(
+        self, now: float, highest: int, ready: list[tuple[int, Request]]
+    ) -> list[tuple[int, Request]]:
+        """The close of every read (``highest``: the highest stream before it): the requests to
+        hand over, or none when the connection has just gone over its cost budget."""
+        if self._highest != highest:
+            self._last_activity = now  # a stream opened: the connection is not idle
+        if self._over_budget(now):
+            return []
+        self._drain_step(now)
+        if ready:
+            streams = self._streams
+            if len(ready) == 1:
+                if ready[0][0] not in streams:
+                    return []
+            else:
+                ready = [pair for pair in ready if pair[0] in streams]
+        return ready
+
+    def _charge_header_list(self, size: int) -> None:
+        """A header list decoded to ``size`` bytes (RFC 7541 sizes): its weight in the ledger."""
+        self._cost.tokens -= size // HEADER_BYTES_PER_UNIT
+
+    def _charge_answer(self, status: int) -> bool:
+        """An answer about to be sent: an error status is charged; whether it earns credit
+        once delivered."""
+        if status >= 400:
+            self._cost.tokens -= ERROR
+            return False
+        return True
+
     def _fail(self, label: K) -> None:
         """The client broke the protocol (the engine has queued its GOAWAY): closed, counted."""
         PROTOCOL_ERRORS.inc(label)
         self.closed = True
-        self.close_reason = "protocol_error"
+        self.close_reason = (
+            CloseReason.COST_EXCEEDED if label is K.COST_EXCEEDED else CloseReason.PROTOCOL_ERROR
+        )
 
     def _take_body(self, sid: int, stream: S, data: bytes) -> None:
         """Keep a piece of the body, or answer 413 once the body passes the cap."""
@@ -136,9 +175,19 @@ class H2Base(H2Lifecycle, Generic[S]):
         ready.append((sid, request))
 
     def _expire_stalled(self, now: float) -> None:
-        timeout = self.limits.body_timeout
+        body_timeout = self.limits.body_timeout
+        send_timeout = self.limits.send_timeout
         for sid, stream in list(self._streams.items()):
-            if now - stream.started > timeout and self._awaits_client(sid, stream):
+            age = now - stream.started
+            if age <= body_timeout and age <= send_timeout:
+                continue
+            if self._awaits_window(sid, stream):
+                if age > send_timeout:
+                    # The answer was made for nothing: what it would have earned is charged.
+                    PROTOCOL_ERRORS.inc(K.H2_SEND_TIMEOUT)
+                    self._cost.tokens -= self._cost.credit
+                    self._reset_stream(sid, stream, CANCEL)
+            elif age > body_timeout:
                 PROTOCOL_ERRORS.inc(K.H2_STREAM_TIMEOUT)
                 self._reset_stream(sid, stream, CANCEL)
 

@@ -14,6 +14,7 @@ streams, so the first GOAWAY and the final one are written here).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 import h2.config
@@ -23,6 +24,7 @@ import h2.exceptions
 import h2.settings
 
 from . import h2_wire as W
+from .cost import HEADER_BYTES_PER_UNIT, RESET
 from .events import Fields, Request, Response, response_fields
 from .h2_base import H2Base, RequestStream
 from .h2_lifecycle import DRAIN_PING
@@ -68,6 +70,24 @@ _PingAckReceived = h2.events.PingAckReceived
 _RemoteSettingsChanged = h2.events.RemoteSettingsChanged
 
 
+def _resets_in(data: bytes | bytearray) -> int:
+    """How many RST_STREAM frames a run of whole frames holds (h2 writes the resets of its own
+    stream errors without telling us: they are counted off its output)."""
+    count = 0
+    pos = 0
+    end = len(data)
+    while pos + 9 <= end:
+        if data[pos + 3] == W.RST_STREAM:
+            count += 1
+        pos += 9 + int.from_bytes(data[pos : pos + 3], "big")
+    return count
+
+
+def _list_size(headers: Iterable[tuple[bytes, bytes]]) -> int:
+    """A decoded header list's size as RFC 7541 4.1 counts it (as the raw engine's decoder)."""
+    return sum(len(name) + len(value) + 32 for name, value in headers)
+
+
 def _length(value: bytes, previous: int) -> int:
     # h2 has validated it already (digits, and several fields agreeing).
     try:
@@ -104,9 +124,11 @@ class H2Engine(H2Base[RequestStream]):
         conn.increment_flow_control_window(limits.connection_window - 65535)
         self._conn = conn
         self._streams: dict[int, RequestStream] = {}
-        # stream -> (body, bytes sent, trailers to send after it)
-        self._pending: dict[int, tuple[bytes | bytearray, int, Fields]] = {}
-        self._discarding: dict[int, int] = {}  # answered with 413: stream -> bytes dropped since
+        # stream -> (body, bytes sent, trailers to send after it, whether it earns credit)
+        self._pending: dict[int, tuple[bytes | bytearray, int, Fields, bool]] = {}
+        # Answered with 413 while the body still comes: stream -> (when it started, bytes
+        # dropped since). Such a stream is half-closed (local) and still counts as held.
+        self._discarding: dict[int, tuple[float, int]] = {}
         self._out = bytearray()
 
     # -- input ---------------------------------------------------------------------------------
@@ -115,6 +137,7 @@ class H2Engine(H2Base[RequestStream]):
         """Process bytes from the client; the requests that are now complete."""
         if not self._admit(data, now):
             return []
+        highest = self._highest
         try:
             events = self._conn.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
@@ -145,23 +168,41 @@ class H2Engine(H2Base[RequestStream]):
                 self._ping_acked(event.ping_data, now)  # type: ignore[attr-defined]
             elif kind is _ConnectionTerminated:
                 self.closed = True
-        self._drain_step(now)
-        return ready
+        self._charge_resets()
+        return self._after_read(now, highest, ready)
+
+    def _charge_resets(self) -> None:
+        """Our RST_STREAMs since the last call (h2's and ours), charged to the ledger."""
+        out = self._conn.data_to_send()
+        if out:
+            self._out += out
+            resets = _resets_in(out)
+            if resets:
+                self._cost.tokens -= resets * RESET
 
     def _on_headers(
         self, event: h2.events.RequestReceived, now: float, ready: list[tuple[int, Request]]
     ) -> None:
         sid = event.stream_id
         self._highest = max(self._highest, sid)
+        headers = event.headers or ()
+        size = _list_size(headers)
+        if size >= HEADER_BYTES_PER_UNIT:
+            self._charge_header_list(size)
         if self._refuses_after_drain(sid):
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_AFTER_GOAWAY)
             self._conn.reset_stream(sid, W.REFUSED_STREAM)
             return
-        if len(self._streams) >= self.limits.max_concurrent_streams:
+        held = len(self._streams)
+        if self._discarding:
+            held += sum(1 for other in self._discarding if other not in self._streams)
+        if held >= self.limits.max_concurrent_streams:
+            # Every stream held counts until both sides are done: half-closed (local) ones
+            # too (a 413 sent while the body has not ended), or they could pile up unbounded.
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_STREAM)
             self._conn.reset_stream(sid, W.REFUSED_STREAM)
             return
-        request, content_length = request_from_headers(event.headers or (), now, _length)
+        request, content_length = request_from_headers(headers, now, _length)
         stream = RequestStream(request, now, content_length)
         self._streams[sid] = stream
         STREAMS_OPEN.value += 1
@@ -172,10 +213,11 @@ class H2Engine(H2Base[RequestStream]):
         sid = event.stream_id
         if event.flow_controlled_length:
             self._conn.acknowledge_received_data(event.flow_controlled_length, sid)
-        discarded = self._discarding.get(sid)
-        if discarded is not None:
+        discarding = self._discarding.get(sid)
+        if discarding is not None:
+            started, discarded = discarding
             discarded += event.flow_controlled_length
-            self._discarding[sid] = discarded
+            self._discarding[sid] = (started, discarded)
             if self._past_discard_cap(discarded):
                 del self._discarding[sid]
                 try:
@@ -191,8 +233,12 @@ class H2Engine(H2Base[RequestStream]):
     def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
         # h2 has checked them (no pseudo-headers, END_STREAM); StreamEnded follows.
         stream = self._streams.get(event.stream_id or 0)
+        headers = tuple(event.headers or ())
+        size = _list_size(headers)
+        if size >= HEADER_BYTES_PER_UNIT:
+            self._charge_header_list(size)
         if stream is not None:
-            stream.request.trailers = tuple(event.headers or ())
+            stream.request.trailers = headers
 
     def _on_end(self, sid: int, ready: list[tuple[int, Request]]) -> None:
         stream = self._streams.get(sid)
@@ -201,7 +247,7 @@ class H2Engine(H2Base[RequestStream]):
         self._complete(sid, stream, ready)
 
     def _start_discarding(self, sid: int, stream: RequestStream) -> None:
-        self._discarding[sid] = 0
+        self._discarding[sid] = (stream.started, 0)
 
     def _reset_stream(self, sid: int, stream: RequestStream, code: int) -> None:
         try:
@@ -211,6 +257,7 @@ class H2Engine(H2Base[RequestStream]):
         self._forget(sid)
 
     def _forget(self, sid: int) -> None:
+        self._discarding.pop(sid, None)
         if self._streams.pop(sid, None) is not None:
             STREAMS_OPEN.value -= 1
         self._pending.pop(sid, None)
@@ -222,6 +269,7 @@ class H2Engine(H2Base[RequestStream]):
         """Queue the answer to a request this engine returned."""
         conn = self._conn
         body = response.body
+        earns = self._charge_answer(response.status)
         stream = self._streams.get(stream_id)
         head_only = stream is not None and stream.request.method == b"HEAD"
         headers = [(b":status", b"%d" % response.status), *response_fields(response)]
@@ -232,20 +280,21 @@ class H2Engine(H2Base[RequestStream]):
                 conn.send_headers(stream_id, headers, end_stream=not trailers)
                 if trailers:
                     conn.send_headers(stream_id, list(trailers), end_stream=True)
-                self._stream_done(stream_id)
+                self._stream_done(stream_id, earns)
                 return
             conn.send_headers(stream_id, headers)
         except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
             # The client reset the stream while we decided: nothing to send.
             self._stream_done(stream_id)
             return
-        self._pending[stream_id] = (body, 0, trailers)
+        self._pending[stream_id] = (body, 0, trailers, earns)
         self._pump(stream_id)
 
     def _pump(self, stream_id: int) -> None:
         """Send as much of a pending body as flow control allows."""
-        body, sent, trailers = self._pending[stream_id]
+        body, sent, trailers, earns = self._pending[stream_id]
         conn = self._conn
+        delivered = False
         try:
             while sent < len(body):
                 window = min(
@@ -253,7 +302,7 @@ class H2Engine(H2Base[RequestStream]):
                 )
                 if window <= 0:
                     # Waiting on WINDOW_UPDATE: keep a copy, the caller's buffer may be reused.
-                    self._pending[stream_id] = (bytes(body), sent, trailers)
+                    self._pending[stream_id] = (bytes(body), sent, trailers, earns)
                     return
                 # h2 takes bytes; a slice of the arena's bytearray is copied here, once.
                 chunk = bytes(body[sent : sent + window])
@@ -261,10 +310,11 @@ class H2Engine(H2Base[RequestStream]):
                 conn.send_data(stream_id, chunk, end_stream=sent >= len(body) and not trailers)
             if trailers:
                 conn.send_headers(stream_id, list(trailers), end_stream=True)
+            delivered = earns
         except (h2.exceptions.StreamClosedError, h2.exceptions.ProtocolError):
             pass
         del self._pending[stream_id]
-        self._stream_done(stream_id)
+        self._stream_done(stream_id, delivered)
 
     def _on_window(self, stream_id: int) -> None:
         targets = list(self._pending) if stream_id == 0 else [stream_id]
@@ -272,7 +322,10 @@ class H2Engine(H2Base[RequestStream]):
             if sid in self._pending:
                 self._pump(sid)
 
-    def _stream_done(self, stream_id: int) -> None:
+    def _stream_done(self, stream_id: int, earns: bool = False) -> None:
+        """The answer is over: delivered whole (credited when ``earns``), or dropped."""
+        if earns:
+            self._cost.earn()
         if self._streams.pop(stream_id, None) is not None:
             STREAMS_OPEN.value -= 1
         self._maybe_finished()
@@ -305,8 +358,22 @@ class H2Engine(H2Base[RequestStream]):
     def _busy(self) -> bool:
         return bool(self._streams or self._pending)
 
-    def _awaits_client(self, sid: int, stream: RequestStream) -> bool:
-        return sid not in self._pending
+    def _awaits_window(self, sid: int, stream: RequestStream) -> bool:
+        return sid in self._pending
+
+    def _expire_stalled(self, now: float) -> None:
+        super()._expire_stalled(now)
+        # Half-closed (local) streams (a 413 sent, the body never ends) are not in _streams.
+        timeout = self.limits.body_timeout
+        for sid, (started, _) in list(self._discarding.items()):
+            if sid not in self._streams and now - started > timeout:
+                PROTOCOL_ERRORS.inc(K.H2_STREAM_TIMEOUT)
+                del self._discarding[sid]
+                try:
+                    self._conn.reset_stream(sid, W.CANCEL)
+                except h2.exceptions.StreamClosedError:  # pragma: no cover
+                    pass
+        self._charge_resets()
 
     def _send_drain_ping(self) -> None:
         self._conn.ping(DRAIN_PING)

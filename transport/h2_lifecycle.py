@@ -4,8 +4,11 @@ The h2 engine (reference) and the raw engine differ in how they parse and write 
 when a connection ends. This base class holds that part once:
 
 - ``tick``: the drain's grace period, a header block that never ends (a connection error: the
-  HPACK context is shared, so a block cannot be abandoned), streams whose body stalls
-  (RST_STREAM(CANCEL)), and an idle connection (GOAWAY(NO_ERROR)).
+  HPACK context is shared, so a block cannot be abandoned), streams whose body stalls or whose
+  answer waits on a window that never opens (RST_STREAM(CANCEL)), the cost ledger's verdict
+  (GOAWAY(ENHANCE_YOUR_CALM), :mod:`transport.cost`), and an idle connection (GOAWAY(NO_ERROR)):
+  idle means no stream in progress and none opened for ``idle_timeout``, whatever else the
+  client sends.
 - the drain: GOAWAY(2^31-1) and a PING; the final GOAWAY (the highest stream taken) a grace
   period after the PING's ack, since clients may send the ack ahead of HEADERS they queued
   before reading the first GOAWAY (nghttp2 does); closed once no stream is left.
@@ -24,10 +27,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from .cost import CostLedger
 from .frame_guard import FrameGuard
 from .h2_wire import ENHANCE_YOUR_CALM, MAX_STREAM_ID, NO_ERROR
 from .limits import Limits
-from .metrics import PROTOCOL_ERRORS
+from .metrics import PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
 
 #: The opaque data of the drain's PING (its ack starts the grace period).
@@ -42,7 +46,11 @@ class H2Lifecycle:
 
     def __init__(self, limits: Limits, now: float) -> None:
         self.limits = limits
-        self._guard = FrameGuard(limits, now)
+        #: What the connection has cost against what it brought (charged by the guard, the
+        #: engines and, through :meth:`charge`, the app's own work).
+        self._cost = CostLedger(limits, now)
+        self._guard = FrameGuard(limits, now, self._cost)
+        #: When a stream was last opened or in progress (the idle clock; see ``tick``).
         self._last_activity = now
         self._highest = 0
         #: None; "draining" (first GOAWAY and PING sent); "acked" (PING acked, in the grace
@@ -53,7 +61,7 @@ class H2Lifecycle:
         #: True once the connection is over: flush ``data_to_send``, then close the socket.
         self.closed = False
         #: Why the connection ended, when this side ended it (a metrics label).
-        self.close_reason: str | None = None
+        self.close_reason: CloseReason | None = None
 
     # -- what an engine supplies -----------------------------------------------------------
 
@@ -84,7 +92,26 @@ class H2Lifecycle:
         PROTOCOL_ERRORS.inc(reason)
         self._close_connection(code)
         self.closed = True
-        self.close_reason = reason
+        self.close_reason = CloseReason(reason.value)
+
+    def charge(self, units: int) -> None:
+        """Work done for this connection outside the engine (the app's inflating, say): charged
+        to its cost ledger; the verdict comes at the next read or tick."""
+        self._cost.tokens -= units
+
+    def _over_budget(self, now: float) -> bool:
+        """The ledger's verdict after a read or a tick: GOAWAY(ENHANCE_YOUR_CALM) when the
+        connection has cost more than its budget."""
+        if self._cost.tokens >= 0.0 or not self._cost.over(now):
+            return False
+        self._terminate(ENHANCE_YOUR_CALM, K.COST_EXCEEDED)
+        return True
+
+    @property
+    def last_active(self) -> float:
+        """When a stream was last opened or in progress (the server closes the oldest idle
+        connections first when it holds too many)."""
+        return self._last_activity
 
     def tick(self, now: float) -> None:
         """Enforce timeouts and drain steps; call about once a second (often while draining)."""
@@ -98,11 +125,22 @@ class H2Lifecycle:
             self._terminate(ENHANCE_YOUR_CALM, K.HEADER_TIMEOUT)
             return
         self._expire_stalled(now)
-        if not self._busy and now - self._last_activity > limits.idle_timeout:
+        self._cost.refill(now)
+        if self._over_budget(now):
+            return
+        if self._busy:
+            self._last_activity = now
+        elif now - self._last_activity > limits.idle_timeout:
             PROTOCOL_ERRORS.inc(K.IDLE_TIMEOUT)
-            self._goaway(NO_ERROR, self._highest)
-            self.closed = True
-            self.close_reason = "idle"
+            self.close_now(CloseReason.IDLE)
+
+    def close_now(self, reason: CloseReason) -> None:
+        """End an idle connection politely: GOAWAY(NO_ERROR), closed, ``reason`` given."""
+        if self.closed:
+            return
+        self._goaway(NO_ERROR, self._highest)
+        self.closed = True
+        self.close_reason = reason
 
     def start_drain(self) -> None:
         """Begin a graceful close: GOAWAY(2^31-1) and a PING; the final GOAWAY on its ack."""
@@ -135,7 +173,7 @@ class H2Lifecycle:
     def _maybe_finished(self) -> None:
         if self.drain_state == "final" and not self._busy:
             self.closed = True
-            self.close_reason = "drained"
+            self.close_reason = CloseReason.DRAINED
 
 
 __all__ = ["DRAIN_PING", "MAX_STREAM_ID", "H2Lifecycle"]

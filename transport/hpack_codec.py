@@ -89,7 +89,7 @@ def _string(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
 class Decoder:
     """The decoding context of one connection (its dynamic table)."""
 
-    __slots__ = ("_table", "_size", "_max_size", "max_header_list_size", "version")
+    __slots__ = ("_table", "_size", "_max_size", "max_header_list_size", "version", "size")
 
     def __init__(self, max_header_list_size: int) -> None:
         self._table: deque[tuple[bytes, bytes]] = deque()  # newest first
@@ -100,6 +100,8 @@ class Decoder:
         #: Changes whenever the dynamic table does: a block decoded at one version decodes
         #: to the same list at that version (what callers may cache on).
         self.version = 0
+        #: The size of the list the last :meth:`decode` returned (RFC 7541 4.1 counting).
+        self.size = 0
 
     def _get(self, index: int) -> tuple[bytes, bytes]:
         if 0 < index <= _STATIC_LEN:
@@ -175,6 +177,7 @@ class Decoder:
             inflated += len(header[0]) + len(header[1]) + 32
             if inflated > limit:
                 raise HeaderListTooLarge(f"header list over {limit} bytes")
+        self.size = inflated
         return headers
 
 

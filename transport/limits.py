@@ -28,12 +28,20 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     stream_window: Window = 4 * 1024 * 1024
     #: HTTP/2 connection receive window.
     connection_window: Window = 64 * 1024 * 1024
-    #: Seconds a connection may sit with nothing in progress before it is closed.
+    #: Seconds a connection may sit with no request in progress and none started before it is
+    #: closed (GOAWAY(NO_ERROR) on HTTP/2). Only requests count: PINGs, SETTINGS, WINDOW_UPDATEs
+    #: or HTTP/1.1 blank lines do not keep a connection open. Exchanges keep connections warm
+    #: between bursts, so this is generous (nginx's keepalive_timeout default); never infinite.
     idle_timeout: Seconds = 75.0
     #: Seconds a request may take from its first byte to its complete headers (slowloris).
     header_timeout: Seconds = 10.0
-    #: Seconds a request may take from its headers to its complete body.
+    #: Seconds a request may take from its headers to its complete body (HTTP/2: also a
+    #: stream we half-closed with a 413 while the client's body never comes).
     body_timeout: Seconds = 10.0
+    #: Seconds an HTTP/2 answer may wait on the client's flow-control window, from its
+    #: request's start, before its stream is reset (CANCEL): a client that opens streams with a
+    #: zero window and never reads would otherwise hold every answer it asked for.
+    send_timeout: Seconds = 10.0
     #: Seconds a draining server waits for in-flight requests before closing.
     drain_timeout: Seconds = 10.0
     #: Seconds between the PING ack and the final GOAWAY when draining HTTP/2 (see h2_engine).
@@ -51,6 +59,23 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     ping_per_second: Rate = 10.0
     #: Streams a client may open that end in protocol errors before the connection is closed.
     max_stream_errors: Count = 100
+    #: Entries allowed in one SETTINGS frame (nghttp2's default, after CVE-2020-11080); more is
+    #: GOAWAY(ENHANCE_YOUR_CALM). With ``settings_per_second`` this bounds entries per second.
+    #: A real client sends fewer than ten.
+    max_settings_entries: Count = 32
+    #: The cost ledger (transport/cost.py): units one connection may cost beyond what it
+    #: brought before GOAWAY(ENHANCE_YOUR_CALM). About 4 ms of the raw engine's time: an honest
+    #: client with every stream in flight (256 x 2 frames) stays far inside it.
+    cost_budget: Count = 4096
+    #: Units refilled per second (as nghttp2's glitch rate): a quiet connection is never closed
+    #: for old costs, and junk at this rate is tolerated forever (about 0.1% of a core).
+    cost_per_second: Rate = 1000.0
+    #: Units one answer earns once delivered whole (status below 400): about what answering a
+    #: bid request costs us, so a client may spend up to that much on junk per answer.
+    answer_credit: Annotated[int, msgspec.Meta(ge=0)] = 64
+    #: Connections one worker holds; past it the oldest idle one is closed for the new one
+    #: (none idle: the new one is refused). Exchanges hold tens to hundreds per host.
+    max_connections: Count = 4096
 
 
 class TokenBucket:
@@ -64,14 +89,18 @@ class TokenBucket:
         self.tokens = float(burst)
         self.stamp = now
 
+    def refill(self, now: float) -> None:
+        """Add what ``rate`` has refilled since the last refill, up to ``burst``."""
+        tokens = self.tokens + (now - self.stamp) * self.rate
+        self.stamp = now
+        self.tokens = tokens if tokens < self.burst else self.burst
+
     def take(self, now: float) -> bool:
         """Spend one token; False when the bucket is empty (the limit is broken)."""
-        tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if tokens < 1.0:
-            self.tokens = tokens
+        self.refill(now)
+        if self.tokens < 1.0:
             return False
-        self.tokens = tokens - 1.0
+        self.tokens -= 1.0
         return True
 
 

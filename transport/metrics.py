@@ -236,12 +236,16 @@ class ProtocolErrorKind(StrEnum):
     H2_DISCARD_CAP = "h2_discard_cap"
     H2_CONTENT_LENGTH = "h2_content_length"
     H2_STREAM_TIMEOUT = "h2_stream_timeout"
+    H2_SEND_TIMEOUT = "h2_send_timeout"
     # HTTP/2 floods and frames the guard refuses (transport/frame_guard.py).
     IDLE_STREAM = "idle_stream"
     RST_STREAM_FLOOD = "rst_stream_flood"
     CONTINUATION_FLOOD = "continuation_flood"
     SETTINGS_FLOOD = "settings_flood"
     PING_FLOOD = "ping_flood"
+    SETTINGS_TOO_MANY = "settings_too_many"
+    #: The connection cost far more than it brought (transport/cost.py).
+    COST_EXCEEDED = "cost_exceeded"
     # Timeouts and drain, either protocol.
     IDLE_TIMEOUT = "idle_timeout"
     HEADER_TIMEOUT = "header_timeout"
@@ -255,6 +259,47 @@ class ProtocolErrorKind(StrEnum):
     H1_UPGRADE_UNSUPPORTED = "h1_upgrade_unsupported"
     H1_HEADER_TIMEOUT = "h1_header_timeout"
     H1_BODY_TIMEOUT = "h1_body_timeout"
+    H1_BLANK_LINES = "h1_blank_lines"
+
+
+class CloseReason(StrEnum):
+    """Why a connection ended: the ``reason`` label of ``bidwire_connections_closed_total``,
+    one per defence (and the ordinary endings), so each defence's closings can be counted."""
+
+    #: The client closed it (FIN, or its GOAWAY), or the socket failed.
+    PEER = "peer"
+    #: HTTP/1.1: the client asked for ``connection: close`` (or spoke HTTP/1.0).
+    CLIENT_CLOSE = "client_close"
+    #: Nothing in progress for ``idle_timeout``.
+    IDLE = "idle"
+    #: Closed after a graceful drain, or forced at the drain timeout.
+    DRAINED = "drained"
+    DRAIN_TIMEOUT = "drain_timeout"
+    #: Over ``max_connections``: the oldest idle connection closed for a new one; or, with
+    #: none idle, the new one refused.
+    CONNECTION_CAP = "connection_cap"
+    CONNECTION_CAP_REFUSED = "connection_cap_refused"
+    #: A connection error the client caused (HTTP/2 GOAWAY with its code; HTTP/1.1 400).
+    PROTOCOL_ERROR = "protocol_error"
+    BAD_PREFACE = "bad_preface"
+    #: GOAWAY(ENHANCE_YOUR_CALM): the cost ledger (transport/cost.py), and each flood limit.
+    COST_EXCEEDED = "cost_exceeded"
+    RST_STREAM_FLOOD = "rst_stream_flood"
+    SETTINGS_FLOOD = "settings_flood"
+    SETTINGS_TOO_MANY = "settings_too_many"
+    PING_FLOOD = "ping_flood"
+    CONTINUATION_FLOOD = "continuation_flood"
+    IDLE_STREAM = "idle_stream"
+    #: Timeouts on what the client holds: the preface, a header block or HTTP/1.1 head, a body.
+    PREFACE_TIMEOUT = "preface_timeout"
+    HEADER_TIMEOUT = "header_timeout"
+    BODY_TIMEOUT = "body_timeout"
+    #: HTTP/1.1 refusals, each answered with its status first.
+    BODY_TOO_LARGE = "body_too_large"
+    HEADERS_TOO_LARGE = "headers_too_large"
+    BAD_HTTP = "bad_http"
+    UPGRADE_UNSUPPORTED = "upgrade_unsupported"
+    BLANK_LINES = "blank_lines"
 
 
 # -- the transport's own metrics ---------------------------------------------------------------
@@ -265,6 +310,11 @@ CONNECTIONS: Final = Counter(
 CONNECTIONS_OPEN: Final = Gauge("bidwire_connections_open", "Connections open now.")
 STREAMS_OPEN: Final = Gauge(
     "bidwire_streams_open", "HTTP/2 streams and HTTP/1.1 requests in progress now."
+)
+CONNECTIONS_CLOSED: Final = Counter(
+    "bidwire_connections_closed_total",
+    "Connections ended, by reason (transport.metrics.CloseReason): each defence has its own.",
+    "reason",
 )
 PROTOCOL_ERRORS: Final = Counter(
     "bidwire_protocol_errors_total", "Protocol violations by clients, by kind.", "kind"
@@ -285,6 +335,7 @@ GC_COLLECTIONS: Final = GcCollections(
 
 __all__ = [
     "CONNECTIONS",
+    "CONNECTIONS_CLOSED",
     "CONNECTIONS_OPEN",
     "ERRORS",
     "GC_COLLECTIONS",
@@ -292,6 +343,7 @@ __all__ = [
     "PROTOCOL_ERRORS",
     "REGISTRY",
     "STREAMS_OPEN",
+    "CloseReason",
     "Counter",
     "Gauge",
     "Histogram",

@@ -26,7 +26,7 @@ from .app import App
 from .config import ServerSection
 from .connection import Connection
 from .limits import Limits
-from .metrics import CONNECTIONS, HTTP_RESPONSES, PROTOCOL_ERRORS
+from .metrics import CONNECTIONS, HTTP_RESPONSES, PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
 
 
@@ -142,7 +142,8 @@ class Server:
         self.limits = limits
         self.app = app
         self.service = service
-        self.connections: set[Connection] = set()
+        #: The open connections, oldest first (a dict: ordered, and O(1) to remove from).
+        self.connections: dict[Connection, None] = {}
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.TimerHandle | None = None
         self._lag_timer: asyncio.TimerHandle | None = None
@@ -216,8 +217,7 @@ class Server:
                 connection.tick(now)
         for connection in list(self.connections):
             PROTOCOL_ERRORS.inc(K.DRAIN_TIMEOUT_CLOSE)
-            if connection.transport is not None:
-                connection.transport.close()
+            connection.close(CloseReason.DRAIN_TIMEOUT)
         if self._ticker is not None:
             self._ticker.cancel()
         if self._lag_timer is not None:

@@ -61,7 +61,7 @@ class FlowControl(Writer):
             if not sid & 1:
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             if self._effect_gone(sid, RECV_DATA) == STREAM_ERROR:
-                self._out.append(F.rst_stream(sid, F.STREAM_CLOSED))
+                self._send_rst(sid, F.STREAM_CLOSED)
             return
         if STEP[stream.state | RECV_DATA][1] == STREAM_ERROR:
             self._reset_on_error(sid, stream, F.STREAM_CLOSED)
@@ -119,19 +119,28 @@ class FlowControl(Writer):
             self._pump(sid, stream)
 
     def _apply_settings(self, changes: list[tuple[int, int]]) -> None:
-        """The client's validated SETTINGS, in order; acknowledged, then our DATA resumes."""
+        """The client's validated SETTINGS; acknowledged, then our DATA resumes.
+
+        A frame's INITIAL_WINDOW_SIZE entries change every stream's window, but only the last
+        one's value matters (the windows move by its difference from the value before the
+        frame, as h2 applies it): the streams are walked once per frame, never once per entry,
+        so a frame packed with window changes costs what one does.
+        """
+        initial = -1
         for key, value in changes:
             if key == F.SETTINGS_INITIAL_WINDOW_SIZE:
-                delta = value - self._peer_initial
-                self._peer_initial = value
-                for stream in self._streams.values():
-                    stream.send_window += delta
-                    if stream.send_window > F.MAX_WINDOW:
-                        raise H2ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
+                initial = value
             elif key == F.SETTINGS_MAX_FRAME_SIZE:
                 self._peer_max_frame = value
             elif key == F.SETTINGS_HEADER_TABLE_SIZE:
                 self._table_update = True
+        if initial >= 0 and initial != self._peer_initial:
+            delta = initial - self._peer_initial
+            self._peer_initial = initial
+            for stream in self._streams.values():
+                stream.send_window += delta
+                if stream.send_window > F.MAX_WINDOW:
+                    raise H2ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
         self._out.append(F.SETTINGS_ACK)
         self._pump_all()
 

@@ -51,14 +51,14 @@ class Reader(Requests):
                 return []
         ready: list[tuple[int, Request]] = []
         self._read_closes = 0
+        highest = self._highest
         try:
             self._frames(self._buffer + data if self._buffer else data, now, ready)
         except H2ConnectionError as exc:
             self._goaway(exc.code, self._highest)
             self._fail(exc.label)
             return []
-        self._drain_step(now)
-        return ready
+        return self._after_read(now, highest, ready)
 
     def _check_preface(self, data: bytes) -> bytes:
         take = min(self._preface, len(data))
@@ -73,7 +73,13 @@ class Reader(Requests):
     def _frames(self, buf: bytes, now: float, ready: list[tuple[int, Request]]) -> None:
         pos = 0
         end = len(buf)
+        cost = self._cost
         while end - pos >= 9:
+            if cost.tokens < 0.0 and cost.over(now):
+                # What the frames so far made us do (resets, header lists) spent the budget:
+                # the rest of the read is not parsed. (The h2 engine, which cannot stop h2
+                # mid-read, gives the same verdict at the end of the read.)
+                raise H2ConnectionError(F.ENHANCE_YOUR_CALM, K.COST_EXCEEDED)
             high, low, kind, flags, sid = _HEAD(buf, pos)
             length = (high << 16) | low
             sid &= 0x7FFFFFFF

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from .. import h2_wire as F
+from ..cost import HEADER_BYTES_PER_UNIT
 from ..events import Request
 from ..header_rules import request_from_headers, request_problem, trailer_problem
 from ..hpack_codec import Decoder, HeaderListTooLarge, HpackError
@@ -41,11 +42,12 @@ class Requests(FlowControl):
         super().__init__(limits, now)
         self._decoder = Decoder(limits.max_header_list_size)
         # Header blocks already decoded and validated: block bytes -> (decoder table version,
-        # the request they make, content-length). Decoding is a pure function of the block and
-        # the dynamic table, so an entry holds while the table's version is the one stored,
-        # and only blocks that did not change the table are kept. Clients that repeat their
-        # header fields (nghttp2 indexes them all) then send the same few bytes every request.
-        self._known: dict[bytes, tuple[int, Request, int]] = {}
+        # the request they make, content-length, decoded size). Decoding is a pure function of
+        # the block and the dynamic table, so an entry holds while the table's version is the
+        # one stored, and only blocks that did not change the table are kept. Clients that
+        # repeat their header fields (nghttp2 indexes them all) then send the same few bytes
+        # every request.
+        self._known: dict[bytes, tuple[int, Request, int, int]] = {}
 
     def _decode(self, block: bytes) -> list[tuple[bytes, bytes]]:
         try:
@@ -82,7 +84,7 @@ class Requests(FlowControl):
             # Not idle: closed, and how it closed says what HEADERS there draw.
             effect = self._effect_gone(sid, RECV_HEADERS)
             if effect == STREAM_ERROR:
-                self._out.append(F.rst_stream(sid, F.STREAM_CLOSED))
+                self._send_rst(sid, F.STREAM_CLOSED)
                 return
             raise H2ConnectionError(*CONNECTION_ERRORS[effect])
         if sid % 2 == 0:
@@ -91,15 +93,18 @@ class Requests(FlowControl):
         if self_dependent:
             raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         if known is not None:
-            request, length = known[1].like(now), known[2]
+            request, length, size = known[1].like(now), known[2], known[3]
         else:
             if request_problem(headers) is not None:
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             request, length = request_from_headers(headers, now, _content_length)
+            size = decoder.size
             if decoder.version == version and len(block) <= KNOWN_BLOCK_MAX:
                 if len(self._known) >= KNOWN_BLOCKS:
                     self._known.clear()
-                self._known[bytes(block)] = (version, request.like(0.0), length)
+                self._known[bytes(block)] = (version, request.like(0.0), length, size)
+        if size >= HEADER_BYTES_PER_UNIT:
+            self._charge_header_list(size)
         # (IDLE, RECV_HEADERS) -> OPEN: a Stream starts open.
         stream = Stream(request, now, length, self._peer_initial)
         if end_stream:
@@ -114,7 +119,9 @@ class Requests(FlowControl):
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_AFTER_GOAWAY)
             self._reset_stream(sid, stream, F.REFUSED_STREAM)
             return
-        if self._live >= limits.max_concurrent_streams:
+        if len(self._streams) > limits.max_concurrent_streams:
+            # Every stream held counts until both sides are done: half-closed (local) ones
+            # too (a 413 sent while the body has not ended), or they could pile up unbounded.
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_STREAM)
             self._reset_stream(sid, stream, F.REFUSED_STREAM)
             return
@@ -135,6 +142,9 @@ class Requests(FlowControl):
             return
         if not end_stream or trailer_problem(headers) is not None:
             raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
+        size = self._decoder.size
+        if size >= HEADER_BYTES_PER_UNIT:
+            self._charge_header_list(size)
         # h2 takes the trailers' content-length (usually none) as the expected length.
         length = -1
         for name, value in headers:

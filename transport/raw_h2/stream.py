@@ -116,7 +116,7 @@ class Stream(RequestStream):
 
     __slots__ = (
         "state", "received", "expected", "send_window", "recv_window", "body", "sent", "live",
-        "discarded", "head", "trailers",
+        "discarded", "head", "trailers", "earns",
     )  # fmt: skip
 
     def __init__(self, request: Request, now: float, length: int, send_window: int) -> None:
@@ -138,6 +138,7 @@ class Stream(RequestStream):
         self.discarded = -1  # answered 413: body bytes dropped since, else -1
         self.head = False  # a HEAD request
         self.trailers = b""  # the answer's trailers (an encoded block), sent after its body
+        self.earns = False  # the answer earns credit in the cost ledger once delivered
 
 
 class H2ConnectionError(Exception):

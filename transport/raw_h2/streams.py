@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from .. import h2_wire as F
+from ..cost import RESET
 from ..events import Request
 from ..h2_base import H2Base
 from ..limits import Limits
@@ -72,7 +73,9 @@ class Streams(H2Base[Stream]):
             self._complete(sid, stream, ready)
 
     def _local_end(self, sid: int, stream: Stream) -> None:
-        """Our END_STREAM went out."""
+        """Our END_STREAM went out: the answer is delivered."""
+        if stream.earns:
+            self._cost.earn()
         state = STEP[stream.state | SEND_END_STREAM][0]
         if state == CLOSED:
             self._close(sid, stream, CLOSED)
@@ -84,9 +87,15 @@ class Streams(H2Base[Stream]):
 
     # -- resets ----------------------------------------------------------------------------------
 
+    def _send_rst(self, sid: int, code: int) -> None:
+        """Our RST_STREAM, charged to the connection: every one is work the client made us do
+        ("MADE YOU RESET", CVE-2025-8671, is a loop of frames that draw one)."""
+        self._out.append(F.rst_stream(sid, code))
+        self._cost.tokens -= RESET
+
     def _reset_stream(self, sid: int, stream: Stream, code: int) -> None:
         """Our RST_STREAM: the stream is closed and forgotten."""
-        self._out.append(F.rst_stream(sid, code))
+        self._send_rst(sid, code)
         self._close(sid, stream, STEP[stream.state | SEND_RST_STREAM][0])
         # H2Engine resets streams after h2 has read the whole batch, so h2 still counted this
         # one as open against its stream ceiling for the rest of the read.
@@ -122,8 +131,8 @@ class Streams(H2Base[Stream]):
         if sid in self._streams:
             stream.discarded = 0
 
-    def _awaits_client(self, sid: int, stream: Stream) -> bool:
-        return stream.live and not stream.body
+    def _awaits_window(self, sid: int, stream: Stream) -> bool:
+        return bool(stream.body)
 
     @property
     def _busy(self) -> bool:

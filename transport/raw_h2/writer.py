@@ -40,9 +40,11 @@ class Writer(Streams):
 
     def send_response(self, stream_id: int, response: Response) -> None:
         """Queue the answer to a request this engine returned."""
+        earns = self._charge_answer(response.status)
         stream = self._streams.get(stream_id)
         if stream is None or (stream.state | SEND_HEADERS) not in STEP:
             return  # the client reset the stream while we decided, or it is answered already
+        stream.earns = earns
         if response.trailers:
             self._send_with_trailers(stream_id, stream, response)
             return

@@ -1,0 +1,383 @@
+"""The attacks of issue #17 against the engines, sans-IO: each one ends the way it should, counted.
+
+The client side of every attack is :mod:`fuzz.attacks` (the bench sends the same bytes over
+sockets). The HTTP/2 tests run on both engines, with the default limits unless a test is about
+one of them, and an explicit clock. Each attack has a control beside it: an honest client doing
+as much (as many requests, streams or frames) is not touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from h2.errors import ErrorCodes as E
+
+from fuzz import attacks as A
+from fuzz.answers import Outcome, Reader
+from transport import h2_wire as W
+from transport.cost import RESET
+from transport.events import Request, Response
+from transport.h1_engine import MAX_BLANK_BYTES, H1Engine
+from transport.h2_engine import H2Engine
+from transport.limits import Limits
+from transport.metrics import PROTOCOL_ERRORS
+from transport.raw_h2 import RawH2Engine
+
+EngineType = type[H2Engine] | type[RawH2Engine]
+Answer = Callable[[Request], Response]
+
+
+@pytest.fixture(params=["h2", "raw"])
+def engine_type(request: pytest.FixtureRequest) -> EngineType:
+    return H2Engine if request.param == "h2" else RawH2Engine
+
+
+def ok(request: Request) -> Response:
+    return Response(200, b'{"ok":1}', content_type=b"application/json")
+
+
+def not_allowed(request: Request) -> Response:
+    return Response(405, b'{"error":"use POST"}', content_type=b"application/json")
+
+
+class Client:
+    """An engine, what it handed over, and what it sent back (parsed)."""
+
+    def __init__(self, engine_type: EngineType, limits: Limits | None = None) -> None:
+        self.engine = engine_type(limits or Limits(), 0.0)
+        self.reader = Reader()
+        self.handed: list[int] = []
+
+    def send(self, data: bytes, now: float = 0.0, answer: Answer = ok) -> None:
+        for sid, request in self.engine.receive_data(data, now):
+            self.handed.append(sid)
+            self.engine.send_response(sid, answer(request))
+        self.reader.feed(self.engine.data_to_send())
+
+    def send_in(self, data: bytes, pieces: int, now: float = 0.0, answer: Answer = ok) -> None:
+        """``data`` in ``pieces`` reads (cut anywhere: frames span reads)."""
+        size = -(-len(data) // pieces)
+        for start in range(0, len(data), size):
+            self.send(data[start : start + size], now, answer)
+
+    def tick(self, now: float) -> None:
+        self.engine.tick(now)
+        self.reader.feed(self.engine.data_to_send())
+
+    @property
+    def out(self) -> Outcome:
+        return self.reader.outcome
+
+
+def calmed(client: Client, reason: str) -> None:
+    assert client.out.goaway == E.ENHANCE_YOUR_CALM
+    assert client.engine.closed
+    assert client.engine.close_reason == reason
+    assert PROTOCOL_ERRORS.get(reason) == 1
+
+
+# -- MADE YOU RESET (CVE-2025-8671) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["data", "window"])
+def test_made_you_reset_ends_the_connection(engine_type: EngineType, kind: str) -> None:
+    """Frames that make the server reset stream after stream (the client never resets one)
+    spend the cost budget: GOAWAY(ENHANCE_YOUR_CALM) after about budget / RESET of them, and
+    no reset request is ever handed to the app."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    for batch in range(50):  # 20 streams a read
+        client.send(A.made_you_reset(20, kind=kind, first=1 + 40 * batch))
+    calmed(client, "cost_exceeded")
+    code = E.STREAM_CLOSED if kind == "data" else E.FLOW_CONTROL_ERROR
+    assert set(client.out.resets.values()) == {code}
+    # Bounded: the budget (4096) buys about 4096 / (RESET + 2 frames) = 227 resets, plus
+    # the rest of the read in which it ran out (20 streams a read here).
+    assert 4096 // (RESET + 2) - 20 <= len(client.out.resets) <= 4096 // (RESET + 2) + 20
+    assert client.handed == []
+
+
+def served_whole(engine_type: EngineType, data: bytes, pieces: int, streams: int) -> None:
+    """A control: ``data`` after the preface, every stream answered, nothing else."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    client.send_in(data, pieces)
+    assert not client.engine.closed
+    assert len(client.out.ended) == streams
+    assert client.out.goaway is None and client.out.resets == {}
+
+
+def test_as_many_honest_requests_are_served(engine_type: EngineType) -> None:
+    """The control: the same number of streams, answered, costs nothing."""
+    served_whole(engine_type, A.requests(1000), 50, 1000)
+
+
+def test_refused_streams_are_resets_too(engine_type: EngineType) -> None:
+    """Streams past max_concurrent_streams are refused with RST_STREAM: a client that keeps
+    opening them is a MADE YOU RESET loop too."""
+    client = Client(engine_type, Limits(max_concurrent_streams=4))
+    client.send(A.preface() + A.parked_streams(4))
+    assert client.engine.open_streams == 4
+    client.send_in(A.parked_streams(1000, first=9), 50)
+    calmed(client, "cost_exceeded")
+    assert set(client.out.resets.values()) == {E.REFUSED_STREAM}
+    assert len(client.out.resets) < 4096 // RESET + 20  # and the read it ran out in
+
+
+# -- Rapid Reset (CVE-2023-44487) -----------------------------------------------------------------
+
+
+def test_a_request_reset_in_the_same_read_is_never_decided(engine_type: EngineType) -> None:
+    """HEADERS with END_STREAM and RST_STREAM in one packet: the request is complete, but its
+    stream is gone by the end of the read, so the app is not asked (it would decide a bid for
+    nobody); the budget of RST_STREAMs ends the connection."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    for batch in range(50):
+        client.send(A.rapid_reset(20, first=1 + 40 * batch))
+    assert client.handed == []
+    calmed(client, "rst_stream_flood")  # 200 at once: the older, tighter limit comes first
+
+
+def test_rapid_reset_under_the_rst_rate_still_spends_the_budget(engine_type: EngineType) -> None:
+    """Resets paced under rst_per_second are still work without an answer: the ledger ends
+    the connection once their cost passes what the refill brings."""
+    limits = Limits(rst_burst=10_000, rst_per_second=10_000.0)
+    client = Client(engine_type, limits)
+    client.send(A.preface())
+    for batch in range(50):
+        client.send(A.rapid_reset(20, first=1 + 40 * batch))
+    calmed(client, "cost_exceeded")
+    assert client.handed == []
+
+
+# -- SETTINGS storm -------------------------------------------------------------------------------
+
+
+def test_a_settings_frame_with_too_many_entries_is_enhance_your_calm(
+    engine_type: EngineType,
+) -> None:
+    client = Client(engine_type)
+    client.send(A.preface())
+    client.send(A.settings_storm(1, 32))
+    assert not client.engine.closed
+    client.send(A.settings_storm(1, 33))
+    calmed(client, "settings_too_many")
+
+
+def test_settings_storm_with_parked_streams_is_bounded(engine_type: EngineType) -> None:
+    """SETTINGS frames full of window changes over 200 parked streams: the frames per second
+    (settings_burst) and entries per frame bound the work; the storm ends the connection."""
+    client = Client(engine_type)
+    client.send(A.preface() + A.parked_streams(200))
+    client.send(A.settings_storm(100, 32))
+    calmed(client, "settings_flood")
+    assert client.engine.open_streams == 200
+
+
+def test_the_raw_engine_walks_the_streams_once_per_settings_frame() -> None:
+    """ "Window changes without per-stream work per entry": 32 window changes over 200 streams
+    walk the streams once (h2 keeps only the last value of a key in a frame, likewise)."""
+    walks = 0
+
+    class Counting(dict[int, object]):
+        def values(self):  # type: ignore[no-untyped-def,override]
+            nonlocal walks
+            walks += 1
+            return super().values()
+
+    client = Client(RawH2Engine)
+    client.send(A.preface() + A.parked_streams(200))
+    client.engine._streams = Counting(client.engine._streams)  # type: ignore[assignment]
+    client.send(A.settings_storm(1, 32))
+    assert walks == 1
+    assert not client.engine.closed
+
+
+def test_window_changes_in_one_frame_apply_once(engine_type: EngineType) -> None:
+    """Several INITIAL_WINDOW_SIZE entries in one frame: the windows move once, by the last
+    value's difference (as h2 applies a frame), and a waiting answer goes out."""
+    client = Client(engine_type)
+    client.send(A.preface({W.SETTINGS_INITIAL_WINDOW_SIZE: 0}) + A.requests(1))
+    assert client.out.ended == set()  # the answer waits on the window
+    changes = [(W.SETTINGS_INITIAL_WINDOW_SIZE, v) for v in (5, 2**31 - 1, 0, 3, 100)]
+    frame = W.frame(W.SETTINGS, 0, 0, b"".join(W.SETTING.pack(k, v) for k, v in changes))
+    client.send(frame)
+    assert client.out.goaway is None and not client.engine.closed
+    assert client.out.ended == {1}  # 8 bytes of body, under the window of 100
+
+
+# -- HPACK bomb -----------------------------------------------------------------------------------
+
+
+def test_hpack_bombs_answered_with_errors_end_the_connection(engine_type: EngineType) -> None:
+    """Requests of a few bytes that decode to 16 KB of headers, each answered with an error:
+    the decoded bytes and the errors are charged, and bring nothing."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    client.send_in(A.hpack_bomb(1000), 100, answer=not_allowed)
+    calmed(client, "cost_exceeded")
+    assert 50 < len(client.out.statuses) < 250  # about 4096 / (16 + 16 + 1) answered first
+
+
+def test_as_many_big_honest_header_lists_answered_ok_are_served(engine_type: EngineType) -> None:
+    """The control: the same header lists, answered 200, earn more than they cost."""
+    served_whole(engine_type, A.hpack_bomb(1000), 100, 1000)
+
+
+# -- gzip bomb (the cost the app reports) ---------------------------------------------------------
+
+
+def test_the_apps_reported_cost_ends_the_connection(engine_type: EngineType) -> None:
+    """What the app charges (``Response.cost``: bytes inflated) counts at the next read."""
+    client = Client(engine_type)
+    client.send(A.preface() + A.requests(1))
+    client.engine.charge(5000)
+    assert not client.engine.closed  # the verdict comes with the next read
+    client.send(A.requests(1, first=3))
+    calmed(client, "cost_exceeded")
+    assert client.handed == [1]
+
+
+# -- zero-window stall ----------------------------------------------------------------------------
+
+
+def test_answers_held_by_a_zero_window_are_reset_at_the_send_timeout(
+    engine_type: EngineType,
+) -> None:
+    client = Client(engine_type)
+    client.send(A.zero_window(10), 0.0)
+    assert client.handed == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]
+    assert client.engine.open_streams == 10  # every answer waits on the window
+    client.tick(9.0)
+    assert client.out.resets == {}
+    client.tick(10.5)
+    assert client.out.resets == dict.fromkeys(range(1, 20, 2), E.CANCEL)
+    assert client.engine.open_streams == 0
+    assert PROTOCOL_ERRORS.get("h2_send_timeout") == 10
+    assert not client.engine.closed  # ten resets are within the budget
+
+
+def test_a_zero_window_client_with_every_stream_open_is_closed(engine_type: EngineType) -> None:
+    """256 answers held, then reset at the send timeout: each was a decision made for nothing
+    (an answer's credit, charged) and a reset: far more cost than it brought."""
+    client = Client(engine_type)
+    client.send(A.zero_window(256), 0.0)
+    assert client.engine.open_streams == 256
+    client.tick(11.0)
+    calmed(client, "cost_exceeded")
+
+
+# -- held forever ---------------------------------------------------------------------------------
+
+
+def test_bodies_that_never_come_are_reset_then_the_connection_idles_out(
+    engine_type: EngineType,
+) -> None:
+    """Header blocks finished, bodies never sent, PINGs to look alive: the streams are reset
+    at the body timeout, and the connection closes idle_timeout later (PINGs are not
+    requests)."""
+    limits = Limits(idle_timeout=30.0)
+    client = Client(engine_type, limits)
+    client.send(A.stalled_bodies(3), 0.0)
+    for t in range(1, 12):
+        client.send(A.ping(), float(t))
+        client.tick(float(t) + 0.5)
+    assert client.out.resets == dict.fromkeys((1, 3, 5), E.CANCEL)
+    # Busy until the resets at 10.5: idle since the tick before (9.5), closed past 39.5.
+    for t in range(12, 39):
+        client.send(A.ping(), float(t))
+        client.tick(float(t) + 0.5)
+    assert not client.engine.closed
+    client.send(A.ping(), 40.0)
+    client.tick(40.5)
+    assert client.engine.closed and client.engine.close_reason == "idle"
+    assert client.out.goaway == E.NO_ERROR
+
+
+def test_an_open_header_block_ends_at_the_header_timeout(engine_type: EngineType) -> None:
+    client = Client(engine_type, Limits(header_timeout=5.0))
+    client.send(A.open_header_block(), 0.0)
+    client.tick(5.5)
+    calmed(client, "header_timeout")
+
+
+def test_half_closed_local_streams_count_and_expire(engine_type: EngineType) -> None:
+    """Requests answered 413 at their headers whose body never comes stay half-closed (local):
+    they count against max_concurrent_streams (a stream counts until both sides are done),
+    and are reset at the body timeout."""
+    client = Client(engine_type, Limits(max_concurrent_streams=8))
+    client.send(A.preface() + A.half_closed_streams(8), 0.0)
+    assert client.out.statuses == dict.fromkeys(range(1, 17, 2), 413)
+    assert client.engine.stream_state(1) == "half_closed_local"
+    client.send(A.half_closed_streams(1, first=17), 0.0)
+    assert client.out.resets == {17: E.REFUSED_STREAM}
+    client.tick(10.5)
+    assert set(client.out.resets) == {17, *range(1, 17, 2)}
+    assert client.engine.stream_state(1) == "closed"
+    client.send(A.requests(1, first=19), 11.0)
+    assert 19 in client.out.ended
+
+
+# -- HTTP/1.1 -------------------------------------------------------------------------------------
+
+
+def h1_post(body: bytes = A.BODY) -> bytes:
+    return b"POST /openrtb2/bid HTTP/1.1\r\nHost: x\r\ncontent-length: %d\r\n\r\n%s" % (
+        len(body),
+        body,
+    )
+
+
+def test_h1_blank_lines_are_refused() -> None:
+    engine = H1Engine(Limits(), 1000.0)
+    engine.receive_data(A.blank_lines(MAX_BLANK_BYTES // 4), 1000.0)  # CRLF: 2 bytes each
+    assert not engine.closed
+    engine.receive_data(A.blank_lines(MAX_BLANK_BYTES // 4), 1001.0)
+    assert not engine.closed  # exactly the allowance
+    engine.receive_data(b"\r\n", 1002.0)
+    assert engine.closed and engine.close_reason == "blank_lines"
+    assert engine.data_to_send().startswith(b"HTTP/1.1 400 ")
+    assert PROTOCOL_ERRORS.get("h1_blank_lines") == 1
+
+
+def test_h1_blank_lines_do_not_keep_a_connection_open() -> None:
+    """Empty lines between requests (under the allowance) are not activity: the connection
+    closes idle_timeout after its last request."""
+    engine = H1Engine(Limits(idle_timeout=30.0), 1000.0)
+    ready = engine.receive_data(h1_post(), 1000.0)
+    engine.send_response(ready[0][0], Response(204))
+    for t in range(1, 30):
+        engine.receive_data(b"\r\n", 1000.0 + t)
+        engine.tick(1000.0 + t + 0.5)
+    assert not engine.closed
+    engine.tick(1031.0)
+    assert engine.closed and engine.close_reason == "idle"
+
+
+def test_h1_gzip_bombs_end_the_connection() -> None:
+    """What the app reports inflating (as it does for a gzip bomb: 64 KiB refused with 413)
+    and the error answers spend the budget: the connection is closed."""
+    engine = H1Engine(Limits(), 1000.0)
+    served = 0
+    for i in range(200):
+        ready = engine.receive_data(A.gzip_bomb_h1(1), 1000.0 + i * 0.001)
+        if engine.closed:
+            break
+        for seq, _ in ready:
+            engine.charge(64)
+            engine.send_response(seq, Response(413, b"{}"))
+            served += 1
+    assert engine.closed and engine.close_reason == "cost_exceeded"
+    assert 40 < served < 60  # 4096 / (64 + 16 + 1)
+    assert PROTOCOL_ERRORS.get("cost_exceeded") == 1
+
+
+def test_h1_honest_keep_alive_is_never_charged_out() -> None:
+    engine = H1Engine(Limits(), 1000.0)
+    for _ in range(2000):
+        for seq, _request in engine.receive_data(h1_post(), 1000.0):
+            engine.send_response(seq, Response(200, b"{}"))
+    assert not engine.closed
+    assert engine.data_to_send().count(b"HTTP/1.1 200 OK") == 2000

@@ -1,0 +1,89 @@
+"""What one connection has cost us, against what it has brought: the cost ledger.
+
+Every flood limit in :mod:`transport.frame_guard` bounds one kind of frame. The 2023-2025
+HTTP/2 advisories showed that a client can also make a server work without breaking any one of
+them: streams the *server* resets because the client sent something wrong ("MADE YOU RESET",
+CVE-2025-8671), SETTINGS frames full of entries, header blocks that decode to far more than
+they weigh, gzip bodies that inflate to megabytes, answers held under a zero window. nghttp2
+answers with a "glitch" budget (``nghttp2_option_set_glitch_rate_limit``: a token bucket that
+suspicious events drain, GOAWAY(ENHANCE_YOUR_CALM) when empty); Go's net/http2 bounds the work
+a connection may queue against the handlers it has running. This ledger is the same idea, with
+the work a connection brings counted in its favour:
+
+- every kind of work costs units (about a microsecond of the raw engine's time each, so the
+  weights below are comparable): a frame, a RST_STREAM either way, a SETTINGS entry, a KiB of
+  decoded header list, a KiB inflated by the app, an error answer;
+- every answer delivered whole (status below 400, our END_STREAM sent) earns ``answer_credit``;
+- time refills ``cost_per_second`` (so a quiet connection is never closed for old costs);
+- the balance is capped at ``cost_budget``: a connection cannot bank credit for a later burst.
+
+A connection whose balance falls below zero costs far more than it brings: GOAWAY
+(ENHANCE_YOUR_CALM), counted as ``cost_exceeded``. An honest client's request costs 2-3 units
+(HEADERS, DATA) and earns 64; a client that sends one real request per sixty junk frames is
+tolerated (it costs about what it brings), one that sends only junk is closed after about
+``cost_budget`` units.
+
+Charging is a subtraction on the hot path (``ledger.tokens -= n``); the refill happens at the
+engines' tick (once a second) and when the balance would go negative, so time is read only
+then.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .events import INFLATE_BYTES_PER_UNIT
+from .limits import Limits, TokenBucket
+
+#: A frame (DATA carrying less than :data:`DATA_FREE` bytes included).
+FRAME: Final = 1
+#: DATA frames carrying at least this many bytes cost nothing as frames: their bytes are
+#: bounded by the flow-control windows and the body cap, so they cannot be a cheap flood.
+DATA_FREE: Final = 1024
+#: A RST_STREAM, either way: the client's (Rapid Reset) or ours (refused, stream errors,
+#: timeouts: what "MADE YOU RESET" provokes). On top of the frame that carried or caused it.
+RESET: Final = 16
+#: One entry of a client's SETTINGS frame (applying some of them walks every stream).
+SETTING: Final = 1
+#: An answer with an error status (the app's or the transport's 4xx/5xx), or a stream error:
+#: work that brought nothing.
+ERROR: Final = 16
+#: Decoded header list bytes per unit (RFC 7541 sizes: name + value + 32 per field). An honest
+#: request's list is 200-600 bytes: free; an HPACK bomb near the 16 KiB cap costs 16.
+HEADER_BYTES_PER_UNIT: Final = 1024
+
+
+class CostLedger(TokenBucket):
+    """The balance of one connection (``tokens``): work charged against it, answers credited
+    to it, time refilling it; the budget is the bucket's ``burst``."""
+
+    __slots__ = ("credit",)
+
+    def __init__(self, limits: Limits, now: float) -> None:
+        super().__init__(limits.cost_budget, limits.cost_per_second, now)
+        #: What one answer delivered earns.
+        self.credit = limits.answer_credit
+
+    def earn(self) -> None:
+        """One answer delivered: its credit, up to the budget."""
+        tokens = self.tokens + self.credit
+        self.tokens = tokens if tokens < self.burst else self.burst
+
+    def over(self, now: float) -> bool:
+        """Whether the connection has cost more than its budget, refilled up to ``now``."""
+        if self.tokens >= 0.0:
+            return False
+        self.refill(now)
+        return self.tokens < 0.0
+
+
+__all__ = [
+    "DATA_FREE",
+    "ERROR",
+    "FRAME",
+    "HEADER_BYTES_PER_UNIT",
+    "INFLATE_BYTES_PER_UNIT",
+    "RESET",
+    "SETTING",
+    "CostLedger",
+]
