@@ -67,9 +67,10 @@ class Engine(Protocol):
     def last_active(self) -> float: ...
 
 
-#: Past the cap, idle connections are closed this many at a time (at least what is needed), so
-#: that a flood of new connections does not scan every connection once each.
-EVICT_BATCH = 16
+#: Past the cap, idle connections are closed this share of the cap at a time (at least what is
+#: needed: 16 of the default 4,096), so a flood of new connections does not scan every
+#: connection once each.
+EVICT_SHARE = 256
 
 
 class Connection(asyncio.Protocol):
@@ -242,7 +243,8 @@ class Connection(asyncio.Protocol):
         idle = [c for c in registry if c is not self and not c.open_streams]
         if not idle:
             return False
-        for victim in heapq.nsmallest(max(need, EVICT_BATCH), idle, key=_last_active):
+        batch = max(need, self.limits.max_connections // EVICT_SHARE)
+        for victim in heapq.nsmallest(batch, idle, key=_last_active):
             victim.evict()
         return len(registry) <= self.limits.max_connections
 

@@ -70,6 +70,10 @@ _PingAckReceived = h2.events.PingAckReceived
 _RemoteSettingsChanged = h2.events.RemoteSettingsChanged
 
 
+#: Reads larger than this go to h2 in pieces of this size (see ``receive_data``).
+READ_PIECE: Final = 4096
+
+
 def _resets_in(data: bytes | bytearray) -> int:
     """How many RST_STREAM frames a run of whole frames holds (h2 writes the resets of its own
     stream errors without telling us: they are counted off its output)."""
@@ -138,13 +142,29 @@ class H2Engine(H2Base[RequestStream]):
         if not self._admit(data, now):
             return []
         highest = self._highest
-        try:
-            events = self._conn.receive_data(data)
-        except h2.exceptions.ProtocolError as exc:
-            # h2 has queued GOAWAY with the right code; count it by kind.
-            self._fail(_H2_ERRORS.get(type(exc), K.H2_PROTOCOL))
-            return []
         ready: list[tuple[int, Request]] = []
+        # A large read goes to h2 in pieces, with the cost ledger's verdict between them: h2
+        # cannot stop inside a read, and a read of 64 KB can hold thousands of frames that
+        # each make us reset a stream (the raw engine checks after every frame).
+        for start in range(0, len(data), READ_PIECE):
+            piece = data if len(data) <= READ_PIECE else data[start : start + READ_PIECE]
+            try:
+                events = self._conn.receive_data(piece)
+            except h2.exceptions.ProtocolError as exc:
+                # h2 has queued GOAWAY with the right code; count it by kind.
+                self._fail(_H2_ERRORS.get(type(exc), K.H2_PROTOCOL))
+                return []
+            self._on_events(events, now, ready)
+            if self.closed:
+                break
+            self._charge_resets()
+            if self._cost.tokens < 0.0 and self._over_budget(now):
+                return []
+        return self._after_read(now, highest, ready)
+
+    def _on_events(
+        self, events: list[h2.events.Event], now: float, ready: list[tuple[int, Request]]
+    ) -> None:
         for event in events:
             kind = type(event)
             if kind is _DataReceived:
@@ -168,8 +188,6 @@ class H2Engine(H2Base[RequestStream]):
                 self._ping_acked(event.ping_data, now)  # type: ignore[attr-defined]
             elif kind is _ConnectionTerminated:
                 self.closed = True
-        self._charge_resets()
-        return self._after_read(now, highest, ready)
 
     def _charge_resets(self) -> None:
         """Our RST_STREAMs since the last call (h2's and ours), charged to the ledger."""

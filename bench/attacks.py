@@ -1,0 +1,416 @@
+"""Hostile clients beside an honest one (issue #17): what an honest h2load keeps under attack,
+against what it keeps beside a well-behaved second client, A/B/A in one run.
+
+For each attack a fresh ``bidwire serve`` (one worker, ``taskset -c 0``) serves three rounds:
+
+- A: the honest client (``h2load -c 4 -m 8``, 1 KB JSON bid requests, ``-D DURATION``) beside
+  a well-behaved second client (the same h2load);
+- B: the honest client beside the attacker (a Python process sending :mod:`fuzz.attacks`'
+  bytes, reconnecting whenever the server closes);
+- A again.
+
+Clients run on core 1 (``taskset -c 1``), the attacker too. The figure is the honest client's
+rate in B over the mean of its two A rounds (>= 0.90 wanted). The server's RSS is sampled every
+0.1 s: before B, its peak during B, and 2 s after the attacker has gone; the connections the
+server closed during B are read from /metrics, by reason.
+
+    .venv/bin/python bench/attacks.py --engine raw [--attacks made-you-reset,...]
+        [--duration 8] [--out bench/results/attacks-raw-DATE.txt]
+
+``--list`` names the attacks. The attacker itself: ``bench/attacks.py --attacker NAME --port P
+--seconds S`` (what B runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import selectors
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bidwire.benchmarks import h2load
+from bidwire.benchmarks.servers import Server, pinning
+from fuzz import attacks as A
+
+BODY = Path(__file__).with_name("body-1k.json")
+#: Bytes per send on a loop attacker's connection (the server reads up to 64 KiB at a time).
+SLICE = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One attack: what each connection sends, and how the attacker behaves."""
+
+    name: str
+    what: str
+    #: "loop": send the blob, reconnect when the server closes (or the blob is out);
+    #: "hold": keep ``connections`` open, sending ``trickle`` every second.
+    mode: str
+    blob: Callable[[], bytes]
+    connections: int = 1
+    trickle: bytes = b""
+    #: Extra ``[limits]`` lines for this attack's server (said in the results).
+    limits: str = ""
+
+
+def _made_you_reset() -> bytes:
+    return A.preface() + A.made_you_reset(1500) + A.made_you_reset(1500, kind="window", first=3001)
+
+
+def _settings_storm() -> bytes:
+    # The issue's storm: 16 KB SETTINGS frames (2,700 INITIAL_WINDOW_SIZE changes each) over
+    # parked streams; then frames of the 32 entries now allowed, as fast as it can.
+    return (
+        A.preface() + A.parked_streams(200) + A.settings_storm(4, 2700) + A.settings_storm(200, 32)
+    )
+
+
+ATTACKS: dict[str, Attack] = {
+    a.name: a
+    for a in (
+        Attack("made-you-reset", "DATA after END_STREAM, WINDOW_UPDATE overflow: server resets",
+               "loop", _made_you_reset),
+        Attack("settings-storm", "16 KB SETTINGS frames over 200 parked streams, then 32-entry "
+               "frames", "loop", _settings_storm),
+        Attack("hpack-bomb", "GETs whose headers decode to 16 KB from ~20 bytes", "loop",
+               lambda: A.preface() + A.hpack_bomb(3000)),
+        Attack("gzip-bomb", "POSTs of 2 MiB of zeros gzipped to 2 KB", "loop",
+               lambda: A.preface() + A.gzip_bomb(500)),
+        Attack("gzip-bomb-h1", "the same, HTTP/1.1 pipelined", "loop",
+               lambda: A.gzip_bomb_h1(500)),
+        Attack("rapid-reset", "requests each reset at once (HEADERS + RST_STREAM)", "loop",
+               lambda: A.preface() + A.rapid_reset(3000)),
+        Attack("zero-window", "100 connections, INITIAL_WINDOW_SIZE 0, 256 requests each",
+               "hold", lambda: A.zero_window(256), connections=100),
+        Attack("stalled-bodies", "100 connections, 256 POSTs each whose body never comes",
+               "hold", lambda: A.stalled_bodies(256), connections=100),
+        Attack("open-header-block", "300 connections, a header block never ended", "hold",
+               A.open_header_block, connections=300),
+        Attack("blank-lines-h1", "300 HTTP/1.1 connections sending CRLF each second", "hold",
+               lambda: A.blank_lines(8), connections=300, trickle=A.blank_lines(8)),
+        Attack("idle-h2", "1,000 HTTP/2 connections that only PING (idle_timeout 10 s here)",
+               "hold", A.preface, connections=1000, trickle=A.ping(),
+               limits="idle_timeout = 10.0"),
+        Attack("stream-limit", "20 connections, 600 streams each answered 413 at their "
+               "headers whose body never comes", "hold",
+               lambda: A.preface() + A.half_closed_streams(600), connections=20),
+    )
+}  # fmt: skip
+
+
+# -- the attacker (a process of its own) ----------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What the attacker did."""
+
+    opened: int = 0
+    closed_by_server: int = 0
+    sent: int = 0
+
+    def report(self) -> str:
+        return json.dumps(self.__dict__)
+
+
+def _loop(attack: Attack, port: int, until: float, tally: Tally) -> None:
+    blob = attack.blob()
+    while time.monotonic() < until:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+        except OSError:
+            time.sleep(0.01)
+            continue
+        tally.opened += 1
+        closed = False
+        with sock:
+            for start in range(0, len(blob), SLICE):
+                try:
+                    sock.sendall(blob[start : start + SLICE])
+                    tally.sent += min(SLICE, len(blob) - start)
+                    closed = _drain(sock)
+                except OSError:
+                    closed = True
+                if closed or time.monotonic() >= until:
+                    break
+            if not closed:
+                sock.settimeout(1.0)
+                try:
+                    while sock.recv(65536):
+                        pass
+                    closed = True
+                except TimeoutError:
+                    pass
+                except OSError:
+                    closed = True  # reset: closed with our bytes unread
+        tally.closed_by_server += closed
+
+
+def _drain(sock: socket.socket) -> bool:
+    """Read what has arrived without waiting; True when the server has closed."""
+    sock.setblocking(False)
+    try:
+        while True:
+            if not sock.recv(65536):
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
+        sock.settimeout(2)
+
+
+def _hold(attack: Attack, port: int, until: float, tally: Tally) -> None:
+    blob = attack.blob()
+    selector = selectors.DefaultSelector()
+    open_socks: set[socket.socket] = set()
+
+    def connect() -> None:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+            sock.sendall(blob)
+        except OSError:
+            return
+        sock.setblocking(False)
+        tally.opened += 1
+        tally.sent += len(blob)
+        open_socks.add(sock)
+        selector.register(sock, selectors.EVENT_READ)
+
+    next_trickle = time.monotonic() + 1.0
+    while time.monotonic() < until:
+        while len(open_socks) < attack.connections and time.monotonic() < until:
+            connect()
+        for key, _ in selector.select(timeout=0.1):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                tally.closed_by_server += 1
+                selector.unregister(sock)
+                open_socks.discard(sock)
+                sock.close()
+        if attack.trickle and time.monotonic() >= next_trickle:
+            next_trickle += 1.0
+            for sock in list(open_socks):
+                try:
+                    sock.send(attack.trickle)
+                    tally.sent += len(attack.trickle)
+                except OSError:
+                    pass
+    for sock in open_socks:
+        sock.close()
+
+
+def attacker(name: str, port: int, seconds: float) -> None:
+    """Run one attack for ``seconds``; print what it did (one JSON line)."""
+    attack = ATTACKS[name]
+    tally = Tally()
+    until = time.monotonic() + seconds
+    (_loop if attack.mode == "loop" else _hold)(attack, port, until, tally)
+    print(tally.report(), flush=True)
+
+
+# -- the rounds -----------------------------------------------------------------------------------
+
+_CLOSED = re.compile(r'bidwire_connections_closed_total\{reason="([a-z_]+)"\} (\d+)')
+
+
+def closed_by_reason(server: Server) -> dict[str, int]:
+    try:
+        with urllib.request.urlopen(server.url("/metrics"), timeout=10) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    return {m[1]: int(m[2]) for m in _CLOSED.finditer(text)}
+
+
+@dataclass
+class Outcome:
+    """One attack's rounds."""
+
+    attack: str
+    honest: list[float] = field(default_factory=list)  # req/s: A, B, A
+    rss_mib: tuple[float, float, float] = (0.0, 0.0, 0.0)  # before B, peak in B, after
+    closed: dict[str, int] = field(default_factory=dict)
+    tally: str = ""
+    failed: int = 0  # honest requests failed or errored in B
+
+    @property
+    def ratio(self) -> float:
+        return self.honest[1] / statistics.mean((self.honest[0], self.honest[2]))
+
+
+class RssSampler:
+    """The server's RSS every 0.1 s, in a thread, while running."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.server.rss_kib()[0])
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def honest_run(server: Server, seconds: float, client_pin: list[str]) -> h2load.Summary:
+    argv = h2load.command(
+        server.url(), proto="h2", clients=4, streams=8, duration_s=seconds, body=BODY
+    )
+    text, _ = h2load.run([*client_pin, *argv], timeout_s=seconds + 60)
+    return h2load.parse_summary(text)
+
+
+def one_round(
+    server: Server, beside: list[str], seconds: float, client_pin: list[str]
+) -> tuple[h2load.Summary, str]:
+    """The honest client for ``seconds``, with ``beside`` running from a second before."""
+    other = subprocess.Popen(
+        [*client_pin, *beside], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        time.sleep(1.0)
+        summary = honest_run(server, seconds, client_pin)
+    finally:
+        try:
+            out, _ = other.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            other.kill()
+            out, _ = other.communicate()
+    return summary, out.strip().splitlines()[-1] if out.strip() else ""
+
+
+def run_attack(engine: str, attack: Attack, seconds: float) -> Outcome:
+    server_pin, client_pin = pinning()
+    config = None
+    workdir = Path(os.environ.get("TMPDIR", "/tmp"))
+    if attack.limits:
+        config = workdir / f"bidwire-attacks-{os.getpid()}.toml"
+        config.write_text(f"[limits]\n{attack.limits}\n")
+    outcome = Outcome(attack.name)
+    with Server(f"bidwire-{engine}", config=config, pin=server_pin) as server:
+        honest_run(server, 1.0, client_pin)  # warm-up
+        second = h2load.command(
+            server.url(), proto="h2", clients=4, streams=8, duration_s=seconds + 2, body=BODY
+        )
+        me = [sys.executable, str(Path(__file__).resolve()), "--attacker", attack.name,
+              "--port", str(server.port), "--seconds", str(seconds + 1.5)]  # fmt: skip
+        a1, _ = one_round(server, second, seconds, client_pin)
+        before = server.rss_kib()[0]
+        closed_before = closed_by_reason(server)
+        with RssSampler(server) as sampler:
+            b, tally = one_round(server, me, seconds, client_pin)
+        time.sleep(2.0)
+        after = server.rss_kib()[0]
+        closed_after = closed_by_reason(server)
+        a2, _ = one_round(server, second, seconds, client_pin)
+    outcome.honest = [a1.rps, b.rps, a2.rps]
+    outcome.failed = b.failed + b.errored
+    outcome.rss_mib = (before / 1024, sampler.peak / 1024, after / 1024)
+    outcome.closed = {
+        reason: n - closed_before.get(reason, 0)
+        for reason, n in closed_after.items()
+        if n > closed_before.get(reason, 0)
+    }
+    outcome.tally = tally
+    return outcome
+
+
+def report(engine: str, outcomes: list[Outcome], argv: list[str], seconds: float) -> str:
+    lines = [
+        f"# bench/attacks.py, engine {engine}: {' '.join(argv)}",
+        f"# {time.strftime('%Y-%m-%d %H:%M:%S')} UTC; server taskset -c 0, clients and attacker "
+        f"taskset -c 1; honest = h2load -c 4 -m 8 -D {seconds:g}s, 1 KB JSON; "
+        f"A = beside a second h2load like it, B = beside the attacker",
+        "",
+        "| attack | honest A req/s | B | A | B / mean(A) | RSS MiB before/peak/after | "
+        "closed by the server during B | attacker |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for o in outcomes:
+        closed = ", ".join(f"{k} {v}" for k, v in sorted(o.closed.items())) or "-"
+        rss = "/".join(f"{v:.0f}" for v in o.rss_mib)
+        a1, b, a2 = (f"{v:,.0f}" for v in o.honest)
+        fails = f" ({o.failed} failed)" if o.failed else ""
+        lines.append(
+            f"| {o.attack} | {a1} | {b}{fails} | {a2} | **{o.ratio:.2f}** | {rss} | {closed} | "
+            f"{o.tally} |"
+        )
+    worst = min(outcomes, key=lambda o: o.ratio)
+    lines += ["", f"worst: {worst.attack} {worst.ratio:.2f}"]
+    lines += [f"- {a.name}: {a.what}" + (f" [limits] {a.limits}" if a.limits else "")
+              for a in ATTACKS.values() if a.name in {o.attack for o in outcomes}]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["raw", "h2"], default="raw")
+    parser.add_argument("--attacks", default="all", help="comma-separated names, or all")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per round")
+    parser.add_argument("--out", type=Path, help="append the report here")
+    parser.add_argument("--list", action="store_true", help="name the attacks")
+    parser.add_argument("--attacker", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.attacker:
+        attacker(args.attacker, args.port, args.seconds)
+        return 0
+    if args.list:
+        for attack in ATTACKS.values():
+            print(f"{attack.name}: {attack.what}")
+        return 0
+    names = list(ATTACKS) if args.attacks == "all" else args.attacks.split(",")
+    outcomes = []
+    for name in names:
+        outcome = run_attack(args.engine, ATTACKS[name], args.duration)
+        print(
+            f"{name}: honest {outcome.honest[0]:,.0f} / {outcome.honest[1]:,.0f} / "
+            f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.ratio:.2f}, RSS "
+            f"{'/'.join(f'{v:.0f}' for v in outcome.rss_mib)} MiB, closed {outcome.closed}, "
+            f"attacker {outcome.tally}",
+            flush=True,
+        )
+        outcomes.append(outcome)
+    text = report(args.engine, outcomes, ["bench/attacks.py", *sys.argv[1:]], args.duration)
+    print(text)
+    if args.out:
+        with args.out.open("a") as out:
+            out.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
