@@ -27,10 +27,10 @@ from bidwire.benchmarks.trees import ROOT, export
 BODY = ROOT / "bench" / "body-1k.json"
 
 
-def measure(tree: Path, server: str, requests: int) -> tuple[float, float]:
+def measure(tree: Path, server: str, requests: int, config: Path | None) -> tuple[float, float]:
     """(requests per second, server CPU µs per request) of ``server`` serving ``tree``."""
     server_pin, client_pin = pinning()
-    with Server(server, pin=server_pin, source=tree) as running:
+    with Server(server, pin=server_pin, source=tree, config=config) as running:
         load = [*client_pin, "h2load", "-c", "8", "-m", "32", "-d", str(BODY),
                 "-H", "content-type: application/json"]  # fmt: skip
         subprocess.run([*load, "-n", "5000", running.url()], capture_output=True, check=True)
@@ -50,6 +50,13 @@ def main() -> int:
     parser.add_argument("after")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="a bidwire.toml for both commits' bidwire, e.g. one that turns shedding off "
+        "([app.shedding] max_loop_lag_ms = 60000.0): on a loaded machine a commit that sheds "
+        "more answers more cheaply, and the comparison would measure shedding",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bidwire-ab-") as tmp:
         trees = {}
@@ -65,7 +72,7 @@ def main() -> int:
         for round_ in range(args.rounds):
             order = pairs if round_ % 2 == 0 else pairs[::-1]
             for label, server in order:
-                rps, cpu_us = measure(trees[label][0], server, args.requests)
+                rps, cpu_us = measure(trees[label][0], server, args.requests, args.config)
                 runs.setdefault((label, server), []).append(rps)
                 cpu.setdefault((label, server), []).append(cpu_us)
                 print(f"round {round_ + 1}: {label:<6} {server:<8} {rps:>10,.0f} req/s "
