@@ -68,6 +68,9 @@ NoticeEndpoint = Callable[[str, bytes], "NoticeAnswer | Coroutine[Any, Any, Noti
 NOTICE_TIMEOUT: Final = 2.0
 #: The same, for a pipeline with async stages.
 DecideAsync = Callable[[BidRequest, float], Awaitable["BidResponse | NoBid | None"]]
+#: Told of every decided bid request, after the decision and before the answer is encoded
+#: (capture, shadow traffic): it must return at once and never raise.
+Tap = Callable[[Request, BidRequest, "BidResponse | NoBid"], None]
 
 CT_PROTO: Final = b"application/x-protobuf"
 CT_TEXT: Final = b"text/plain; version=0.0.4; charset=utf-8"
@@ -187,6 +190,8 @@ class BidderApp:
         self.draining = False
         #: Says what runs degraded (a shared state store down, say), for /readyz; None: nothing.
         self.degraded: Callable[[], str | None] | None = None
+        #: Told of each decision (both doors): :data:`Tap`; None: nobody listens.
+        self.tap: Tap | None = None
         self._bid_path = self.config.bid_path.encode()
         self._json = JsonCodec(strict=self.config.strict_json)
         self._proto = ProtoCodec()
@@ -451,6 +456,9 @@ class BidderApp:
             if invalid:
                 ERRORS.inc(f"invalid_bid_{invalid[0].code}")
                 decision = NoBid("invalid_bid", 1)
+        tap = self.tap
+        if tap is not None:
+            tap(request, bid_request, decision)
         if isinstance(decision, NoBid):
             NOBIDS.inc(decision.reason)
             if self.config.nobid == "204":
@@ -488,4 +496,4 @@ class BidderApp:
             REQUEST_SECONDS.observe(time.monotonic() - request.arrival)
 
 
-__all__ = ["AppConfig", "BidderApp", "Decide", "inflate_gzip"]
+__all__ = ["AppConfig", "BidderApp", "Decide", "Tap", "inflate_gzip"]

@@ -297,6 +297,9 @@ class GrpcFrontDoor:
             if invalid:
                 ERRORS.inc(f"invalid_bid_{invalid[0].code}")
                 decision = NoBid("invalid_bid", 1)
+        tap = self.app.tap
+        if tap is not None:
+            tap(request, bid_request, decision)
         if isinstance(decision, NoBid):
             NOBIDS.inc(decision.reason)
             decision = BidResponse(id=bid_request.id, nbr=decision.nbr)

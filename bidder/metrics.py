@@ -90,6 +90,12 @@ STATE_EVICTIONS: Final = HostCounter(
     "Dedup keys or frequency-cap counters dropped early at their memory bound, by kind.",
     "kind",
 )
+CAPTURE_RECORDS: Final = Counter(
+    "bidwire_capture_records_total",
+    "Capture records, by outcome: written, failed (the sink refused them), dropped_rate (over "
+    "capture.max_rate), dropped_queue_full, dropped_writer_busy.",
+    "outcome",
+)
 REQUEST_SECONDS: Final = Histogram(
     "bidwire_request_seconds", "Time from request arrival to answer.", LATENCY_BUCKETS
 )
@@ -97,6 +103,7 @@ REQUEST_SECONDS: Final = Histogram(
 __all__ = [
     "BIDS",
     "CAMPAIGN_RELOADS",
+    "CAPTURE_RECORDS",
     "ERRORS",
     "GRPC_RESPONSES",
     "HTTP_RESPONSES",

@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from .app import AppConfig, BidderApp
+from openrtb.model import BidRequest, BidResponse
+from transport.events import Request
+
+from .app import AppConfig, BidderApp, Tap
 from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
+from .capture import Capture, CaptureConfig, capture_from
 from .index import CampaignIndex, IndexHolder
 from .metrics import CAMPAIGN_RELOADS, STATE_STORE_UP
 from .notices import NoticeHandler, Signer
-from .pipeline import AsyncStage, Pipeline, PipelineConfig
+from .pipeline import AsyncStage, NoBid, Pipeline, PipelineConfig
 from .shared_state import SharedState, SharedStore
 
 if TYPE_CHECKING:
@@ -36,6 +40,7 @@ class BidderConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fie
     campaigns: str | None = None
     app: AppConfig = msgspec.field(default_factory=AppConfig)
     pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
+    capture: CaptureConfig = msgspec.field(default_factory=CaptureConfig)
 
 
 class Bidder:
@@ -86,6 +91,23 @@ class Bidder:
             notices=self.notices.handle,
         )
         self.app.degraded = self._degraded
+        #: The sampled capture of live traffic (``[capture]``), or None.
+        self.capture: Capture | None = capture_from(config.capture)
+        if self.capture is not None:
+            self.add_tap(self.capture.observe)
+
+    def add_tap(self, tap: Tap) -> None:
+        """Tell ``tap`` of every decision too (after those already told)."""
+        first = self.app.tap
+        if first is None:
+            self.app.tap = tap
+            return
+
+        def both(request: Request, bid_request: BidRequest, decision: BidResponse | NoBid) -> None:
+            first(request, bid_request, decision)
+            tap(request, bid_request, decision)
+
+        self.app.tap = both
 
     def _degraded(self) -> str | None:
         if self.state.shared and not self.state.up:
@@ -119,13 +141,18 @@ class Bidder:
         return True
 
     async def close(self) -> None:
-        """Hand back what the state holds (leases, queued writes) before the worker exits."""
+        """Hand back what the state holds (leases, queued writes) and write what the capture
+        holds, before the worker exits."""
         await self.state.close()
+        if self.capture is not None:
+            await self.capture.close()
 
     def poll(self) -> None:
         """Reload when the campaign file changed on disk, and let the state do its periodic
         work (call about once a second)."""
         self.state.poll()
+        if self.capture is not None:
+            self.capture.poll()
         mtime = self._stat()
         if mtime and mtime != self._mtime:
             self._mtime = mtime

@@ -63,9 +63,10 @@ def start_problem(config: Config) -> str | None:
     """What stops ``config`` from serving, found before anything forks, as one line: a
     certificate or key that does not load, a state store that does not answer (with
     ``[pipeline.state] redis_at_start = "wait"``, waits for it instead)."""
+    from bidder.capture import capture_problem
     from transport.server import tls_problem
 
-    problem = tls_problem(config.server)
+    problem = tls_problem(config.server) or capture_problem(config.capture)
     if problem is not None:
         return problem
     state = config.pipeline.state
@@ -160,6 +161,70 @@ def _campaigns_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _percent(text: str) -> float:
+    """A threshold: "0.5%", "2" (percent either way)."""
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage such as 0.5%") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0% and 100%")
+    return value
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import msgspec
+
+    from bidder.campaigns import CampaignError
+    from bidder.capture import CaptureError, read_capture
+
+    from .replay import CampaignsSide, CapturedSide, Side, TargetSide, run
+    from .replay_report import build, plot, table
+
+    def fail(message: str) -> int:
+        print(f"bidwire replay: {message}", file=sys.stderr)
+        return 2
+
+    if args.rate < 0 or args.concurrency < 1 or args.timeout <= 0:
+        return fail("--rate must be >= 0, --concurrency >= 1 and --timeout > 0")
+    sides: list[Side] = []
+    try:
+        sides += [TargetSide(url, args.format, args.timeout) for url in args.target]
+        if args.campaigns:
+            sides.append(CampaignsSide(args.campaigns, args.format))
+    except (ValueError, OSError, CampaignError) as exc:
+        return fail(str(exc))
+    if not sides:
+        return fail("say what to compare with: --target URL or --campaigns FILE")
+    if len(sides) > 2:
+        return fail("two sides at most: the capture and one candidate, or two candidates")
+    baseline, candidate = (CapturedSide(), sides[0]) if len(sides) == 1 else sides
+    try:
+        records = list(read_capture(args.capture))
+    except OSError as exc:
+        return fail(f"cannot read {args.capture}: {exc.strerror}")
+    except CaptureError as exc:
+        return fail(str(exc))
+    if args.limit is not None:
+        records = records[: args.limit]
+    try:
+        pairs = asyncio.run(run(records, baseline, candidate, rate=args.rate,
+                                concurrency=args.concurrency))  # fmt: skip
+    except OSError as exc:
+        return fail(f"cannot reach the target: {exc}")
+    report = build(args.capture, pairs, (baseline.name, candidate.name), args.max_changed,
+                   args.max_errors)  # fmt: skip
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(report)).decode())
+    else:
+        print(table(report))
+    if args.plot:
+        plot(report, pairs, args.plot)
+    return 0 if report.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bidwire`` command."""
     parser = argparse.ArgumentParser(prog="bidwire", description="An OpenRTB 2.6 bidder.")
@@ -224,6 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("text", "json"),
         help="log lines as text (default) or one JSON object a line",
     )
+    serve.add_argument(
+        "--capture",
+        metavar="PATH",
+        help="write a sampled share of bid requests and their decisions to PATH (gzip JSON "
+        "lines when it ends in .gz), for `bidwire replay` (default: none)",
+    )
+    serve.add_argument(
+        "--capture-fraction",
+        type=float,
+        metavar="F",
+        help="the share of bid requests captured, 0-1 (default 0.01)",
+    )
     serve.set_defaults(func=_serve)
 
     campaigns = sub.add_parser(
@@ -241,6 +318,64 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", metavar="FILE", help="the campaign file (TOML or JSON)")
     check.set_defaults(func=_campaigns_check)
+    replay = sub.add_parser(
+        "replay",
+        help="send a capture's requests again and compare the decisions",
+        description="Replays CAPTURE (written by `serve --capture`) and compares two sides' "
+        "decisions request by request: the capture's recorded decisions against one --target "
+        "or --campaigns, or two of those against each other (the first is the baseline). "
+        "Reports bid/no-bid agreement, the decisions that changed and how (campaign, creative, "
+        "deal, price deltas) and each side's latency. Exit status 0 within the thresholds, 1 "
+        "beyond them, 2 on bad input.",
+    )
+    replay.add_argument("capture", metavar="CAPTURE", help="a capture file (gzip or plain)")
+    replay.add_argument(
+        "--target",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="a running bidder, http://HOST:PORT[/BID_PATH], over HTTP/2 (twice: compare two)",
+    )
+    replay.add_argument(
+        "--campaigns",
+        metavar="FILE",
+        help="decide in process with these campaigns (no server), as of each capture's time",
+    )
+    replay.add_argument(
+        "--format",
+        choices=("captured", "json", "proto", "grpc"),
+        default="captured",
+        help="send each request as captured (default; gRPC calls as gRPC), or all as JSON, "
+        "protobuf or gRPC calls",
+    )
+    replay.add_argument(
+        "--rate", type=float, default=0.0, help="requests a second (default 0: as fast as allowed)"
+    )
+    replay.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight at most (default 16)"
+    )
+    replay.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for an answer (default 5)"
+    )
+    replay.add_argument("--limit", type=int, help="replay the first N requests only")
+    replay.add_argument(
+        "--max-changed",
+        type=_percent,
+        default=0.0,
+        metavar="PCT",
+        help="fail (exit 1) when more than PCT of the decisions changed, e.g. 0.5%% "
+        "(default 0: any change fails)",
+    )
+    replay.add_argument(
+        "--max-errors",
+        type=_percent,
+        default=0.0,
+        metavar="PCT",
+        help="fail when more than PCT of the requests were not decided by a side (default 0)",
+    )
+    replay.add_argument("--json", action="store_true", help="the report as JSON on stdout")
+    replay.add_argument("--plot", metavar="FILE.png", help="draw latencies and price deltas")
+    replay.set_defaults(func=_replay)
     from .benchmarks.cli import add_bench_parser
 
     add_bench_parser(sub)

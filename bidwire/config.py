@@ -20,6 +20,10 @@ max_body_size = 1048576
 [logging]        # bidwire.logs.LoggingSection
 level = "info"
 
+[capture]        # bidder.capture.CaptureConfig: a sampled share of live traffic, for replay
+path = "capture.jsonl.gz"
+fraction = 0.01
+
 Every setting has a type and a range (``msgspec.Meta`` on the Structs' fields). A file, and the
 command line's flags, are checked against them by one function, :func:`check_settings`, which
 raises :class:`SettingError`: one line naming the setting, the value and what it must be.
@@ -36,6 +40,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from bidder.app import AppConfig
+from bidder.capture import CaptureConfig
 from bidder.pipeline import PipelineConfig
 from bidder.service import BidderConfig
 from transport.config import ServerSection
@@ -54,10 +59,12 @@ class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     pipeline: PipelineConfig = msgspec.field(default_factory=PipelineConfig)
     limits: Limits = msgspec.field(default_factory=Limits)
     logging: LoggingSection = msgspec.field(default_factory=LoggingSection)
+    capture: CaptureConfig = msgspec.field(default_factory=CaptureConfig)
 
     def bidder(self) -> BidderConfig:
         """The bidder's part of this configuration."""
-        return BidderConfig(campaigns=self.campaigns, app=self.app, pipeline=self.pipeline)
+        return BidderConfig(campaigns=self.campaigns, app=self.app, pipeline=self.pipeline,
+                            capture=self.capture)  # fmt: skip
 
 
 class SettingError(ValueError):
@@ -77,6 +84,8 @@ FLAGS: dict[str, str] = {
     "campaigns": "campaigns",
     "log_level": "logging.level",
     "log_format": "logging.format",
+    "capture": "capture.path",
+    "capture_fraction": "capture.fraction",
 }
 
 _NAMES: dict[type[mi.Type], str] = {
@@ -246,7 +255,7 @@ def load_config(path: str | Path | None) -> Config:
         raise SettingError(f"bad setting: {exc} ({source})") from None
 
 
-def with_overrides(config: Config, **flags: str | int | None) -> Config:
+def with_overrides(config: Config, **flags: str | float | None) -> Config:
     """``config`` with the command line's overrides (keyword: the flag's name in
     :data:`FLAGS`, None: not given) applied, each checked like a file's setting. Raises
     :class:`SettingError` when one is out of range or the result does not hold together."""

@@ -37,6 +37,8 @@ class Result:
     seconds: float = 0.0
     #: A gRPC answer's ``grpc-status`` (from its trailers, or a trailers-only header block).
     grpc_status: int | None = None
+    #: The answer's body (HTTP/2, when the client keeps bodies: ``H2Client(keep_bodies=True)``).
+    body: bytes = b""
 
 
 def _grpc_status(value: bytes) -> int:
@@ -47,8 +49,11 @@ def _grpc_status(value: bytes) -> int:
 class H2Client:
     """One HTTP/2 connection (prior knowledge) carrying many concurrent requests."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, keep_bodies: bool = False) -> None:
         self.host, self.port = host, port
+        #: Keep each answer's body in its :class:`Result` (the fuzzer reads only statuses).
+        self.keep_bodies = keep_bodies
+        self._bodies: dict[int, list[bytes]] = {}
         self.conn = h2.connection.H2Connection(
             config=h2.config.H2Configuration(client_side=True, header_encoding=None)
         )
@@ -102,14 +107,18 @@ class H2Client:
                     self._grpc[sid] = _grpc_status(value)
         elif isinstance(event, h2.events.DataReceived) and sid is not None:
             self.conn.acknowledge_received_data(event.flow_controlled_length, sid)
+            if self.keep_bodies and event.data:
+                self._bodies.setdefault(sid, []).append(event.data)
         elif isinstance(event, h2.events.StreamEnded) and sid is not None:
             result = Result(self._statuses.pop(sid, None))
             result.grpc_status = self._grpc.pop(sid, None)
+            result.body = b"".join(self._bodies.pop(sid, ()))
             self._settle(sid, result)
         elif isinstance(event, h2.events.StreamReset) and sid is not None:
             refused = event.error_code == ErrorCodes.REFUSED_STREAM
             status = self._statuses.pop(sid, None)
             self._grpc.pop(sid, None)
+            self._bodies.pop(sid, None)
             reason = f"stream reset ({code_name(event.error_code or 0)})"
             self._settle(sid, Result(status, "refused" if refused else reason))
         elif isinstance(event, (h2.events.WindowUpdated, h2.events.RemoteSettingsChanged)):
@@ -165,6 +174,7 @@ class H2Client:
             result = await asyncio.wait_for(future, timeout)
         except TimeoutError:
             self._answers.pop(sid, None)
+            self._bodies.pop(sid, None)
             with contextlib.suppress(h2.exceptions.H2Error):
                 conn.reset_stream(sid, ErrorCodes.CANCEL)
                 self._flush()

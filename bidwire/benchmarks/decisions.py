@@ -34,6 +34,7 @@ import msgspec
 
 from bidder.app import AppConfig, BidderApp
 from bidder.campaigns import CampaignFile, load_demo
+from bidder.decision import describe_response
 from bidder.grpc import BID_METHOD
 from bidder.grpc_wire import decode_message, frame
 from bidder.index import CampaignIndex, IndexHolder
@@ -41,7 +42,7 @@ from bidder.notices import NoticeKey, Signer
 from bidder.pipeline import NoBid, Pipeline
 from openrtb import BidRequest, BidResponse, JsonCodec, ProtoCodec
 from openrtb.errors import CodecError
-from transport.events import Request
+from transport.events import Request, Response
 
 #: The pinned clocks: a monotonic arrival, and Tuesday 2026-12-01 12:00 UTC as the wall clock.
 ARRIVAL: Final = 1000.0
@@ -75,6 +76,7 @@ class Recorder:
         self.signer = Signer([SIGNER_KEY])
         self.json = JsonCodec()
         self.proto = ProtoCodec()
+        self.app = BidderApp(lambda request, arrival: None, config=AppConfig(arena=False))
 
     def bodies(self, data: bytes) -> dict[str, bytes] | None:
         """The request in each lane's wire form, or None when it does not decode as JSON."""
@@ -87,26 +89,38 @@ class Recorder:
 
     def answer(self, lane: str, body: bytes) -> tuple[int, bytes, BidRequest | None, Any]:
         """(status, body, the decoded request, the pipeline's decision) for one request."""
-        pipeline = Pipeline(self.holder, clock=lambda: ARRIVAL, wallclock=lambda: WALLCLOCK,
+        path = BID_METHOD if lane == "grpc" else b"/openrtb2/bid"
+        request = Request(b"POST", path, body, content_type=_CONTENT_TYPE[lane],
+                          arrival=ARRIVAL)  # fmt: skip
+        response, bid_request, decision = self.handle(request)
+        if lane == "grpc":
+            status, payload = self._grpc_as_http(response)
+            return status, payload, bid_request, decision
+        return response.status, bytes(response.body), bid_request, decision
+
+    def handle(
+        self, request: Request, wallclock: float = WALLCLOCK
+    ) -> tuple[Response, BidRequest | None, BidResponse | NoBid | None]:
+        """The front door's answer to ``request`` (arriving at :data:`ARRIVAL`, decided at
+        ``wallclock``), with the decoded request and the pipeline's decision (None, None when
+        it never reached the pipeline)."""
+        pipeline = Pipeline(self.holder, clock=lambda: ARRIVAL, wallclock=lambda: wallclock,
                             signer=self.signer)  # fmt: skip
-        seen: list[Any] = []
+        seen: list[tuple[BidRequest, BidResponse | NoBid]] = []
 
         def decide(request: BidRequest, arrival: float) -> BidResponse | NoBid:
             decision = pipeline.decide(request, arrival)
             seen.append((request, decision))
             return decision
 
-        app = BidderApp(decide, config=AppConfig(arena=False))
-        path = BID_METHOD if lane == "grpc" else b"/openrtb2/bid"
-        request = Request(b"POST", path, body, content_type=_CONTENT_TYPE[lane],
-                          arrival=ARRIVAL)  # fmt: skip
-        response: Any = app.handle(request)
-        if lane == "grpc":
-            status, payload = self._grpc_as_http(response)
-            return status, payload, *(seen[0] if seen else (None, None))
+        # One front door for every request (making one builds codecs: ~15 ms); the decision
+        # is this request's own pipeline.
+        self.app.decide = decide
+        response = self.app.handle(request)
+        assert isinstance(response, Response)  # the pipeline is synchronous
         if not seen:
-            return response.status, bytes(response.body), None, None
-        return response.status, bytes(response.body), seen[0][0], seen[0][1]
+            return response, None, None
+        return response, seen[0][0], seen[0][1]
 
     def _grpc_as_http(self, response: Any) -> tuple[int, bytes]:
         """A gRPC answer in the HTTP lanes' terms: OK with bids -> 200 and the message; OK with
@@ -130,30 +144,25 @@ class Recorder:
         if request is None:
             error = msgspec.json.decode(payload) if payload else {}
             return [f"{head} status={status} {error.get('path', '')} {error.get('error', '')}"]
+        imp_ids = [imp.id for imp in request.imp]
         if status == 204:
             reason = decision.reason if isinstance(decision, NoBid) else "invalid_bid"
-            return [f"{head} imp={imp.id} nobid {reason}" for imp in request.imp]
+            words = describe_response(imp_ids, None, reason).lines()
+            return [f"{head} {line}" for line in words]
         codec = self.json if lane == "json" else self.proto
         response = codec.decode_response(payload)
-        bids = {
-            bid.impid: (seatbid.seat, bid)
+        # The description says what was decided; the digest pins the rest of each bid (markup,
+        # notice URLs), so that any change to what is sent shows in the record.
+        digests = {
+            bid.impid: hashlib.sha256(_ENCODE.encode(bid)).hexdigest()[:16]
             for seatbid in response.seatbid or ()
             for bid in seatbid.bid
         }
-        lines = []
-        for imp in request.imp:
-            found = bids.get(imp.id)
-            if found is None:
-                lines.append(f"{head} imp={imp.id} nobid no_fit_for_imp")
-                continue
-            seat, bid = found
-            digest = hashlib.sha256(_ENCODE.encode(bid)).hexdigest()[:16]
-            lines.append(
-                f"{head} imp={imp.id} bid seat={seat} cid={bid.cid} crid={bid.crid} "
-                f"price={bid.price!r} cur={response.cur} deal={bid.dealid} mtype={bid.mtype} "
-                f"w={bid.w} h={bid.h} dur={bid.dur} protocol={bid.protocol} bid={digest}"
-            )
-        return lines
+        described = describe_response(imp_ids, response)
+        return [
+            f"{head} {imp.line('no_fit_for_imp')}" + (f" bid={digests[imp.imp]}" if imp.bid else "")
+            for imp in described.imps
+        ]
 
 
 def record(files: Sequence[Path], lanes: Sequence[str] = LANES) -> dict[str, list[str]]:
