@@ -22,31 +22,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import subprocess
 import tempfile
 import threading
 from pathlib import Path
 
-from bidder.campaigns import DEMO_PATH
 from bidwire.benchmarks import h2load
-from bidwire.benchmarks.servers import Server
+from bidwire.benchmarks.servers import Server, rich_campaigns
 
 BODY = Path(__file__).with_name("body-1k.json")
-
-
-def rich_campaigns(folder: Path) -> Path:
-    """The demo campaigns with every budget a million times larger (never refused)."""
-    text = re.sub(
-        r"^((?:daily|total)_budget = )([\d.]+)",
-        lambda m: f"{m[1]}{float(m[2]) * 1e6:.1f}",
-        DEMO_PATH.read_text(),
-        flags=re.M,
-    )
-    path = folder / "campaigns.toml"
-    path.write_text(text)
-    return path
 
 
 def drive(urls: list[str], args: argparse.Namespace, duration: float) -> tuple[float, int, int]:

@@ -402,8 +402,10 @@ class Capture:
 
 
 def capture_from(config: CaptureConfig) -> Capture | None:
-    """The capture ``config`` asks for, or None (no path, or a fraction of 0)."""
-    if not config.path or config.fraction <= 0:
+    """The capture ``config`` asks for, or None (no path). With a fraction of 0 it samples
+    nothing from live traffic but still takes the records offered to it (shadow
+    disagreements)."""
+    if not config.path:
         return None
     return Capture(config)
 

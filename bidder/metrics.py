@@ -96,6 +96,19 @@ CAPTURE_RECORDS: Final = Counter(
     "capture.max_rate), dropped_queue_full, dropped_writer_busy.",
     "outcome",
 )
+SHADOW_REQUESTS: Final = Counter(
+    "bidwire_shadow_requests_total",
+    "Live bid requests also sent to the shadow candidate, by outcome: agree, disagree (the "
+    "candidate decided otherwise), timing (either side a no-bid for want of time: not "
+    "compared), error, timeout; dropped_full (max_in_flight reached), "
+    "dropped_unconnected, dropped_window (no HTTP/2 stream or window free).",
+    "outcome",
+)
+SHADOW_SECONDS: Final = Histogram(
+    "bidwire_shadow_seconds",
+    "Time from sending to the shadow candidate to its answer.",
+    (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 REQUEST_SECONDS: Final = Histogram(
     "bidwire_request_seconds", "Time from request arrival to answer.", LATENCY_BUCKETS
 )
@@ -116,6 +129,8 @@ __all__ = [
     "REGISTRY",
     "REQUESTS",
     "REQUEST_SECONDS",
+    "SHADOW_REQUESTS",
+    "SHADOW_SECONDS",
     "SHED",
     "SPEND_NANOS",
     "STATE_ERRORS",

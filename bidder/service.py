@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,11 +93,15 @@ class Bidder:
         self.app.degraded = self._degraded
         #: The sampled capture of live traffic (``[capture]``), or None.
         self.capture: Capture | None = capture_from(config.capture)
-        if self.capture is not None:
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        if self.capture is not None and config.capture.fraction > 0:
             self.add_tap(self.capture.observe)
 
-    def add_tap(self, tap: Tap) -> None:
-        """Tell ``tap`` of every decision too (after those already told)."""
+    def add_tap(self, tap: Tap, close: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Tell ``tap`` of every decision too (after those already told); ``close`` runs at
+        :meth:`close`, before the capture is written out."""
+        if close is not None:
+            self._closers.append(close)
         first = self.app.tap
         if first is None:
             self.app.tap = tap
@@ -144,6 +148,8 @@ class Bidder:
         """Hand back what the state holds (leases, queued writes) and write what the capture
         holds, before the worker exits."""
         await self.state.close()
+        for close in self._closers:
+            await close()
         if self.capture is not None:
             await self.capture.close()
 

@@ -139,7 +139,17 @@ def _serve(args: argparse.Namespace) -> int:
     del first
 
     def make_service() -> Bidder:
-        return Bidder(config.bidder(), shared=shared)
+        bidder = Bidder(config.bidder(), shared=shared)
+        if config.shadow.url and config.shadow.fraction > 0:
+            import asyncio
+
+            from .shadow import Shadow
+
+            shadow = Shadow(config.shadow, bidder.capture)
+            bidder.add_tap(shadow.observe, shadow.close)
+            # The worker's loop is set (not yet running): connect as soon as it runs.
+            asyncio.get_event_loop().call_soon(shadow.connect)
+        return bidder
 
     return serve(server, config.limits, make_service, sock=sock, details=details)
 
@@ -300,6 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="F",
         help="the share of bid requests captured, 0-1 (default 0.01)",
+    )
+    serve.add_argument(
+        "--shadow",
+        metavar="URL",
+        help="also send a share of bid requests to the candidate bidder at URL "
+        "(http://HOST:PORT, HTTP/2) and count in /metrics whether it decides alike; never "
+        "delays the live answer (default: none)",
+    )
+    serve.add_argument(
+        "--shadow-fraction",
+        type=float,
+        metavar="F",
+        help="the share of bid requests shadowed, 0-1 (default 0.1)",
     )
     serve.set_defaults(func=_serve)
 

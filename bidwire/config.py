@@ -24,6 +24,10 @@ level = "info"
 path = "capture.jsonl.gz"
 fraction = 0.01
 
+[shadow]         # bidwire.shadow.ShadowConfig: a share of live traffic also sent to a candidate
+url = "http://127.0.0.1:8081"
+fraction = 0.1
+
 Every setting has a type and a range (``msgspec.Meta`` on the Structs' fields). A file, and the
 command line's flags, are checked against them by one function, :func:`check_settings`, which
 raises :class:`SettingError`: one line naming the setting, the value and what it must be.
@@ -47,6 +51,7 @@ from transport.config import ServerSection
 from transport.limits import Limits
 
 from .logs import LoggingSection
+from .shadow import ShadowConfig
 
 
 class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -60,6 +65,7 @@ class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     limits: Limits = msgspec.field(default_factory=Limits)
     logging: LoggingSection = msgspec.field(default_factory=LoggingSection)
     capture: CaptureConfig = msgspec.field(default_factory=CaptureConfig)
+    shadow: ShadowConfig = msgspec.field(default_factory=ShadowConfig)
 
     def bidder(self) -> BidderConfig:
         """The bidder's part of this configuration."""
@@ -86,6 +92,8 @@ FLAGS: dict[str, str] = {
     "log_format": "logging.format",
     "capture": "capture.path",
     "capture_fraction": "capture.fraction",
+    "shadow": "shadow.url",
+    "shadow_fraction": "shadow.fraction",
 }
 
 _NAMES: dict[type[mi.Type], str] = {

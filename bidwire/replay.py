@@ -26,12 +26,11 @@ from urllib.parse import urlsplit
 from bidder.app import inflate_gzip
 from bidder.campaigns import load
 from bidder.capture import CaptureRecord
-from bidder.decision import Decision, describe, describe_response
+from bidder.decision import Decision, describe, describe_answer
 from bidder.grpc import BID_METHOD
-from bidder.grpc_wire import GrpcError, frame, read_unary
+from bidder.grpc_wire import frame, read_unary
 from fuzz.clients import H2Client
 from openrtb import BidRequest, JsonCodec, ProtoCodec
-from openrtb.errors import CodecError
 from transport.events import Request
 
 from .benchmarks.decisions import ARRIVAL, Recorder
@@ -143,22 +142,8 @@ def decision_of(
 ) -> Outcome:
     """An answer off the wire to a request sent as ``kind`` (json, proto or grpc), described
     (or the error it is)."""
-    imp_ids = [imp.id for imp in bid_request.imp]
-    try:
-        if kind == "grpc":
-            if status != 200 or grpc_status != 0:
-                return Outcome(None, f"status {status} grpc-status {grpc_status}")
-            response = _PROTO.decode_response(read_unary(body, None, MAX_BODY))
-        elif status == 204:
-            return Outcome(describe_response(imp_ids, None))
-        elif status == 200:
-            codec = _PROTO if kind == "proto" else _JSON
-            response = codec.decode_response(body)
-        else:
-            return Outcome(None, f"status {status}")
-    except (CodecError, GrpcError) as exc:
-        return Outcome(None, f"answer does not decode: {exc}")
-    return Outcome(describe_response(imp_ids, response))
+    found = describe_answer(bid_request, status, body, grpc_status, kind)
+    return Outcome(None, found) if isinstance(found, str) else Outcome(found)
 
 
 class CapturedSide:

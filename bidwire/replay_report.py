@@ -11,7 +11,14 @@ from typing import Final
 
 import msgspec
 
-from bidder.decision import CHANGE_KINDS, Decision, ImpDecision, changes, price_deltas
+from bidder.decision import (
+    CHANGE_KINDS,
+    Decision,
+    ImpDecision,
+    changes,
+    price_deltas,
+    timed_out,
+)
 
 from .replay import Outcome, Pair
 
@@ -50,7 +57,8 @@ class Change(msgspec.Struct, frozen=True):
 
 
 class Failure(msgspec.Struct, frozen=True):
-    """A request one side did not answer with a decision."""
+    """A request one side did not answer with a decision: an error, or a no-bid for want of
+    time (:func:`bidder.decision.timed_out`)."""
 
     n: int
     id: str
@@ -123,10 +131,17 @@ def build(
     agree = compared = 0
     for pair in pairs:
         a, b = pair.baseline.decision, pair.candidate.decision
+        late = False
         for side, outcome in (("baseline", pair.baseline), ("candidate", pair.candidate)):
-            if outcome.decision is None:
+            decision = outcome.decision
+            if decision is None:
                 failures.append(Failure(pair.n, pair.record.id, side, outcome.error or "?"))
-        if a is None or b is None:
+            elif timed_out(decision):
+                # The deadline decided, not the campaigns: not a decision to compare.
+                why = f"deadline no-bid ({decision.reason or f'nbr {decision.nbr}'})"
+                failures.append(Failure(pair.n, pair.record.id, side, why))
+                late = True
+        if a is None or b is None or late:
             continue
         compared += 1
         agree += a.bid == b.bid

@@ -14,8 +14,8 @@ and the answers' bytes compared.
 
 from __future__ import annotations
 
-import gzip
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -45,24 +45,26 @@ def repriced(source: Path, folder: Path, campaign: str = REPRICED, price: float 
     return path
 
 
-def oracle_request(record: CaptureRecord) -> Request:
-    """The record's request as the transport hands it over, built here (not by the replay)."""
-    body = record.body
-    headers = {"content_type": record.content_type.encode()}
-    if record.content_encoding == "gzip":
-        body = gzip.decompress(body)
-    if record.grpc_encoding:
-        headers["grpc_encoding"] = record.grpc_encoding.encode()
-    return Request(b"POST", record.path.encode(), body, arrival=ARRIVAL, **headers)  # type: ignore[arg-type]
+def oracle_request(record: CaptureRecord) -> tuple[Request, float]:
+    """The record's request as the transport hands it over, built here (not by the replay),
+    and when it was decided."""
+    request = Request(b"POST", record.path.encode(), record.body, arrival=ARRIVAL,
+                      content_type=record.content_type.encode() or None,
+                      content_encoding=record.content_encoding.encode() or None,
+                      grpc_encoding=record.grpc_encoding.encode() or None)  # fmt: skip
+    return request, record.at
 
 
-def expected_changes(records: list[CaptureRecord], before: Path, after: Path) -> set[int]:
-    """The numbers (from 1) of the records whose answer differs between the two campaigns."""
+def expected_changes(
+    requests: Sequence[tuple[Request, float]], before: Path, after: Path
+) -> set[int]:
+    """The numbers (from 1) of the requests (each decided at its wall-clock time) whose answer
+    from the front door differs between the two campaign files."""
     a, b = Recorder(load(before)), Recorder(load(after))
     out = set()
-    for n, record in enumerate(records, 1):
-        answer_a, _, _ = a.handle(oracle_request(record), record.at)
-        answer_b, _, _ = b.handle(oracle_request(record), record.at)
+    for n, (request, at) in enumerate(requests, 1):
+        answer_a, _, _ = a.handle(request, at)
+        answer_b, _, _ = b.handle(request, at)
         assert answer_a.status in (200, 204), (n, answer_a.status)
         if (answer_a.status, bytes(answer_a.body)) != (answer_b.status, bytes(answer_b.body)):
             out.add(n)
@@ -102,7 +104,7 @@ def test_one_campaigns_new_price_changes_exactly_the_requests_it_should(
 ) -> None:
     candidate = repriced(CAMPAIGNS_V1, tmp_path)
     records = list(read_capture(CAPTURE_V1))
-    expected = expected_changes(records, CAMPAIGNS_V1, candidate)
+    expected = expected_changes([oracle_request(r) for r in records], CAMPAIGNS_V1, candidate)
     assert 0 < len(expected) < len(records)  # the test means something
     status, report = replay_json(capsys, str(CAPTURE_V1), "--campaigns", str(candidate))
     assert {c["n"] for c in report["changed"]} == expected
@@ -227,3 +229,20 @@ def test_a_threshold_that_is_not_a_percentage_is_refused(
     with pytest.raises(SystemExit):
         main(["replay", str(CAPTURE_V1), "--campaigns", str(CAMPAIGNS_V1), "--max-changed", "lots"])
     assert "'lots' is not a percentage such as 0.5%" in capsys.readouterr().err
+
+
+def test_a_no_bid_for_want_of_time_is_named_and_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bidder.decision import Decision, ImpDecision
+
+    records = list(read_capture(CAPTURE_V1))[:2]
+    imps = tuple(ImpDecision(imp=i.imp) for i in records[0].decision.imps)
+    late = Decision(bid=False, reason="insufficient_time", nbr=15, imps=imps)
+    path = tmp_path / "cap.jsonl"
+    first = msgspec.structs.replace(records[0], decision=late)
+    path.write_bytes(b"".join(msgspec.json.encode(r) + b"\n" for r in [first, records[1]]))
+    status, report = replay_json(capsys, str(path), "--campaigns", str(CAMPAIGNS_V1))
+    assert report["failures"] == [{"n": 1, "id": records[0].id, "side": "baseline",
+                                   "error": "deadline no-bid (insufficient_time)"}]  # fmt: skip
+    assert (report["compared"], report["changed"], status) == (1, [], 1)

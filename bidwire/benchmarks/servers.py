@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -50,6 +51,22 @@ def pinning() -> tuple[list[str], list[str]]:
     if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
         return ["taskset", "-c", "0"], ["taskset", "-c", "1"]
     return [], []
+
+
+def rich_campaigns(folder: Path) -> Path:
+    """The demo campaigns with every budget a million times larger, written to ``folder``:
+    every bid reserves against a budget, and none is refused as a run goes on."""
+    from bidder.campaigns import DEMO_PATH
+
+    text = re.sub(
+        r"^((?:daily|total)_budget = )([\d.]+)",
+        lambda m: f"{m[1]}{float(m[2]) * 1e6:.1f}",
+        DEMO_PATH.read_text(),
+        flags=re.M,
+    )
+    path = folder / "campaigns.toml"
+    path.write_text(text)
+    return path
 
 
 def free_port() -> int:
