@@ -310,6 +310,7 @@ class ClientProtocol(asyncio.Protocol):
         self.conn = ClientConnection()
         self.transport: asyncio.Transport | None = None
         self._callbacks: dict[int, OnAnswer] = {}
+        self._flush_due = False
         #: Why the connection is gone (None while it lives).
         self.lost: str | None = None
 
@@ -340,15 +341,20 @@ class ClientProtocol(asyncio.Protocol):
         return self.transport is not None and self.conn.closed is None
 
     def send(self, block: bytes, body: bytes, callback: OnAnswer) -> int | None:
-        """Send a request now; its stream id (``callback`` gets the answer), or None when it
-        cannot go (the caller drops it)."""
+        """Send a request (written at the end of this turn of the loop, with the others sent in
+        it); its stream id (``callback`` gets the answer), or None when it cannot go (the
+        caller drops it)."""
         if self.transport is None:
             return None
         sid = self.conn.request(block, body)
         if sid is None:
             return None
         self._callbacks[sid] = callback
-        self._flush()
+        if not self._flush_due:
+            # One write for every request sent in this turn of the loop: a system call per
+            # request was the largest part of a shadowed request's cost.
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self._flush)
         return sid
 
     def cancel(self, sid: int) -> None:
@@ -365,6 +371,7 @@ class ClientProtocol(asyncio.Protocol):
             self.transport.close()
 
     def _flush(self) -> None:
+        self._flush_due = False
         data = self.conn.data_to_send()
         if data and self.transport is not None:
             self.transport.write(data)
