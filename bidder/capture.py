@@ -63,7 +63,8 @@ class CaptureConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     """``[capture]``: what share of live traffic is written, where, and how fast at most."""
 
     #: The capture file ("" captures nothing): gzip JSON lines when it ends in ``.gz``, else
-    #: plain JSON lines. Appended to; the workers of a server share it.
+    #: plain JSON lines. Appended to; the workers of a server share it. Or a Redis Stream:
+    #: ``redis://HOST:PORT/DB?stream=KEY&maxlen=N`` (:mod:`bidder.capture_redis`).
     path: str = ""
     #: The share of bid requests captured (0-1).
     fraction: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
@@ -157,12 +158,33 @@ def _lines(path: Path) -> Iterator[bytes]:
             yield from f
 
 
+def _capture_lines(path: str | Path) -> Iterator[bytes]:
+    if isinstance(path, str) and path.startswith(("redis://", "rediss://", "unix://")):
+        from .capture_redis import stream_lines
+
+        return stream_lines(path)
+    return _lines(Path(path))
+
+
 def read_capture(path: str | Path) -> Iterator[CaptureRecord]:
-    """The records of a capture file (gzip or plain JSON lines), in order. Raises
-    :class:`CaptureError` naming the line that is not a record, or whose format version is
-    newer than :data:`FORMAT_VERSION`; ``OSError`` when the file cannot be read."""
-    path = Path(path)
-    for n, line in enumerate(_lines(path), 1):
+    """The records of a capture (a gzip or plain JSON-lines file, or a ``redis://`` stream
+    URL), in order. Raises :class:`CaptureError` naming the line that is not a record, or
+    whose format version is newer than :data:`FORMAT_VERSION`, or a stream that cannot be
+    read; ``OSError`` when the file cannot be read."""
+    lines = _capture_lines(path)
+    n = 0
+    while True:
+        try:
+            line = next(lines, None)
+        except (ValueError, ConnectionError, TimeoutError) as exc:  # redis-py's errors too
+            raise CaptureError(f"{path}: cannot read the stream: {exc}") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("redis"):
+                raise CaptureError(f"{path}: cannot read the stream: {exc}") from None
+            raise
+        if line is None:
+            return
+        n += 1
         if not line.strip():
             continue
         try:
@@ -218,6 +240,15 @@ class Sink(Protocol):
     def close(self) -> None:
         """Release what the sink holds."""
         ...
+
+
+def sink_for(path: str) -> Sink:
+    """The sink a capture path names: a Redis Stream for a ``redis://`` URL, else a file."""
+    if path.startswith(("redis://", "rediss://", "unix://")):
+        from .capture_redis import RedisStreamSink
+
+        return RedisStreamSink(path)
+    return FileSink(path)
 
 
 class _Writer:
@@ -295,7 +326,7 @@ class Capture:
         self._draw = draw
         self._clock = clock
         self._wallclock = wallclock
-        self._writer = _Writer(sink if sink is not None else FileSink(config.path))
+        self._writer = _Writer(sink if sink is not None else sink_for(config.path))
         self._queue: deque[_Pending | CaptureRecord] = deque()
         self._max_queue = config.queue
         # A token bucket: max_rate tokens a second, up to one second's worth.
@@ -415,6 +446,18 @@ def capture_problem(config: CaptureConfig) -> str | None:
     (checked at start, before any worker forks)."""
     if not config.path:
         return None
+    if config.path.startswith(("redis://", "rediss://", "unix://")):
+        from .capture_redis import split_url
+        from .redis_state import probe
+
+        try:
+            address, _, _ = split_url(config.path)
+        except ValueError as exc:
+            return f"bad setting capture.path: {exc}"
+        why = probe(address, 2.0)
+        if why is not None:
+            return f"capture stream {config.path} does not answer: {why}"
+        return None
     path = Path(config.path)
     folder = path.parent
     if path.is_dir():
@@ -438,5 +481,6 @@ __all__ = [
     "capture_problem",
     "encode_record",
     "read_capture",
+    "sink_for",
     "record_of",
 ]

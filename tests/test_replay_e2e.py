@@ -25,6 +25,18 @@ from .servers import ServerProcess, run, tool
 from .test_replay import CAMPAIGNS_V1, expected_changes, oracle_request, repriced
 
 KINDS = ("json", "proto", "grpc", "gzip")
+#: What every server of these tests runs with: no shedding at arrival (a loaded test machine
+#: lags, and a shed request is answered without a decision); with requests that give the
+#: bidder a second (tmax 1000, see :func:`bodies`), no deadline is missed either, so every
+#: request is decided by the campaigns whatever the machine's speed.
+STEADY = "[app.shedding]\nmax_loop_lag_ms = 600000\n"
+
+
+def steady(folder: Path, *args: str, extra: str = "") -> ServerProcess:
+    """``bidwire serve ARGS`` with :data:`STEADY` (and ``extra``, TOML) as its config."""
+    config = folder / f"steady-{len(list(folder.glob('steady-*')))}.toml"
+    config.write_text(extra + STEADY)
+    return ServerProcess(*args, config=config)
 
 
 def stable_campaigns(folder: Path) -> Path:
@@ -48,7 +60,9 @@ def bodies() -> list[tuple[str, bytes, dict[str, str]]]:
     out = []
     files = corpus_files([CORPUS / "requests", sample_dir() / "requests"])
     for i, path in enumerate(files):
-        data = path.read_bytes()
+        document = json.loads(path.read_bytes())
+        document["tmax"] = 1000  # a second: no deadline is missed on a slow machine
+        data = json.dumps(document).encode()
         request = json_codec.decode_request(data)
         kind = KINDS[i % len(KINDS)]
         if kind == "json":
@@ -138,8 +152,8 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path,
     base = stable_campaigns(folder)
     candidate = repriced(base, folder)
     capture = folder / "capture.jsonl.gz"
-    with ServerProcess(
-        "--campaigns", str(base), "--capture", str(capture), "--capture-fraction", "1"
+    with steady(
+        folder, "--campaigns", str(base), "--capture", str(capture), "--capture-fraction", "1"
     ) as server:
         answered = send_all(server)
         out = server.terminate()
@@ -176,12 +190,12 @@ def test_replay_against_a_second_server_names_exactly_the_changed_requests(
     records = list(read_capture(capture))
     expected = expected_changes([oracle_request(r) for r in records], base, candidate)
     assert 0 < len(expected) < 71
-    # No-bids as 200 with nbr: a deadline's no-bid (nbr 15) is then told from a decision's.
-    config = tmp_path / "bidwire.toml"
-    config.write_text('[app]\nnobid = "nbr"\n')
+    # No-bids as 200 with nbr: a deadline's no-bid (nbr 15), should one come all the same, is
+    # then told from a decision's.
+    nbr = '[app]\nnobid = "nbr"\n'
     with (
-        ServerProcess("--campaigns", str(candidate), config=config) as other,
-        ServerProcess("--campaigns", str(base), config=config) as same,
+        steady(tmp_path, "--campaigns", str(candidate), extra=nbr) as other,
+        steady(tmp_path, "--campaigns", str(base), extra=nbr) as same,
     ):
         for server in (other, same):
             send_all(server)  # warm: the first requests of a fresh process are slow
@@ -215,7 +229,8 @@ def test_workers_share_one_capture_file(tmp_path: Path) -> None:
     capture = tmp_path / "capture.jsonl.gz"
     from bidwire.benchmarks.servers import free_port
 
-    with ServerProcess(
+    with steady(
+        tmp_path,
         "--workers",
         "2",
         "--port",

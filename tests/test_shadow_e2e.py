@@ -22,7 +22,7 @@ from bidwire.benchmarks.servers import free_port
 
 from .servers import ServerProcess, run
 from .test_replay import expected_changes, repriced
-from .test_replay_e2e import as_requests, bodies, post, send_all, stable_campaigns
+from .test_replay_e2e import as_requests, bodies, post, send_all, stable_campaigns, steady
 
 _SERIES = re.compile(r'^bidwire_shadow_requests_total\{outcome="(\w+)"\} (\d+)$', re.M)
 
@@ -54,13 +54,11 @@ def test_the_shadow_counts_disagreements_and_captures_exactly_those(tmp_path: Pa
     candidate = repriced(base, tmp_path)
     capture = tmp_path / "shadow.jsonl.gz"
     # No-bids as 200 with nbr: the candidate's no-bids for want of time are told apart.
-    config = tmp_path / "candidate.toml"
-    config.write_text('[app]\nnobid = "nbr"\n')
-    with ServerProcess("--campaigns", str(candidate), config=config) as other:
+    with steady(tmp_path, "--campaigns", str(candidate), extra='[app]\nnobid = "nbr"\n') as other:
         send_all(other)  # warm
-        with ServerProcess("--campaigns", str(base), "--shadow", other.url("/"),
-                           "--shadow-fraction", "1", "--capture", str(capture),
-                           "--capture-fraction", "0") as live:  # fmt: skip
+        with steady(tmp_path, "--campaigns", str(base), "--shadow", other.url("/"),
+                    "--shadow-fraction", "1", "--capture", str(capture),
+                    "--capture-fraction", "0") as live:  # fmt: skip
             warm = send_all(live)  # warms the live server; counted on its own
             before = settled(live, warm)
             answered = send_all(live)
@@ -118,31 +116,22 @@ def silent_server() -> Iterator[int]:
 
 def test_a_hung_or_absent_candidate_costs_the_live_answers_nothing(tmp_path: Path) -> None:
     base = stable_campaigns(tmp_path)
-    config = tmp_path / "bidwire.toml"
-    config.write_text("[shadow]\nmax_in_flight = 4\ntimeout_ms = 200\n")
-    with ServerProcess("--campaigns", str(base)) as plain:
+    small = "[shadow]\nmax_in_flight = 4\ntimeout_ms = 200\n"
+    with steady(tmp_path, "--campaigns", str(base)) as plain:
         reference = statuses(plain)
     with (
         silent_server() as port,
-        ServerProcess(
-            "--campaigns",
-            str(base),
-            "--shadow",
-            f"http://127.0.0.1:{port}",
-            "--shadow-fraction",
-            "1",
-            config=config,
-        ) as live,
-    ):
+        steady(tmp_path, "--campaigns", str(base), "--shadow", f"http://127.0.0.1:{port}",
+               "--shadow-fraction", "1", extra=small) as live,
+    ):  # fmt: skip
         assert statuses(live) == reference
         counts = settled(live, 71)
     assert counts["agree"] == counts["disagree"] == counts["error"] == counts["timing"] == 0
     assert counts["timeout"] > 0 and counts["dropped_full"] > 0
     assert sum(counts.values()) == 71
     closed = free_port()
-    with ServerProcess(
-        "--campaigns", str(base), "--shadow", f"http://127.0.0.1:{closed}", "--shadow-fraction", "1"
-    ) as live:
+    with steady(tmp_path, "--campaigns", str(base), "--shadow", f"http://127.0.0.1:{closed}",
+                "--shadow-fraction", "1") as live:  # fmt: skip
         assert statuses(live) == reference
         counts = settled(live, 71)
     assert counts["dropped_unconnected"] == 71 and sum(counts.values()) == 71
