@@ -5,9 +5,11 @@ blocks nghttp2's encoder makes, the 1 KB JSON body of ``bench/body-1k.json``) th
 engine and the demo bidder, as :class:`transport.connection.Connection` does: receive_data,
 app.handle, send_response, data_to_send. Prints microseconds per request (median of rounds)
 for the transport alone (every request answered 204) and with the bidder, and with
-``--profile`` the top functions by own time.
+``--profile`` the top functions by own time. Times are CPU time of this process
+(``time.process_time``; ``--wall`` for wall-clock time): on a shared machine, wall time also
+counts the time other processes hold the core.
 
-    .venv/bin/python bench/engine_profile.py [--engine raw|h2] [--requests N] [--profile]
+    .venv/bin/python bench/engine_profile.py [--engine raw|h2] [--requests N] [--profile] [--wall]
 """
 
 from __future__ import annotations
@@ -71,7 +73,12 @@ def _data_bytes(out: bytes) -> int:
     return total
 
 
-def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | None) -> float:
+def run(
+    engine_name: str,
+    reads: list[bytes],
+    answer: Callable[..., Response] | None,
+    timer: Callable[[], float] = time.process_time,
+) -> float:
     """Seconds to push every read through one engine (and the bidder when ``answer``)."""
     bidder = Bidder(BidderConfig())
     app = bidder.app
@@ -80,7 +87,7 @@ def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | 
     gc.collect()
     gc.freeze()
     engine = H2_ENGINES[engine_name](Limits(), 0.0)
-    started = time.perf_counter()
+    started = timer()
     credit = b""  # the client's WINDOW_UPDATE for the DATA it read last time
     for data in reads:
         now = time.monotonic()
@@ -98,7 +105,7 @@ def run(engine_name: str, reads: list[bytes], answer: Callable[..., Response] | 
         credit = _frame(8, 0, 0, struct.pack(">I", sent)) if sent else b""
     if engine.closed:
         raise SystemExit(f"the engine closed the connection: {engine.close_reason}")
-    return time.perf_counter() - started
+    return timer() - started
 
 
 def main() -> None:
@@ -108,11 +115,13 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile the full path once")
+    parser.add_argument("--wall", action="store_true", help="wall-clock time, not CPU time")
     args = parser.parse_args()
+    timer = time.perf_counter if args.wall else time.process_time
     reads = client_reads(args.requests, args.streams)
     cases = (("transport only (204)", lambda _r: NO_BID), ("transport + bidder", None))
     for label, answer in cases:
-        times = [run(args.engine, reads, answer) for _ in range(args.rounds)]
+        times = [run(args.engine, reads, answer, timer) for _ in range(args.rounds)]
         per = statistics.median(times) / args.requests * 1e6
         print(f"{args.engine:4} {label:22} {per:6.1f} µs/request  ({1e6 / per:,.0f} req/s)")
     if args.profile:

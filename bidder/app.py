@@ -78,6 +78,8 @@ _PROTO_TYPES: Final = frozenset(
     (b"application/x-protobuf", b"application/protobuf", b"application/octet-stream")
 )
 _JSON_TYPES: Final = frozenset((b"application/json", b""))
+#: Media types that are their own parsed form (lower case, no parameters).
+_PLAIN_TYPES: Final = _PROTO_TYPES | _JSON_TYPES | {b"gzip", b"identity"}
 #: The Allow header of a 405, by error kind.
 _ALLOW: Final = {
     "method_not_allowed_bid": b"POST",
@@ -135,6 +137,8 @@ class _HttpError(Exception):
 def _media_type(value: bytes | None) -> bytes:
     if not value:
         return b""
+    if value in _PLAIN_TYPES:  # what exchanges send, as they send it: no parsing
+        return value
     return value.split(b";", 1)[0].strip().lower()
 
 
@@ -391,11 +395,11 @@ class BidderApp:
             raise _HttpError(415, "unsupported_media_type", "content-type must be JSON or protobuf")
         REQUESTS.inc("proto" if is_proto else "json")
         body = request.body
-        encoding = _media_type(request.content_encoding)
+        encoding = _media_type(request.content_encoding) if request.content_encoding else b""
         if encoding == b"gzip":
             body = inflate_gzip(body, self.config.max_inflated_body, self.config.max_gzip_ratio)
             self.inflated += len(body)
-        elif encoding not in (b"", b"identity"):
+        elif encoding and encoding != b"identity":
             raise _HttpError(
                 415, "unsupported_encoding", "content-encoding must be gzip or identity"
             )

@@ -25,7 +25,7 @@ from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and
 from .metrics import LATE, THROTTLED
 from .notices import NoticeConfig, Signer
 from .pricing import SECOND_PRICE, bid_price, round_price
-from .response import ResponseConfig, Winner, build_response
+from .response import ResponseBuilder, ResponseConfig, Winner
 from .state import LocalState, State, StateConfig, nanos
 
 # OpenRTB 2.6 no-bid reason codes (list 5.24) used here.
@@ -208,6 +208,7 @@ class Pipeline:
         self.signer = signer or Signer(self.config.notices.keys)
         self._user_paths = tuple(self.config.notices.user_keys)
         self._events = self.state.events.enabled
+        self._responses = ResponseBuilder(self.config.response, self.signer)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -229,7 +230,12 @@ class Pipeline:
         costs.record("match", now - start)
         if empty:
             return NoBid("no_match")
-        currency = self.response_currency(index, request)
+        cur = request.cur
+        currency = (
+            index.currency
+            if not cur or index.currency in cur
+            else self.response_currency(index, request)
+        )
         if currency is None:
             return NoBid("currency")
         winners = []
@@ -247,9 +253,7 @@ class Pipeline:
             now = after
         if not winners:
             return NoBid("no_fit")
-        response = build_response(
-            request.id, winners, currency, self.config.response, self.signer, issued_ms, user
-        )
+        response = self._responses.build(request.id, winners, currency, issued_ms, user)
         if self._events:
             record = self.state.record
             for w in winners:
@@ -295,8 +299,9 @@ class Pipeline:
                 bits &= f.match_any(extract(request)) if many else f.match(extract(request))
             if request.wseat:
                 bits &= flat.union(flat.seats, request.wseat)
-            for table, keys in _blocked(request):
-                bits &= ~flat.union(getattr(flat, table), keys)
+            if request.badv or request.bcat or request.bapp or request.bseat:
+                for table, keys in _blocked(request):
+                    bits &= ~flat.union(getattr(flat, table), keys)
             return bits
         terms: list[Node] = [index.test if request.test else index.live, index.hours[hour]]
         for name in index.used:
