@@ -82,20 +82,43 @@ def calmed(client: Client, reason: str) -> None:
 
 @pytest.mark.parametrize("kind", ["data", "window"])
 def test_made_you_reset_ends_the_connection(engine_type: EngineType, kind: str) -> None:
-    """Frames that make the server reset stream after stream (the client never resets one)
-    spend the cost budget: GOAWAY(ENHANCE_YOUR_CALM) after about budget / RESET of them, and
-    no reset request is ever handed to the app."""
+    """Frames that make the server reset stream after stream (the client never resets one):
+    GOAWAY(ENHANCE_YOUR_CALM) past max_stream_errors (100) of them, and no reset request is
+    ever handed to the app."""
     client = Client(engine_type)
     client.send(A.preface())
     for batch in range(50):  # 20 streams a read
         client.send(A.made_you_reset(20, kind=kind, first=1 + 40 * batch))
-    calmed(client, "cost_exceeded")
+    calmed(client, "stream_errors")
     code = E.STREAM_CLOSED if kind == "data" else E.FLOW_CONTROL_ERROR
     assert set(client.out.resets.values()) == {code}
-    # Bounded: the budget (4096) buys about 4096 / (RESET + 2 frames) = 227 resets, plus
-    # the rest of the read in which it ran out (20 streams a read here).
-    assert 4096 // (RESET + 2) - 20 <= len(client.out.resets) <= 4096 // (RESET + 2) + 20
+    # Bounded: 101, and (the h2 engine) the rest of the read in which it ran out.
+    assert 101 <= len(client.out.resets) <= 101 + 20
     assert client.handed == []
+
+
+def test_without_the_stream_error_limit_the_budget_ends_it(engine_type: EngineType) -> None:
+    """The ledger is the backstop: each reset costs RESET, so the budget (4096) buys about
+    4096 / (RESET + 2 frames) = 227 of them."""
+    client = Client(engine_type, Limits(max_stream_errors=10_000))
+    client.send(A.preface())
+    for batch in range(50):
+        client.send(A.made_you_reset(20, first=1 + 40 * batch))
+    calmed(client, "cost_exceeded")
+    assert 4096 // (RESET + 2) - 20 <= len(client.out.resets) <= 4096 // (RESET + 2) + 20
+
+
+def test_stream_errors_at_a_slow_rate_are_tolerated(engine_type: EngineType) -> None:
+    """Stream errors are a rate, not a count for life: 5 a second for a minute (300) on a
+    connection that is otherwise answered is no attack."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    sid = 1
+    for second in range(60):
+        client.send(A.made_you_reset(5, first=sid) + A.requests(5, first=sid + 10), second)
+        sid += 20
+    assert not client.engine.closed
+    assert len(client.out.resets) == 300 and len(client.out.ended) == 300
 
 
 def served_whole(engine_type: EngineType, data: bytes, pieces: int, streams: int) -> None:

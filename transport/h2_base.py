@@ -87,6 +87,7 @@ class H2Base(H2Lifecycle, Generic[S]):
         over, or when the flood guard's verdict has just ended it)."""
         if self.closed:
             return False
+        self._now = now
         flood = self._guard.feed(data, now)
         if flood is None:
             return True
@@ -128,9 +129,9 @@ class H2Base(H2Lifecycle, Generic[S]):
         """The client broke the protocol (the engine has queued its GOAWAY): closed, counted."""
         PROTOCOL_ERRORS.inc(label)
         self.closed = True
-        self.close_reason = (
-            CloseReason.COST_EXCEEDED if label is K.COST_EXCEEDED else CloseReason.PROTOCOL_ERROR
-        )
+        # The raw engine stops mid-read on the two verdicts below (H2ConnectionError).
+        calm = label is K.COST_EXCEEDED or label is K.STREAM_ERRORS
+        self.close_reason = CloseReason(label.value) if calm else CloseReason.PROTOCOL_ERROR
 
     def _take_body(self, sid: int, stream: S, data: bytes) -> None:
         """Keep a piece of the body, or answer 413 once the body passes the cap."""

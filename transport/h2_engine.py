@@ -74,17 +74,18 @@ _RemoteSettingsChanged = h2.events.RemoteSettingsChanged
 READ_PIECE: Final = 4096
 
 
-def _resets_in(data: bytes | bytearray) -> int:
-    """How many RST_STREAM frames a run of whole frames holds (h2 writes the resets of its own
-    stream errors without telling us: they are counted off its output)."""
-    count = 0
+def _resets_in(data: bytes | bytearray) -> list[int]:
+    """The error codes of the RST_STREAM frames a run of whole frames holds (h2 writes the
+    resets of its own stream errors without telling us: they are read off its output)."""
+    codes = []
     pos = 0
     end = len(data)
     while pos + 9 <= end:
-        if data[pos + 3] == W.RST_STREAM:
-            count += 1
-        pos += 9 + int.from_bytes(data[pos : pos + 3], "big")
-    return count
+        size = int.from_bytes(data[pos : pos + 3], "big")
+        if data[pos + 3] == W.RST_STREAM and size == 4:
+            codes.append(int.from_bytes(data[pos + 9 : pos + 13], "big"))
+        pos += 9 + size
+    return codes
 
 
 def _list_size(headers: Iterable[tuple[bytes, bytes]]) -> int:
@@ -158,7 +159,7 @@ class H2Engine(H2Base[RequestStream]):
             if self.closed:
                 break
             self._charge_resets()
-            if self._cost.tokens < 0.0 and self._over_budget(now):
+            if (self._errors_over or self._cost.tokens < 0.0) and self._over_budget(now):
                 return []
         return self._after_read(now, highest, ready)
 
@@ -194,9 +195,9 @@ class H2Engine(H2Base[RequestStream]):
         out = self._conn.data_to_send()
         if out:
             self._out += out
-            resets = _resets_in(out)
-            if resets:
-                self._cost.tokens -= resets * RESET
+            for code in _resets_in(out):
+                self._cost.tokens -= RESET
+                self._sent_reset(code)
 
     def _on_headers(
         self, event: h2.events.RequestReceived, now: float, ready: list[tuple[int, Request]]

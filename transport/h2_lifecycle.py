@@ -29,8 +29,8 @@ from typing import Final
 
 from .cost import CostLedger
 from .frame_guard import FrameGuard
-from .h2_wire import ENHANCE_YOUR_CALM, MAX_STREAM_ID, NO_ERROR
-from .limits import Limits
+from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, MAX_STREAM_ID, NO_ERROR, REFUSED_STREAM
+from .limits import Limits, TokenBucket
 from .metrics import PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
 
@@ -50,6 +50,12 @@ class H2Lifecycle:
         #: engines and, through :meth:`charge`, the app's own work).
         self._cost = CostLedger(limits, now)
         self._guard = FrameGuard(limits, now, self._cost)
+        #: Stream errors the client may still cause (max_stream_errors, refilled per second);
+        #: ``_errors_over`` once it has caused one too many (the verdict follows at once).
+        self._errors = TokenBucket(limits.max_stream_errors, limits.stream_errors_per_second, now)
+        self._errors_over = False
+        #: The time of the read (or tick) in progress.
+        self._now = now
         #: When a stream was last opened or in progress (the idle clock; see ``tick``).
         self._last_activity = now
         self._highest = 0
@@ -99,9 +105,18 @@ class H2Lifecycle:
         to its cost ledger; the verdict comes at the next read or tick."""
         self._cost.tokens -= units
 
+    def _sent_reset(self, code: int) -> None:
+        """We reset a stream with ``code``: one the client caused (not a refusal, not our own
+        cancel) is a stream error, counted against max_stream_errors."""
+        if code != REFUSED_STREAM and code != CANCEL and not self._errors.take(self._now):
+            self._errors_over = True
+
     def _over_budget(self, now: float) -> bool:
-        """The ledger's verdict after a read or a tick: GOAWAY(ENHANCE_YOUR_CALM) when the
-        connection has cost more than its budget."""
+        """The verdict after a read or a tick: GOAWAY(ENHANCE_YOUR_CALM) when the client has
+        caused too many stream errors, or cost more than its budget."""
+        if self._errors_over:
+            self._terminate(ENHANCE_YOUR_CALM, K.STREAM_ERRORS)
+            return True
         if self._cost.tokens >= 0.0 or not self._cost.over(now):
             return False
         self._terminate(ENHANCE_YOUR_CALM, K.COST_EXCEEDED)
@@ -117,6 +132,7 @@ class H2Lifecycle:
         """Enforce timeouts and drain steps; call about once a second (often while draining)."""
         if self.closed:
             return
+        self._now = now
         limits = self.limits
         if self.drain_state == "acked" and now - self._acked_at >= limits.drain_grace:
             self._final_goaway()

@@ -57,8 +57,12 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     #: Client PING frames allowed in a burst and per second.
     ping_burst: Count = 50
     ping_per_second: Rate = 10.0
-    #: Streams a client may open that end in protocol errors before the connection is closed.
+    #: Stream errors the client causes (streams we reset with STREAM_CLOSED, FLOW_CONTROL_ERROR
+    #: or PROTOCOL_ERROR: what "MADE YOU RESET", CVE-2025-8671, provokes in a loop) allowed in a
+    #: burst, and refilled per second; past it, GOAWAY(ENHANCE_YOUR_CALM). A rate, not a count
+    #: for life: a long-lived connection may draw a few (DATA racing our reset of its stream).
     max_stream_errors: Count = 100
+    stream_errors_per_second: Rate = 10.0
     #: Entries allowed in one SETTINGS frame (nghttp2's default, after CVE-2020-11080); more is
     #: GOAWAY(ENHANCE_YOUR_CALM). With ``settings_per_second`` this bounds entries per second.
     #: A real client sends fewer than ten.

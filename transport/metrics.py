@@ -246,6 +246,8 @@ class ProtocolErrorKind(StrEnum):
     SETTINGS_TOO_MANY = "settings_too_many"
     #: The connection cost far more than it brought (transport/cost.py).
     COST_EXCEEDED = "cost_exceeded"
+    #: Stream errors the client caused, past max_stream_errors (MADE YOU RESET).
+    STREAM_ERRORS = "stream_errors"
     # Timeouts and drain, either protocol.
     IDLE_TIMEOUT = "idle_timeout"
     HEADER_TIMEOUT = "header_timeout"
@@ -284,6 +286,7 @@ class CloseReason(StrEnum):
     BAD_PREFACE = "bad_preface"
     #: GOAWAY(ENHANCE_YOUR_CALM): the cost ledger (transport/cost.py), and each flood limit.
     COST_EXCEEDED = "cost_exceeded"
+    STREAM_ERRORS = "stream_errors"
     RST_STREAM_FLOOD = "rst_stream_flood"
     SETTINGS_FLOOD = "settings_flood"
     SETTINGS_TOO_MANY = "settings_too_many"

@@ -75,10 +75,12 @@ class Reader(Requests):
         end = len(buf)
         cost = self._cost
         while end - pos >= 9:
+            # What the frames so far made us do (resets, header lists) spent the budget, or
+            # drew too many stream errors: the rest of the read is not parsed. (The h2 engine,
+            # which cannot stop h2 mid-read, gives the verdict after each 4 KB piece.)
+            if self._errors_over:
+                raise H2ConnectionError(F.ENHANCE_YOUR_CALM, K.STREAM_ERRORS)
             if cost.tokens < 0.0 and cost.over(now):
-                # What the frames so far made us do (resets, header lists) spent the budget:
-                # the rest of the read is not parsed. (The h2 engine, which cannot stop h2
-                # mid-read, gives the same verdict at the end of the read.)
                 raise H2ConnectionError(F.ENHANCE_YOUR_CALM, K.COST_EXCEEDED)
             high, low, kind, flags, sid = _HEAD(buf, pos)
             length = (high << 16) | low

@@ -92,6 +92,7 @@ class Streams(H2Base[Stream]):
         ("MADE YOU RESET", CVE-2025-8671, is a loop of frames that draw one)."""
         self._out.append(F.rst_stream(sid, code))
         self._cost.tokens -= RESET
+        self._sent_reset(code)
 
     def _reset_stream(self, sid: int, stream: Stream, code: int) -> None:
         """Our RST_STREAM: the stream is closed and forgotten."""
