@@ -14,7 +14,8 @@ loop, reconnecting whenever the server closes.
 - :func:`hpack_bomb`: one big header inserted into the HPACK table, then requests that refer to
   it until their header list is just under the cap (a few bytes each, 16 KB decoded).
 - :func:`gzip_bomb`: a POST whose gzip body inflates 1000 times its size.
-- :func:`zero_window`: SETTINGS_INITIAL_WINDOW_SIZE 0, then requests whose answers can never
+- :func:`zero_window` (and :func:`one_byte_window`): SETTINGS_INITIAL_WINDOW_SIZE 0 (1), then
+  requests whose answers can never
   be sent.
 - :func:`open_header_block`, :func:`stalled_bodies`, :func:`blank_lines`, :func:`idle`: what is
   held forever if nothing has a deadline: a header block never ended, request bodies never
@@ -170,6 +171,11 @@ def zero_window(count: int) -> bytes:
     return preface({W.SETTINGS_INITIAL_WINDOW_SIZE: 0}) + requests(count)
 
 
+def one_byte_window(count: int) -> bytes:
+    """The same with INITIAL_WINDOW_SIZE 1: each answer's first byte goes out, the rest waits."""
+    return preface({W.SETTINGS_INITIAL_WINDOW_SIZE: 1}) + requests(count)
+
+
 def open_header_block() -> bytes:
     """A HEADERS frame without END_HEADERS, and nothing more."""
     block = Requests().block()
@@ -210,6 +216,7 @@ __all__ = [
     "half_closed_streams",
     "hpack_bomb",
     "made_you_reset",
+    "one_byte_window",
     "open_header_block",
     "parked_streams",
     "ping",

@@ -253,17 +253,38 @@ def test_as_many_big_honest_header_lists_answered_ok_are_served(engine_type: Eng
 
 
 def test_the_apps_reported_cost_ends_the_connection(engine_type: EngineType) -> None:
-    """What the app charges (``Response.cost``: bytes inflated) counts at the next read."""
+    """What the app charges (``Response.cost``: bytes inflated) counts at once: the caller
+    (transport.connection) stops handing the read's requests over when the engine closes."""
     client = Client(engine_type)
     client.send(A.preface() + A.requests(1))
+    client.engine.charge(1000)
+    assert not client.engine.closed
     client.engine.charge(5000)
-    assert not client.engine.closed  # the verdict comes with the next read
-    client.send(A.requests(1, first=3))
+    client.reader.feed(client.engine.data_to_send())
     calmed(client, "cost_exceeded")
+    client.send(A.requests(1, first=3))
     assert client.handed == [1]
 
 
 # -- zero-window stall ----------------------------------------------------------------------------
+
+
+def test_requests_on_a_zero_window_are_not_decided_until_it_opens(
+    engine_type: EngineType,
+) -> None:
+    """With INITIAL_WINDOW_SIZE 0 not a byte of an answer could be sent: the complete requests
+    wait, undecided, until the client opens a window (here: a WINDOW_UPDATE on stream 3, then
+    SETTINGS for all), and are handed over then, in the read that opened it."""
+    client = Client(engine_type)
+    client.send(A.zero_window(3), 0.0)
+    assert client.handed == []
+    assert client.engine.open_streams == 3
+    client.send(W.window_update(3, 100), 1.0)
+    assert client.handed == [3]
+    assert 3 in client.out.ended
+    client.send(W.settings({W.SETTINGS_INITIAL_WINDOW_SIZE: 65535}), 2.0)
+    assert sorted(client.handed) == [1, 3, 5]
+    assert client.out.ended == {1, 3, 5}
 
 
 def test_answers_held_by_a_zero_window_are_reset_at_the_send_timeout(
@@ -271,8 +292,8 @@ def test_answers_held_by_a_zero_window_are_reset_at_the_send_timeout(
 ) -> None:
     client = Client(engine_type)
     client.send(A.zero_window(10), 0.0)
-    assert client.handed == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]
-    assert client.engine.open_streams == 10  # every answer waits on the window
+    assert client.handed == []  # held, undecided: no answer could have gone out
+    assert client.engine.open_streams == 10
     client.tick(9.0)
     assert client.out.resets == {}
     client.tick(10.5)
@@ -282,9 +303,23 @@ def test_answers_held_by_a_zero_window_are_reset_at_the_send_timeout(
     assert not client.engine.closed  # ten resets are within the budget
 
 
+def test_answers_stalled_on_a_one_byte_window_are_reset_at_the_send_timeout(
+    engine_type: EngineType,
+) -> None:
+    """A window of one byte is served (a client may read a byte at a time); if it never grows,
+    the answers are reset at the send timeout."""
+    client = Client(engine_type)
+    client.send(A.preface({W.SETTINGS_INITIAL_WINDOW_SIZE: 1}) + A.requests(4), 0.0)
+    assert client.handed == [1, 3, 5, 7]
+    assert client.engine.open_streams == 4  # one byte of each answer out, the rest waits
+    client.tick(10.5)
+    assert client.out.resets == dict.fromkeys((1, 3, 5, 7), E.CANCEL)
+    assert PROTOCOL_ERRORS.get("h2_send_timeout") == 4
+
+
 def test_a_zero_window_client_with_every_stream_open_is_closed(engine_type: EngineType) -> None:
-    """256 answers held, then reset at the send timeout: each was a decision made for nothing
-    (an answer's credit, charged) and a reset: far more cost than it brought."""
+    """256 streams held, then reset at the send timeout: each held a stream for nothing (an
+    answer's credit, charged) and drew a reset: far more cost than it brought."""
     client = Client(engine_type)
     client.send(A.zero_window(256), 0.0)
     assert client.engine.open_streams == 256

@@ -127,9 +127,15 @@ class Connection(asyncio.Protocol):
             engine = self._start_engine("h2" if data.startswith(PREFACE) else "h1")
         app = self.app
         for key, request in engine.receive_data(data, now):
+            if engine.closed:
+                break  # the cost ledger's verdict came within the batch: the rest is dropped
             answer = app.handle(request)
             if answer.cost:
-                engine.charge(answer.cost)
+                engine.charge(answer.cost)  # the app's own work (a gzip body inflated)
+                if engine.closed:
+                    if isinstance(answer, Response) and answer.context is not None:
+                        app.release(answer)
+                    break
             if isinstance(answer, Deferred):
                 self._defer(key, answer)
                 continue

@@ -199,8 +199,14 @@ class H1Engine:
         return ready
 
     def charge(self, units: int) -> None:
-        """Work done for this connection outside the engine (the app's inflating, say)."""
+        """Work done for this connection outside the engine (the app's inflating, say), with
+        the verdict at once (the caller stops when ``closed``)."""
         self._cost.tokens -= units
+        self._verdict()
+
+    def _verdict(self) -> None:
+        if self._cost.tokens < 0.0 and not self.closed and self._cost.over(self._now):
+            self._close_costly()
 
     @property
     def last_active(self) -> float:
@@ -256,11 +262,12 @@ class H1Engine:
         STREAMS_OPEN.value -= 1
         if response.status >= 400:
             self._cost.tokens -= ERROR
+            self._verdict()  # pipelined requests after this one are not decided then
         else:
             self._cost.earn()
         # Draining: the last answer in flight closes, not the first (the client would drop the
         # answers written after one that says `connection: close`).
-        keep_alive = keep_alive and not (self.draining and not self._in_flight)
+        keep_alive = keep_alive and not self.closed and not (self.draining and not self._in_flight)
         self._write(response, keep_alive=keep_alive, head=head)
         if not keep_alive and not self._in_flight:
             self.closed = True

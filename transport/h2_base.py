@@ -31,11 +31,14 @@ from .events import Request, Response, error_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
 from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, PROTOCOL_ERROR
+from .limits import Limits
 from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
 
 #: A stream answered 413 may send this many times the body cap more before it is reset.
 DISCARD_FACTOR: Final = 8
+#: The 413, made once (the engines copy what they send; nothing in it changes).
+TOO_LARGE: Final = error_response(413, "request body too large")
 
 
 class RequestStream:
@@ -61,6 +64,18 @@ class H2Base(H2Lifecycle, Generic[S]):
     #: The streams whose request is in progress, by id (kept by the engine).
     _streams: dict[int, S]
 
+    def __init__(self, limits: Limits, now: float) -> None:
+        super().__init__(limits, now)
+        #: Complete requests not handed over yet: not a byte of their answer could be sent.
+        #: A complete request waits here while the stream's or the connection's send window is
+        #: spent (zero or below), until the client's WINDOW_UPDATE or SETTINGS opens it, and
+        #: send_timeout resets it if none comes. A client that never opens its window
+        #: (INITIAL_WINDOW_SIZE 0) gets no decision made at all, where it used to get one per
+        #: stream, held in memory; an honest one whose window is briefly spent waits as long as
+        #: its answers would have. (Any positive window is served: a client may read a
+        #: byte at a time.)
+        self._held: dict[int, S] = {}
+
     # -- what an engine supplies -----------------------------------------------------------
 
     def send_response(self, stream_id: int, response: Response) -> None:
@@ -78,6 +93,11 @@ class H2Base(H2Lifecycle, Generic[S]):
     def _awaits_window(self, sid: int, stream: S) -> bool:
         """Whether the stream's answer waits on the client's flow-control window (else it
         waits on the client's body, or on the app)."""
+        raise NotImplementedError
+
+    def _send_room(self, sid: int, stream: S) -> int:
+        """How many bytes of an answer on ``sid`` could be sent now (the smaller of the
+        stream's and the connection's send windows)."""
         raise NotImplementedError
 
     # -- shared --------------------------------------------------------------------------------
@@ -104,6 +124,8 @@ class H2Base(H2Lifecycle, Generic[S]):
         if self._over_budget(now):
             return []
         self._drain_step(now)
+        if self._held:
+            self._release_held(ready)
         if ready:
             streams = self._streams
             if len(ready) == 1:
@@ -112,6 +134,15 @@ class H2Base(H2Lifecycle, Generic[S]):
             else:
                 ready = [pair for pair in ready if pair[0] in streams]
         return ready
+
+    def _release_held(self, ready: list[tuple[int, Request]]) -> None:
+        """Hand over the held requests whose answer can now be sent (a window opened)."""
+        for sid, stream in list(self._held.items()):
+            if sid not in self._streams:
+                del self._held[sid]  # reset meanwhile
+            elif self._send_room(sid, stream) > 0:
+                del self._held[sid]
+                ready.append((sid, stream.request))
 
     def _charge_header_list(self, size: int) -> None:
         """A header list decoded to ``size`` bytes (RFC 7541 sizes): its weight in the ledger."""
@@ -147,7 +178,7 @@ class H2Base(H2Lifecycle, Generic[S]):
         stream.chunks = []
         ERRORS.inc("body_too_large")
         HTTP_RESPONSES.inc(413)
-        self.send_response(sid, error_response(413, "request body too large"))
+        self.send_response(sid, TOO_LARGE)
         # The rest of the body is read and dropped rather than cut off with RST_STREAM(NO_ERROR):
         # RFC 9113 8.1 allows the reset, but clients such as curl then report an error instead
         # of the 413. A client that keeps sending past the discard cap is reset (CANCEL).
@@ -173,6 +204,9 @@ class H2Base(H2Lifecycle, Generic[S]):
         if chunks:
             request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             stream.chunks = []
+        if self._send_room(sid, stream) <= 0:
+            self._held[sid] = stream  # no answer could go out: not decided until one can
+            return
         ready.append((sid, request))
 
     def _expire_stalled(self, now: float) -> None:

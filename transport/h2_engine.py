@@ -378,7 +378,15 @@ class H2Engine(H2Base[RequestStream]):
         return bool(self._streams or self._pending)
 
     def _awaits_window(self, sid: int, stream: RequestStream) -> bool:
-        return sid in self._pending
+        return sid in self._pending or sid in self._held
+
+    def _send_room(self, sid: int, stream: RequestStream) -> int:
+        try:
+            return self._conn.local_flow_control_window(sid)
+        except (KeyError, h2.exceptions.StreamClosedError):
+            # h2 has closed it within this read (a reset follows among the events): not
+            # held; the close of the read drops it.
+            return 1
 
     def _expire_stalled(self, now: float) -> None:
         super()._expire_stalled(now)

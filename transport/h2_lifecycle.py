@@ -102,8 +102,10 @@ class H2Lifecycle:
 
     def charge(self, units: int) -> None:
         """Work done for this connection outside the engine (the app's inflating, say): charged
-        to its cost ledger; the verdict comes at the next read or tick."""
+        to its cost ledger, with the verdict at once (the caller stops when ``closed``)."""
         self._cost.tokens -= units
+        if self._cost.tokens < 0.0:
+            self._over_budget(self._now)
 
     def _sent_reset(self, code: int) -> None:
         """We reset a stream with ``code``: one the client caused (not a refusal, not our own

@@ -133,7 +133,7 @@ class Streams(H2Base[Stream]):
             stream.discarded = 0
 
     def _awaits_window(self, sid: int, stream: Stream) -> bool:
-        return bool(stream.body)
+        return bool(stream.body) or sid in self._held
 
     @property
     def _busy(self) -> bool:

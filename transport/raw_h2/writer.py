@@ -151,6 +151,10 @@ class Writer(Streams):
             last = F.END_HEADERS if i == len(pieces) else 0
             self._out.append(F.frame(F.CONTINUATION, last, stream_id, piece))
 
+    def _send_room(self, sid: int, stream: Stream) -> int:
+        window = stream.send_window
+        return window if window < self._send_window else self._send_window
+
     def _pump_all(self) -> None:
         for sid, stream in list(self._streams.items()):
             if stream.body:
