@@ -17,8 +17,9 @@ server closed during B are read from /metrics, by reason.
     .venv/bin/python bench/attacks.py --engine raw [--attacks made-you-reset,...]
         [--duration 8] [--out bench/results/attacks-raw-DATE.txt]
 
-``--list`` names the attacks. The attacker itself: ``bench/attacks.py --attacker NAME --port P
---seconds S`` (what B runs).
+``--list`` names the attacks. ``--solo-baseline PATH`` runs no attack: the honest client alone
+against this checkout and the one at PATH, alternated (throughput without attack). The
+attacker itself: ``bench/attacks.py --attacker NAME --port P --seconds S`` (what B runs).
 """
 
 from __future__ import annotations
@@ -381,6 +382,40 @@ def report(engine: str, outcomes: list[Outcome], argv: list[str], seconds: float
     return "\n".join(lines) + "\n"
 
 
+def solo_ab(engine: str, baseline: Path, rounds: int, seconds: float) -> str:
+    """The honest client alone against this checkout's server and ``baseline``'s (another
+    checkout, e.g. ``git archive`` of the commit before), alternated: throughput without
+    attack."""
+    server_pin, client_pin = pinning()
+    runs: dict[str, list[float]] = {"this": [], "baseline": []}
+    saved = os.environ.get("PYTHONPATH")
+    try:
+        for r in range(rounds):
+            for which in ("this", "baseline") if r % 2 == 0 else ("baseline", "this"):
+                if which == "baseline":
+                    os.environ["PYTHONPATH"] = str(baseline)
+                elif saved is None:
+                    os.environ.pop("PYTHONPATH", None)
+                else:
+                    os.environ["PYTHONPATH"] = saved
+                with Server(f"bidwire-{engine}", pin=server_pin) as server:
+                    honest_run(server, 1.0, client_pin)
+                    runs[which].append(honest_run(server, seconds, client_pin).rps)
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+    this, base = statistics.median(runs["this"]), statistics.median(runs["baseline"])
+    return (
+        f"# solo, engine {engine}: honest h2load -c 4 -m 8 -D {seconds:g}s alone, {rounds} "
+        f"rounds alternated; baseline {baseline}\n"
+        f"this: {', '.join(f'{v:,.0f}' for v in runs['this'])} req/s, median {this:,.0f}\n"
+        f"baseline: {', '.join(f'{v:,.0f}' for v in runs['baseline'])} req/s, median "
+        f"{base:,.0f}\nthis / baseline: {this / base:.3f}\n"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["raw", "h2"], default="raw")
@@ -388,12 +423,24 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per round")
     parser.add_argument("--out", type=Path, help="append the report here")
     parser.add_argument("--list", action="store_true", help="name the attacks")
+    parser.add_argument(
+        "--solo-baseline", type=Path, help="no attacks: the honest client alone, this checkout "
+        "against the one at this path, alternated (--rounds of them)",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--attacker", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.attacker:
         attacker(args.attacker, args.port, args.seconds)
+        return 0
+    if args.solo_baseline:
+        text = solo_ab(args.engine, args.solo_baseline.resolve(), args.rounds, args.duration)
+        print(text)
+        if args.out:
+            with args.out.open("a") as out:
+                out.write(text + "\n")
         return 0
     if args.list:
         for attack in ATTACKS.values():
