@@ -97,8 +97,8 @@ def is_grpc(headers: tuple[tuple[bytes, bytes], ...]) -> bool:
 
 def payload_failure(result: Result, grpc: bool = False) -> str | None:
     """Why a request's result is a failure, or None. A gRPC call (``grpc``) is owed a 200 with
-    a ``grpc-status`` (the transport's own 413 for a body over its cap aside), never INTERNAL
-    or UNKNOWN: bad input is the caller's error."""
+    a ``grpc-status`` (an HTTP/1.1 413 for a body over the cap aside: gRPC needs HTTP/2),
+    never INTERNAL or UNKNOWN: bad input is the caller's error."""
     if result.status is not None and result.status >= 500:
         return f"status {result.status}"
     if result.status is None and result.error != "refused":

@@ -278,6 +278,22 @@ def test_grpcio_error_statuses(channel: Any, stubs: Stubs) -> None:
     assert stub.Bid(pb.BidRequest.FromString(BANNER_PROTO), timeout=3).seatbid
 
 
+def test_grpcio_message_over_the_body_cap_is_resource_exhausted(channel: Any, stubs: Stubs) -> None:
+    """The transport refuses a body over [limits] max_body_size before the gRPC door sees it:
+    a gRPC call gets RESOURCE_EXHAUSTED (an HTTP 413 would reach grpcio as UNKNOWN)."""
+    import grpc
+
+    pb, service = stubs
+    stub = service.BidderStub(channel)
+    big = pb.BidRequest.FromString(BANNER_PROTO)
+    big.id = "r" * (2 * 1024 * 1024)  # over the default 1 MiB cap
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Bid(big, timeout=10)
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert caught.value.details() == "request body too large"
+    assert stub.Bid(pb.BidRequest.FromString(BANNER_PROTO), timeout=5).seatbid  # still serving
+
+
 def test_grpcio_health_check(channel: Any) -> None:
     check = channel.unary_unary(HEALTH)
     assert check(b"", timeout=5) == b"\x08\x01"  # SERVING

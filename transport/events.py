@@ -240,6 +240,40 @@ def error_response(status: int, message: str, *, headers: Fields = ()) -> Respon
     return Response(status, error_body(message), content_type=CT_JSON, headers=headers)
 
 
+_GRPC: Final = b"application/grpc"
+#: gRPC's answer to a message over the receiver's limit: RESOURCE_EXHAUSTED (8), trailers-only.
+_GRPC_TOO_LARGE: Final = Response(
+    200,
+    content_type=_GRPC,
+    trailers=((b"grpc-status", b"8"), (b"grpc-message", b"request body too large")),
+    trailers_only=True,
+)
+
+
+#: Made once: answering a body over the cap costs no allocation (a client may send many).
+_HTTP_TOO_LARGE: Final = error_response(413, "request body too large")
+
+
+def too_large_response(request: Request) -> Response:
+    """The transport's answer to a request whose body passed the cap: 413, or for a gRPC call
+    (``application/grpc``, ``+proto``...) gRPC's RESOURCE_EXHAUSTED, since a gRPC client reads
+    an HTTP 413 as UNKNOWN. The transport answers before any app sees the call, so it speaks
+    this one gRPC status itself."""
+    content_type = request.content_type
+    if (
+        content_type is not None
+        and content_type[:16] == _GRPC
+        and content_type[16:17]
+        in (
+            b"",
+            b"+",
+            b";",
+        )
+    ):
+        return _GRPC_TOO_LARGE
+    return _HTTP_TOO_LARGE
+
+
 __all__ = [
     "CT_JSON",
     "INFLATE_BYTES_PER_UNIT",
@@ -252,4 +286,5 @@ __all__ = [
     "error_body",
     "error_response",
     "response_fields",
+    "too_large_response",
 ]

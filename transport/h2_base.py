@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Final, Generic, TypeVar
 
 from .cost import ERROR, HEADER_BYTES_PER_UNIT
-from .events import Request, Response, error_response
+from .events import Request, Response, too_large_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
 from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, PROTOCOL_ERROR
@@ -37,8 +37,6 @@ from .metrics import ProtocolErrorKind as K
 
 #: A stream answered 413 may send this many times the body cap more before it is reset.
 DISCARD_FACTOR: Final = 8
-#: The 413, made once (the engines copy what they send; nothing in it changes).
-TOO_LARGE: Final = error_response(413, "request body too large")
 
 
 class RequestStream:
@@ -177,8 +175,9 @@ class H2Base(H2Lifecycle, Generic[S]):
         stream.rejected = True
         stream.chunks = []
         ERRORS.inc("body_too_large")
-        HTTP_RESPONSES.inc(413)
-        self.send_response(sid, TOO_LARGE)
+        answer = too_large_response(stream.request)
+        HTTP_RESPONSES.inc(answer.status)
+        self.send_response(sid, answer)
         # The rest of the body is read and dropped rather than cut off with RST_STREAM(NO_ERROR):
         # RFC 9113 8.1 allows the reset, but clients such as curl then report an error instead
         # of the 413. A client that keeps sending past the discard cap is reset (CANCEL).
