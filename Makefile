@@ -94,8 +94,10 @@ fuzz: install
 h2spec: install
 	bench/h2spec.sh
 
+# The shared corpus when it sits beside the checkout, else the packaged sample.
+CORPUS ?= ../shared/corpus/openrtb/requests
 bench: install
-	$(VENV)/bin/bidwire bench decode --corpus ../shared/corpus/openrtb/requests
+	$(VENV)/bin/bidwire bench decode $$([ -d $(CORPUS) ] && echo --corpus $(CORPUS))
 
 # Regenerate the protobuf module from schemas/openrtb.proto, and the readers of the fields the
 # bidder reads from it (tests check both are current); then recompile the readers.

@@ -202,6 +202,9 @@ class BidderApp:
         #: Protobuf requests decode through the fast path: only the fields the bidder reads.
         self._proto_bidding = BiddingProto(self._proto)
         self._version_header = ((b"x-openrtb-version", self.config.openrtb_version.encode()),)
+        #: A bid answer's headers: its body may be gzipped or not by accept-encoding, so caches
+        #: must key it by that header too (RFC 9110 12.5.5).
+        self._answer_headers = (*self._version_header, (b"vary", b"accept-encoding"))
         self.shedder = LoadShedder(self.config.shedding)
         self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
         #: The second front door, behind this one: gRPC calls, told apart by content type.
@@ -403,6 +406,8 @@ class BidderApp:
             raise _HttpError(
                 415, "unsupported_encoding", "content-encoding must be gzip or identity"
             )
+        if not body:
+            raise _HttpError(400, "empty_body", "empty body: POST a bid request")
         try:
             bid_request = (
                 self._proto_bidding.decode_request(body)
@@ -492,7 +497,7 @@ class BidderApp:
             payload,
             content_type=CT_PROTO if is_proto else CT_JSON,
             content_encoding=content_encoding,
-            headers=self._version_header,
+            headers=self._answer_headers,
         )
 
     def _observe(self, request: Request) -> None:

@@ -59,6 +59,14 @@ def _version() -> str:
         return "unknown"
 
 
+class _VersionAction(argparse._VersionAction):
+    """``--version``, read from the installed metadata only when asked (not at every start)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        self.version = f"bidwire {_version()}"
+        super().__call__(parser, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def start_problem(config: Config) -> str | None:
     """What stops ``config`` from serving, found before anything forks, as one line: a
     certificate or key that does not load, a state store that does not answer (with
@@ -238,7 +246,7 @@ def _replay(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``bidwire`` command."""
     parser = argparse.ArgumentParser(prog="bidwire", description="An OpenRTB 2.6 bidder.")
-    parser.add_argument("--version", action="version", version=f"bidwire {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     convert = sub.add_parser(
@@ -278,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--tls-cert", metavar="PEM", help="certificate chain: serve TLS with ALPN (default: none)"
     )
-    serve.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
+    serve.add_argument(
+        "--tls-key", metavar="PEM", help="private key for --tls-cert (default: none)"
+    )
     serve.add_argument(
         "--engine",
         choices=("h2", "raw"),

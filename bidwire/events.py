@@ -72,7 +72,11 @@ def add_events_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     follow.add_argument("--state", required=True, metavar="URL", help="redis://host:port/db")
     follow.add_argument("--prefix", default="bw", help="the fleet's key prefix (default bw)")
-    follow.add_argument("--from-start", action="store_true", help="begin at the oldest record")
+    follow.add_argument(
+        "--from-start",
+        action="store_true",
+        help="begin at the oldest record (default: at new ones)",
+    )
     follow.add_argument("--count", type=int, help="stop after this many records (default: never)")
     follow.set_defaults(func=tail)
 

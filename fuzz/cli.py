@@ -4,21 +4,30 @@ clients load only when the command runs."""
 from __future__ import annotations
 
 import argparse
+import socket
+import sys
 
 
 def _fuzz(args: argparse.Namespace) -> int:
     from .payloads import Format
     from .runner import FuzzConfig, Target
 
+    try:
+        target = Target.parse(args.target)
+    except ValueError as exc:
+        print(f"bidwire fuzz: {exc}", file=sys.stderr)
+        return 2
+    try:
+        socket.create_connection((target.host, target.port), timeout=args.timeout).close()
+    except OSError as exc:
+        # Nothing listens there: no payload was judged, so there is no failure to write.
+        why = exc.strerror or type(exc).__name__
+        print(f"bidwire fuzz: cannot connect to {args.target}: {why}", file=sys.stderr)
+        return 2
     if args.replay is not None:
         from .replay import replay
 
         return replay(args.replay, args.target, args.timeout)
-    try:
-        target = Target.parse(args.target)
-    except ValueError as exc:
-        print(f"bidwire fuzz: {exc}")
-        return 2
     seconds = args.seconds if args.seconds is not None or args.count is not None else 60.0
     choices: dict[str, tuple[Format, ...]] = {
         "json": ("json",),
@@ -63,9 +72,16 @@ def add_fuzz_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     fuzz.add_argument("--target", required=True, metavar="URL", help="http://HOST:PORT/PATH")
     fuzz.add_argument("--seconds", type=float, help="run this long (default 60 unless --count)")
-    fuzz.add_argument("--count", type=int, help="stop after N payloads and N frame sequences")
+    fuzz.add_argument(
+        "--count", type=int, help="stop after N payloads and N frame sequences (default: no limit)"
+    )
     fuzz.add_argument("--seed", type=int, default=0, help="seed of everything sent (default 0)")
-    fuzz.add_argument("--mode", choices=("payload", "protocol", "both"), default="both")
+    fuzz.add_argument(
+        "--mode",
+        choices=("payload", "protocol", "both"),
+        default="both",
+        help="payload: bid requests; protocol: HTTP/2 frame sequences; both (default)",
+    )
     fuzz.add_argument(
         "--format",
         choices=("json", "proto", "grpc", "both", "all"),
@@ -73,17 +89,33 @@ def add_fuzz_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         help="bodies: json, proto, grpc (gRPC calls, HTTP/2 only), both (json and proto), "
         "all (default)",
     )
-    fuzz.add_argument("--http", choices=("1.1", "2", "both"), default="both")
-    fuzz.add_argument("--out", default="fuzz-failures", metavar="DIR", help="reproducers go here")
-    fuzz.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    fuzz.add_argument(
+        "--http",
+        choices=("1.1", "2", "both"),
+        default="both",
+        help="HTTP version of the payloads (default both)",
+    )
+    fuzz.add_argument(
+        "--out",
+        default="fuzz-failures",
+        metavar="DIR",
+        help="reproducers go here (default fuzz-failures)",
+    )
+    fuzz.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for an answer (default 5)"
+    )
     fuzz.add_argument(
         "--concurrency", type=int, default=32, help="HTTP/2 streams in flight (default 32)"
     )
     fuzz.add_argument(
-        "--pool", type=int, default=128, help="valid requests the payloads start from"
+        "--pool", type=int, default=128, help="valid requests the payloads start from (default 128)"
     )
-    fuzz.add_argument("--quiet", action="store_true", help="no progress lines")
-    fuzz.add_argument("--replay", metavar="FILE", help="re-send a reproducer and report")
+    fuzz.add_argument(
+        "--quiet", action="store_true", help="no progress lines (default: progress on stderr)"
+    )
+    fuzz.add_argument(
+        "--replay", metavar="FILE", help="re-send a reproducer and report (default: fuzz)"
+    )
     fuzz.set_defaults(func=_fuzz)
 
 

@@ -35,7 +35,10 @@ class Stats:
     statuses: Counter[str] = field(default_factory=Counter)
     answers: Counter[str] = field(default_factory=Counter)
     failures: int = 0
-    timeouts: int = 0
+    #: Requests and frame sequences that got no (complete) answer in time: counted here, on
+    #: the summary's one timeouts line, and not among the statuses or answers.
+    payload_timeouts: int = 0
+    frame_timeouts: int = 0
     crashes: int = 0
     #: Connections the server dropped or broke under valid HTTP (by how), a failure each.
     lost: Counter[str] = field(default_factory=Counter)
@@ -45,6 +48,9 @@ class Stats:
     def payload(self, result: Result) -> None:
         """Count one request's result."""
         self.payloads += 1
+        if result.status is None and result.error == "timeout":
+            self.payload_timeouts += 1
+            return
         self.statuses[str(result.status) if result.status is not None else result.error or "?"] += 1
         if result.status is not None:
             self.latencies.append(result.seconds)
@@ -59,7 +65,8 @@ class Stats:
         elif outcome.statuses:
             kind = "answered"
         elif outcome.timed_out:
-            kind = "timeout"
+            self.frame_timeouts += 1
+            return
         else:
             kind = "closed" if outcome.closed else "nothing"
         self.answers[kind] += 1
@@ -94,7 +101,9 @@ class Stats:
             f"  frames    {self.frames:,} ({self.frames / secs:,.0f}/s): {counts(self.answers)}",
             f"  latency   p50 {self.percentile(0.5) * 1000:.1f} ms, "
             f"p99 {self.percentile(0.99) * 1000:.1f} ms",
-            f"  failures  {self.failures}  (timeouts {self.timeouts}, crashes {self.crashes})",
+            f"  timeouts  {self.payload_timeouts + self.frame_timeouts}  (payloads "
+            f"{self.payload_timeouts}, frame sequences {self.frame_timeouts})",
+            f"  failures  {self.failures}  (crashes {self.crashes})",
             f"  connections lost  {sum(self.lost.values())}  {counts(self.lost)}",
         ]
         if self.crashes:

@@ -35,7 +35,7 @@ def test_decode_json_has_every_codec_and_writes_a_png(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plot = tmp_path / "out.png"
-    argv = ["bench", "decode", "--corpus", str(corpus), "--json", "--repeat", "1"]
+    argv = ["bench", "decode", "--corpus", str(corpus), "--json", "--repeat", "1", "--no-save"]
     assert main([*argv, "--run-ms", "0.2", "--plot", str(plot)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert [m["name"] for m in result["requests"]] == sorted(p.name for p in corpus.iterdir())
@@ -56,7 +56,7 @@ def test_decode_json_has_every_codec_and_writes_a_png(
 
 
 def test_decode_table_on_the_packaged_sample(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "decode", "--repeat", "1", "--run-ms", "0.1"]) == 0
+    assert main(["bench", "decode", "--repeat", "1", "--run-ms", "0.1", "--no-save"]) == 0
     out = capsys.readouterr().out
     assert "decode: µs per request" in out
     assert "encode: µs per bid response" in out
@@ -175,3 +175,15 @@ def test_load_and_memory_arguments() -> None:
         parser.parse_args(["bench", "load", "--servers", "nginx"])
     with pytest.raises(SystemExit):
         parser.parse_args(["bench", "load", "--rps", "100", "--load", "1"])
+
+
+def test_decode_writes_to_bench_results_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: without --out, `bench decode` wrote nothing to bench/results (the README says so)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bench" / "results").mkdir(parents=True)
+    assert main(["bench", "decode", "--repeat", "1", "--run-ms", "0.1"]) == 0
+    written = sorted(p.name for p in (tmp_path / "bench" / "results").iterdir())
+    assert [p.split("-")[0] for p in written] == ["decode", "decode"]  # the table and the plot
+    assert {Path(p).suffix for p in written} == {".txt", ".png"}

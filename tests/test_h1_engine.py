@@ -444,3 +444,79 @@ def test_drain_with_pipelined_requests(pipelined: int) -> None:
     answers = peer.reader.feed(peer.engine.data_to_send())
     assert len(answers) == pipelined
     assert [a.headers.get(b"connection") for a in answers] == [None] * (pipelined - 1) + [b"close"]
+
+
+# -- upgrade offers (curl --http2 http://..., websockets) are declined --------------------------
+
+H2C = (b"Connection: Upgrade, HTTP2-Settings", b"Upgrade: h2c",
+       b"HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA")  # fmt: skip
+
+
+@pytest.mark.parametrize("offer", [H2C, (b"Connection: upgrade", b"Upgrade: websocket")])
+@pytest.mark.parametrize("cut", [None, 1, 80, -3])
+def test_an_upgrade_offer_is_ignored_and_the_body_read(
+    offer: tuple[bytes, ...], cut: int | None
+) -> None:
+    """Bug: a POST offering h2c (what `curl --http2 http://` sends) lost its body (400
+    "truncated JSON"). The offer is declined: the request, body and all, is answered over
+    HTTP/1.1, and the connection goes on with the next request."""
+    peer = Peer()
+    body = b'{"id":"up","imp":[{"id":"1"}]}'
+    data = post(b"/openrtb2/bid", body, b"Content-Type: application/json", *offer) + get(b"/x")
+    reads = [data] if cut is None else [data[:cut], data[cut:]]
+    ready: list[tuple[int, Request]] = []
+    for n, read in enumerate(reads):
+        ready += peer.send(read, T0 + n)
+    assert [(r.method, r.path, r.body) for _, r in ready] == [
+        (b"POST", b"/openrtb2/bid", body),
+        (b"GET", b"/x", b""),
+    ]
+    assert ready[0][1].content_type == JSON
+    peer.answer(ready)
+    answers = peer.reader.feed(peer.engine.data_to_send())
+    assert [a.status for a in answers] == [200, 200]
+    assert b"upgrade" not in answers[0].headers
+    assert not peer.engine.closed
+    assert peer.engine.open_streams == 0
+
+
+def test_an_upgrade_offer_with_a_chunked_body_and_close() -> None:
+    peer = Peer()
+    head = (b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: Upgrade, close\r\nUpgrade: h2c\r\n\r\n")  # fmt: skip
+    ready = peer.send(head + b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+    assert [r.body for _, r in ready] == [b"abcde"]
+    peer.answer(ready)
+    (answer,) = peer.reader.feed(peer.engine.data_to_send())
+    assert answer.headers[b"connection"] == b"close"
+    assert peer.engine.closed
+
+
+def test_an_upgrade_offer_over_the_body_cap_is_413() -> None:
+    peer = Peer(Limits(max_body_size=10))
+    assert peer.send(post(b"/b", b"x" * 11, *H2C)) == []
+    (answer,) = peer.reader.feed(peer.engine.data_to_send())
+    assert answer.status == 413
+
+
+# -- the open-streams gauge -----------------------------------------------------------------------
+
+
+def test_streams_open_counts_a_request_from_its_first_byte_to_its_end() -> None:
+    """Bug: the gauge went up when a request completed but down by what was open when its
+    connection closed, so each 413 (refused mid-read) took it one lower: -171 after 20 s of
+    fuzzing. Now: up at the first byte, down once however the request ends."""
+    from transport.metrics import STREAMS_OPEN
+
+    peer = Peer(Limits(max_body_size=100))
+    assert peer.send(b"POST /a HTTP/1.1\r\nHost: x\r\n") == []
+    assert STREAMS_OPEN.value == 1 == peer.engine.open_streams  # being read
+    ready = peer.send(b"Content-Length: 2\r\n\r\nok")
+    assert STREAMS_OPEN.value == 1  # complete, not yet answered
+    peer.answer(ready)
+    assert STREAMS_OPEN.value == 0
+    assert peer.send(post(b"/big", b"x" * 101)) == []  # refused with a 413, then closed
+    assert peer.engine.closed
+    # The connection's close lowers the gauge by what is still open (transport.connection).
+    STREAMS_OPEN.value -= peer.engine.open_streams
+    assert STREAMS_OPEN.value == 0

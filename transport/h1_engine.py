@@ -11,6 +11,13 @@ request, not the last byte: empty lines between requests, which RFC 9112 2.2 let
 ignore, keep nothing open, and more than :data:`MAX_BLANK_BYTES` of them are a 400). Its cost is
 kept in a :class:`~transport.cost.CostLedger`, as on HTTP/2: error answers and the app's own
 work (a gzip body inflated) are charged, answers credited; a connection over budget is closed.
+
+An upgrade offer (``Connection: Upgrade`` with ``Upgrade: h2c``, as ``curl --http2 http://``
+sends, or ``websocket``) is ignored, as RFC 9110 7.8 allows: the request, body included, is
+answered over HTTP/1.1 on a connection that stays HTTP/1.1. (HTTP/2 is there for clients that
+speak it with prior knowledge, or by ALPN on TLS.) httptools ends the message at the headers of
+an upgrade and hands back the bytes after them; the body is read from those with a parser of
+its own (:meth:`H1Engine._resume_after_upgrade`).
 """
 
 from __future__ import annotations
@@ -20,9 +27,16 @@ from typing import Final
 import httptools
 
 from .cost import ERROR, FRAME, CostLedger
-from .events import REQUEST_HEADERS, Request, Response, error_response, response_fields
+from .events import (
+    REQUEST_HEADERS,
+    Request,
+    Response,
+    error_response,
+    response_fields,
+    too_large_response,
+)
 from .limits import Limits
-from .metrics import HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN, CloseReason
+from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, STREAMS_OPEN, CloseReason
 from .metrics import ProtocolErrorKind as K
 
 REASONS: Final = {
@@ -71,8 +85,16 @@ class H1Engine:
         self._chunks: list[bytes] = []
         self._body_size = 0
         self._expect_continue = False
+        #: The request being read offered an upgrade: its body is still to come.
+        self._upgrade_offered = False
+        #: Its body's framing, from its headers: "chunked", or the content-length (b"" if none).
+        self._framing = b""
+        #: The parser is reading the made-up head that frames an upgrade offer's body.
+        self._resuming = False
         self._now = now
-        self._started = 0.0  # first byte of the request being read; 0 when none
+        #: A request is being read (from its first byte to its end): one open stream.
+        self._reading = False
+        self._started = 0.0  # when the request being read began
         self._headers_done_at = 0.0
         self._last_activity = now
         self._seq = 0
@@ -88,24 +110,35 @@ class H1Engine:
     # -- httptools callbacks -------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._resuming:
+            return  # the head that frames an upgrade offer's body: the request goes on
         self._request = Request(b"", b"", arrival=self._now)
+        # Counted open from its first byte, so that every way it ends (answered, refused with
+        # a 413, cut by a closed connection) lowers the gauge exactly once.
+        self._reading = True
+        STREAMS_OPEN.value += 1
         self._url.clear()
         self._header_bytes = 0
         self._chunks = []
         self._body_size = 0
         self._expect_continue = False
+        self._framing = b""
         self._started = self._now
         self._last_activity = self._now
         self._headers_done_at = 0.0
         self._cost.tokens -= FRAME
 
     def on_url(self, url: bytes) -> None:
+        if self._resuming:
+            return
         self._url += url
         self._header_bytes += len(url)
         if self._header_bytes > self.limits.max_header_list_size:
             raise _Abort(431, K.H1_HEADERS_TOO_LARGE)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._resuming:
+            return
         self._header_bytes += len(name) + len(value) + 32
         if self._header_bytes > self.limits.max_header_list_size:
             raise _Abort(431, K.H1_HEADERS_TOO_LARGE)
@@ -115,14 +148,18 @@ class H1Engine:
             setattr(self._request, attr, value)
         elif name == b"expect" and value.lower() == b"100-continue":
             self._expect_continue = True
-        elif (
-            name == b"content-length"
-            and value.strip().isdigit()
-            and int(value) > self.limits.max_body_size
-        ):
-            raise _Abort(413, K.H1_BODY_TOO_LARGE)
+        elif name == b"content-length":
+            value = value.strip()
+            if value.isdigit() and int(value) > self.limits.max_body_size:
+                raise _Abort(413, K.H1_BODY_TOO_LARGE)
+            self._framing = value
+        elif name == b"transfer-encoding" and value.lower().rstrip().endswith(b"chunked"):
+            self._framing = b"chunked"
 
     def on_headers_complete(self) -> None:
+        if self._resuming:
+            self._resuming = False
+            return
         request = self._request
         assert request is not None
         parser = self._parser
@@ -141,6 +178,12 @@ class H1Engine:
     def on_message_complete(self) -> None:
         request = self._request
         assert request is not None
+        if not self._upgrade_offered and self._parser.should_upgrade():
+            # The parser ends an upgrade offer at its headers; its body comes next (see
+            # _resume_after_upgrade), then the request is complete.
+            self._upgrade_offered = True
+            return
+        self._upgrade_offered = False
         chunks = self._chunks
         request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._chunks = []
@@ -149,8 +192,8 @@ class H1Engine:
         self._in_flight[self._seq] = (keep_alive, request.method == b"HEAD")
         self._ready.append((self._seq, request))
         self._request = None
+        self._reading = False
         self._started = 0.0
-        STREAMS_OPEN.value += 1
 
     # -- engine interface ----------------------------------------------------------------------
 
@@ -162,18 +205,31 @@ class H1Engine:
             self._close_costly()
             return []
         self._now = now
-        idle = not self._started
+        idle = not self._reading
         seq = self._seq
+        size = len(data)
+        while data:
+            data = self._feed(data)
+        if idle and not self._reading and self._seq == seq:
+            # Nothing but empty lines (the parser skips them before a request line).
+            self._blank += size
+            if self._blank > MAX_BLANK_BYTES and not self.closed:
+                self._abort(400, K.H1_BLANK_LINES)
+        else:
+            self._blank = 0
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _feed(self, data: bytes) -> bytes:
+        """Parse ``data``; what is left to parse after an upgrade offer (else b"")."""
         try:
             self._parser.feed_data(data)
         except _Abort as exc:
             self._abort(exc.status, exc.kind)
-        except httptools.HttpParserUpgrade:
-            # Upgrade (e.g. h2c) is not offered: the request itself is answered over HTTP/1.1,
-            # then the connection closes, since the parser cannot continue past an upgrade.
-            if self._request is not None and not self._ready:
-                self._abort(400, K.H1_UPGRADE_UNSUPPORTED)
-            self.draining = True
+        except httptools.HttpParserUpgrade as exc:
+            rest = data[exc.args[0] :] if exc.args else b""
+            self._resume_after_upgrade()
+            return rest
         except httptools.HttpParserError as exc:
             # A callback's exception arrives wrapped (HttpParserCallbackError) with it as context.
             cause = exc.__context__
@@ -188,15 +244,25 @@ class H1Engine:
                 self.close_reason = CloseReason.BAD_PREFACE
             else:
                 self._abort(400, K.H1_BAD_HTTP)
-        if idle and not self._started and self._seq == seq:
-            # Nothing but empty lines (the parser skips them before a request line).
-            self._blank += len(data)
-            if self._blank > MAX_BLANK_BYTES and not self.closed:
-                self._abort(400, K.H1_BLANK_LINES)
+        return b""
+
+    def _resume_after_upgrade(self) -> None:
+        """Decline an upgrade offer and read on: a new parser is given a head of our making
+        with the offer's framing (content-length or chunked, and ``connection: close`` if the
+        client said so), then the bytes after the offer's headers, so that it reads the body
+        as it would have, completes the request and goes on to the next one."""
+        keep_alive = self._parser.should_keep_alive()
+        self._parser = httptools.HttpRequestParser(self)
+        framing = self._framing
+        head = b"POST / HTTP/1.1\r\n"
+        if framing == b"chunked":
+            head += b"transfer-encoding: chunked\r\n"
         else:
-            self._blank = 0
-        ready, self._ready = self._ready, []
-        return ready
+            head += b"content-length: " + (framing or b"0") + b"\r\n"
+        if not keep_alive:
+            head += b"connection: close\r\n"
+        self._resuming = True
+        self._feed(head + b"\r\n")
 
     def charge(self, units: int) -> None:
         """Work done for this connection outside the engine (the app's inflating, say), with
@@ -235,8 +301,13 @@ class H1Engine:
             # `connection: close`), and close without an answer to the bad one.
             self.draining = True
             return
-        HTTP_RESPONSES.inc(status)
-        answer = error_response(status, reason.replace("_", " "))
+        if status == 413 and self._request is not None:
+            # The same answer as HTTP/2's (a gRPC call's included): transport.events.
+            ERRORS.inc("body_too_large")
+            answer = too_large_response(self._request)
+        else:
+            answer = error_response(status, reason.replace("_", " "))
+        HTTP_RESPONSES.inc(answer.status)
         self._write(answer, keep_alive=False, head=False)
         self._cost.tokens -= ERROR
         self.closed = True
@@ -295,7 +366,7 @@ class H1Engine:
     @property
     def open_streams(self) -> int:
         """Requests received and not yet answered (plus one being read)."""
-        return len(self._in_flight) + (1 if self._started else 0)
+        return len(self._in_flight) + self._reading
 
     def tick(self, now: float) -> None:
         """Enforce timeouts; call about once a second."""
@@ -309,7 +380,7 @@ class H1Engine:
         limits = self.limits
         if self._in_flight:
             self._last_activity = now
-        if self._started:
+        if self._reading:
             if not self._headers_done_at and now - self._started > limits.header_timeout:
                 self._abort(408, K.H1_HEADER_TIMEOUT)
             elif self._headers_done_at and now - self._headers_done_at > limits.body_timeout:
@@ -322,7 +393,7 @@ class H1Engine:
     def start_drain(self) -> None:
         """Finish what is in flight with ``connection: close``; close now if idle."""
         self.draining = True
-        if not self._in_flight and not self._started:
+        if not self._in_flight and not self._reading:
             self.closed = True
             self.close_reason = CloseReason.DRAINED
 

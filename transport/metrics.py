@@ -258,7 +258,6 @@ class ProtocolErrorKind(StrEnum):
     H1_BAD_HTTP = "h1_bad_http"
     H1_BODY_TOO_LARGE = "h1_body_too_large"
     H1_HEADERS_TOO_LARGE = "h1_headers_too_large"
-    H1_UPGRADE_UNSUPPORTED = "h1_upgrade_unsupported"
     H1_HEADER_TIMEOUT = "h1_header_timeout"
     H1_BODY_TIMEOUT = "h1_body_timeout"
     H1_BLANK_LINES = "h1_blank_lines"
@@ -301,7 +300,6 @@ class CloseReason(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     HEADERS_TOO_LARGE = "headers_too_large"
     BAD_HTTP = "bad_http"
-    UPGRADE_UNSUPPORTED = "upgrade_unsupported"
     BLANK_LINES = "blank_lines"
 
 

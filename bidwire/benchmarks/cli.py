@@ -64,9 +64,8 @@ def _decode(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=1))
     else:
         print("\n".join(decode.report(result)))
-    path = _write_result(
-        args.out, "decode", [*machine.header(command, info), *decode.report(result)]
-    )
+    out = None if args.no_save else args.out
+    path = _write_result(out, "decode", [*machine.header(command, info), *decode.report(result)])
     plot = args.plot or (path.with_suffix(".png") if path is not None else None)
     if plot is not None:
         from .plots import plot_decode
@@ -128,9 +127,18 @@ def add_bench_parser(subparsers: Any) -> None:
         help="a folder of JSON bid responses for the encode legs "
         "(default: a 'responses' folder beside a corpus folder named 'requests')",
     )
-    d.add_argument("--plot", type=Path, metavar="FILE.png", help="write the plot here")
-    d.add_argument("--json", action="store_true", help="print the full result as JSON")
-    d.add_argument("--repeat", type=int, default=5, help="runs per message and leg (median)")
+    d.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="write the plot here (default: beside the result file)",
+    )
+    d.add_argument(
+        "--json", action="store_true", help="print the full result as JSON (default: tables)"
+    )
+    d.add_argument(
+        "--repeat", type=int, default=5, help="runs per message and leg, median taken (default 5)"
+    )
     d.add_argument(
         "--run-ms", type=float, default=5.0, help="length of one timed run, in ms (default 5)"
     )
@@ -138,8 +146,10 @@ def add_bench_parser(subparsers: Any) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="also write decode-<date>.txt (and .png) there, e.g. bench/results",
+        default=machine.default_out_dir(),
+        help="where decode-<date>.txt (and .png) go (default: bench/results in a checkout)",
     )
+    d.add_argument("--no-save", action="store_true", help="print only (default: save)")
     d.set_defaults(func=_decode)
 
     servers = ("bidwire", "hypercorn", "granian")
@@ -162,7 +172,7 @@ def add_bench_parser(subparsers: Any) -> None:
         type=_names(choices),
         default=list(servers),
         help="comma-separated, of bidwire,hypercorn,granian (all), bidwire-h2, bidwire-raw, "
-        "grpcio (gRPC only: grpc.aio serving the same pipeline)",
+        "grpcio (gRPC only: grpc.aio serving the same pipeline) (default: the first three)",
     )
     load.add_argument(
         "--proto",
@@ -171,18 +181,28 @@ def add_bench_parser(subparsers: Any) -> None:
         help="h2 (h2c prior knowledge), h1 (HTTP/1.1), grpc (unary /bidwire.v1.Bidder/Bid "
         "over h2c; bidwire and grpcio) (default h2,h1); servers that do not speak one skip it",
     )
-    load.add_argument("--rounds", type=int, default=3, help="rounds, server order rotated")
-    load.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
-    load.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per server")
+    load.add_argument(
+        "--rounds", type=int, default=3, help="rounds, server order rotated (default 3)"
+    )
+    load.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per measured run (default 10)"
+    )
+    load.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of warm-up per server (default 2)"
+    )
     mode = load.add_mutually_exclusive_group()
     mode.add_argument(
-        "--rps", type=_floats, metavar="R[,R...]", help="open loop at these rates (req/s)"
+        "--rps",
+        type=_floats,
+        metavar="R[,R...]",
+        help="open loop at these rates (req/s) (default: closed loop)",
     )
     mode.add_argument(
         "--load",
         type=_floats,
         metavar="F[,F...]",
-        help="open loop at these fractions of each server's closed-loop maximum, e.g. 0.5,1,2",
+        help="open loop at these fractions of each server's closed-loop maximum, e.g. 0.5,1,2 "
+        "(default: closed loop)",
     )
     mode.add_argument(
         "--overload",
@@ -196,7 +216,7 @@ def add_bench_parser(subparsers: Any) -> None:
         "--load-base",
         choices=("own", "bidwire"),
         default="own",
-        help="--load fractions of each server's own maximum, or of bidwire's for all (own)",
+        help="--load fractions of each server's own maximum, or of bidwire's for all (default own)",
     )
     load.add_argument(
         "--tmax",
@@ -205,12 +225,18 @@ def add_bench_parser(subparsers: Any) -> None:
         "packaged body); replies later than it are counted as late",
     )
     load.add_argument("--body", type=Path, help="request body (default: a packaged 1 KB request)")
-    load.add_argument("--campaigns", type=Path, help="campaign file for all servers (demo)")
-    load.add_argument("--clients", type=int, default=8, help="h2load -c for HTTP/2 (8)")
-    load.add_argument("--streams", type=int, default=32, help="h2load -m for HTTP/2 (32)")
-    load.add_argument("--h1-clients", type=int, default=32, help="h2load -c for HTTP/1.1 (32)")
-    load.add_argument("--plot", type=Path, metavar="FILE.png", help="latency vs offered load plot")
-    load.add_argument("--json", action="store_true", help="print every run as JSON")
+    load.add_argument(
+        "--campaigns", type=Path, help="campaign file for all servers (default: the demo)"
+    )
+    load.add_argument("--clients", type=int, default=8, help="h2load -c for HTTP/2 (default 8)")
+    load.add_argument("--streams", type=int, default=32, help="h2load -m for HTTP/2 (default 32)")
+    load.add_argument(
+        "--h1-clients", type=int, default=32, help="h2load -c for HTTP/1.1 (default 32)"
+    )
+    load.add_argument(
+        "--plot", type=Path, metavar="FILE.png", help="latency vs offered load plot (default: none)"
+    )
+    load.add_argument("--json", action="store_true", help="print every run as JSON (default off)")
     load.add_argument(
         "--out",
         type=Path,
@@ -218,7 +244,7 @@ def add_bench_parser(subparsers: Any) -> None:
         default=machine.default_out_dir(),
         help="where load-<mode>-<date>.txt goes (default: bench/results in a checkout)",
     )
-    load.add_argument("--no-save", action="store_true", help="print only")
+    load.add_argument("--no-save", action="store_true", help="print only (default: save)")
     load.set_defaults(func=_load)
 
     mem = sub.add_parser(
@@ -227,17 +253,28 @@ def add_bench_parser(subparsers: Any) -> None:
         description="Drives `bidwire serve` with h2load for --requests requests in --samples "
         "chunks, and after each chunk reads the server's VmRSS and its /metrics gc counters.",
     )
-    mem.add_argument("--requests", type=int, default=5_000_000, help="per arena setting (5M)")
-    mem.add_argument("--samples", type=int, default=20, help="chunks, one sample after each")
-    mem.add_argument("--arena", type=_names(("on", "off")), default=["on", "off"])
-    mem.add_argument("--proto", choices=("h2", "h1"), default="h2")
+    mem.add_argument(
+        "--requests", type=int, default=5_000_000, help="per arena setting (default 5,000,000)"
+    )
+    mem.add_argument(
+        "--samples", type=int, default=20, help="chunks, one sample after each (default 20)"
+    )
+    mem.add_argument(
+        "--arena",
+        type=_names(("on", "off")),
+        default=["on", "off"],
+        help="request arena settings to run, comma-separated (default on,off)",
+    )
+    mem.add_argument(
+        "--proto", choices=("h2", "h1"), default="h2", help="HTTP version of the load (default h2)"
+    )
     mem.add_argument("--body", type=Path, help="request body (default: a packaged 1 KB request)")
     mem.add_argument("--campaigns", type=Path, help="campaign file (default: the demo)")
-    mem.add_argument("--clients", type=int, default=8, help="h2load -c (8)")
+    mem.add_argument("--clients", type=int, default=8, help="h2load -c (default 8)")
     # 64 requests in flight rather than bench load's 256: enough to keep the worker busy, few
     # enough that it does not shed on event-loop lag, so every request runs the whole pipeline.
-    mem.add_argument("--streams", type=int, default=8, help="h2load -m (8)")
-    mem.add_argument("--json", action="store_true", help="print the samples as JSON")
+    mem.add_argument("--streams", type=int, default=8, help="h2load -m (default 8)")
+    mem.add_argument("--json", action="store_true", help="print the samples as JSON (default off)")
     mem.add_argument(
         "--out",
         type=Path,
@@ -245,7 +282,7 @@ def add_bench_parser(subparsers: Any) -> None:
         default=machine.default_out_dir(),
         help="where memory-<date>.txt goes (default: bench/results in a checkout)",
     )
-    mem.add_argument("--no-save", action="store_true", help="print only")
+    mem.add_argument("--no-save", action="store_true", help="print only (default: save)")
     mem.set_defaults(func=_memory)
 
 
