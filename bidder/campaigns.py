@@ -33,6 +33,10 @@ from typing import Literal
 
 import msgspec
 
+from openrtb.type_check import all_mismatches
+
+from .iso_codes import ALPHA_2, COUNTRIES, CURRENCIES
+
 MediaType = Literal["banner", "video", "audio", "native"]
 Traffic = Literal["live", "test", "both"]
 Pacing = Literal["even", "asap"]
@@ -168,13 +172,10 @@ class CampaignError(ValueError):
         self.problems = problems
 
 
-def _location(exc: msgspec.ValidationError, prefix: str) -> str:
-    text = str(exc)
-    what, sep, where = text.rpartition(" - at `")
-    if not sep:
-        return f"{prefix or '(top)'}: {text}"
-    path = where.rstrip("`").removeprefix("$")
-    return f"{(prefix + path).lstrip('.') or '(top)'}: {what}"
+def _where(path: tuple[str | int, ...]) -> str:
+    """A location in the file: ``campaigns[2].creatives[0].w`` ("(top)" for the whole)."""
+    text = "".join(f"[{t}]" if isinstance(t, int) else f".{t}" for t in path).lstrip(".")
+    return text or "(top)"
 
 
 def _decode(data: bytes, source: str) -> CampaignFile:
@@ -185,58 +186,79 @@ def _decode(data: bytes, source: str) -> CampaignFile:
             raw = msgspec.toml.decode(data)
     except msgspec.DecodeError as exc:
         raise CampaignError(source, [f"(file): not valid TOML/JSON: {exc}"]) from None
+    if raw == {}:
+        raise CampaignError(source, ["(file): empty: no campaigns, no settings"])
     try:
         return msgspec.convert(raw, CampaignFile)
-    except msgspec.ValidationError as exc:
-        first = exc
-    problems, typed = _partial_problems(raw)
-    raise CampaignError(source, problems if typed else [_location(first, ""), *problems])
+    except msgspec.ValidationError:
+        pass
+    raise CampaignError(source, _every_problem(raw))
 
 
-def _partial_problems(raw: object) -> tuple[list[str], bool]:
-    """The problems of a file that does not decode as a whole: the first type problem of each
-    campaign (and of the rest of the file), and the semantic problems of the parts that do
-    decode. Also says whether it found a type problem."""
-    problems: list[str] = []
-    typed = False
+def _every_problem(raw: object) -> list[str]:
+    """Every problem of a file that does not decode as a whole, in file order: each type
+    problem (a walk of the whole document, :func:`openrtb.type_check.all_mismatches`), and
+    the semantic problems of the parts that do decode (the file's own fields, each campaign
+    without a type problem)."""
+    by_campaign: dict[int, list[str]] = {}
+    head: list[str] = []
+    for m in all_mismatches(CampaignFile, raw, strict=True):
+        problem = f"{_where(m.path)}: {m.reason}"
+        if len(m.path) >= 2 and m.path[0] == "campaigns" and isinstance(m.path[1], int):
+            by_campaign.setdefault(m.path[1], []).append(problem)
+        else:
+            head.append(problem)
     if not isinstance(raw, dict):
-        return problems, typed
+        return head
+    problems = [p for p in head if not p.startswith("campaigns:")]
     currencies: set[str] | None = None
     try:
-        head = msgspec.convert({k: v for k, v in raw.items() if k != "campaigns"}, CampaignFile)
-    except msgspec.ValidationError as exc:
-        # msgspec locates a bad dict value as `fx[...]`: name the currency instead.
-        fx = raw.get("fx")
-        bad_rates = []
-        if isinstance(fx, dict) and "$.fx[...]" in str(exc):
-            for name, rate in fx.items():
-                try:
-                    msgspec.convert(rate, float)
-                except msgspec.ValidationError as rate_exc:
-                    bad_rates.append(_location(rate_exc, f"fx.{name}"))
-        problems += bad_rates or [_location(exc, "")]
-        typed = True
+        own = msgspec.convert({k: v for k, v in raw.items() if k != "campaigns"}, CampaignFile)
+    except msgspec.ValidationError:
+        pass  # its type problems are in `head`
     else:
-        problems += _file_problems(head)
-        currencies = {head.currency, *head.fx}
+        problems += _file_problems(own)
+        currencies = {own.currency, *own.fx}
+    problems += [p for p in head if p.startswith("campaigns:")]
     items = raw.get("campaigns", [])
-    if not isinstance(items, list):
-        try:
-            msgspec.convert({"campaigns": items}, CampaignFile)
-        except msgspec.ValidationError as exc:
-            problems.append(_location(exc, ""))
-            typed = True
-        return problems, typed
     seen: set[str] = set()
-    for i, item in enumerate(items):
+    for i, item in enumerate(items if isinstance(items, list) else ()):
+        if i in by_campaign:
+            problems += by_campaign[i]
+            continue
         try:
             campaign = msgspec.convert(item, Campaign)
-        except msgspec.ValidationError as exc:
-            problems.append(_location(exc, f"campaigns[{i}]"))
-            typed = True
-        else:
-            problems += _campaign_problems(i, campaign, seen, currencies)
-    return problems, typed
+        except msgspec.ValidationError as exc:  # what the walk did not see: msgspec's words
+            problems.append(f"campaigns[{i}]: {exc}")
+            continue
+        problems += _campaign_problems(i, campaign, seen, currencies)
+    return problems
+
+
+def _currency_problem(where: str, code: str) -> str | None:
+    """What is wrong with a currency code (OpenRTB's ``cur`` is ISO 4217, upper case)."""
+    if code in CURRENCIES:
+        return None
+    if code.upper() in CURRENCIES:
+        return f"{where}: {code!r} is not an ISO 4217 code; write {code.upper()!r}"
+    return f"{where}: {code!r} is not an ISO 4217 currency code"
+
+
+def _country_problems(where: str, f: StrFilter) -> list[str]:
+    """Country codes that OpenRTB never sends: it carries ISO-3166-1 alpha-3 ("USA")."""
+    problems = []
+    for name, values in (("include", f.include), ("exclude", f.exclude)):
+        for j, value in enumerate(values):
+            code = value.upper()
+            if code in COUNTRIES:
+                continue
+            at = f"{where}.{name}[{j}]"
+            if code in ALPHA_2:
+                problems.append(f"{at}: {value!r} is ISO-3166-1 alpha-2; OpenRTB sends alpha-3: "
+                                f"{ALPHA_2[code]!r}")  # fmt: skip
+            else:
+                problems.append(f"{at}: {value!r} is not an ISO-3166-1 alpha-3 country code")
+    return problems
 
 
 def semantic_problems(campaigns: CampaignFile) -> list[str]:
@@ -251,7 +273,12 @@ def semantic_problems(campaigns: CampaignFile) -> list[str]:
 
 def _file_problems(campaigns: CampaignFile) -> list[str]:
     """The problems of the file's own fields (not its campaigns)."""
-    return [f"fx.{name}: rate must be > 0" for name, rate in campaigns.fx.items() if not rate > 0]
+    problems = [_currency_problem("currency", campaigns.currency)]
+    for name, rate in campaigns.fx.items():
+        problems.append(_currency_problem(f"fx.{name}", name))
+        if not rate > 0:
+            problems.append(f"fx.{name}: rate must be > 0")
+    return [p for p in problems if p is not None]
 
 
 def _campaign_problems(
@@ -266,8 +293,12 @@ def _campaign_problems(
     seen.add(c.id)
     if not c.price > 0:
         problems.append(f"{at}.price: must be > 0")
-    if c.currency is not None and currencies is not None and c.currency not in currencies:
-        problems.append(f"{at}.currency: {c.currency!r} has no fx rate")
+    if c.currency is not None:
+        bad = _currency_problem(f"{at}.currency", c.currency)
+        if bad is not None:
+            problems.append(bad)
+        elif currencies is not None and c.currency not in currencies:
+            problems.append(f"{at}.currency: {c.currency!r} has no fx rate")
     if not c.adomain:
         problems.append(f"{at}.adomain: at least one advertiser domain is required")
     if not c.creatives:
@@ -283,6 +314,7 @@ def _campaign_problems(
         if cap.window < 1:
             problems.append(f"{at}.frequency_cap.window: must be >= 1 second")
     t = c.targeting
+    problems += _country_problems(f"{at}.targeting.country", t.country)
     for h, hour in enumerate(t.hours_of_week):
         if not 0 <= hour < 168:
             problems.append(f"{at}.targeting.hours_of_week[{h}]: {hour} is not in 0..167")

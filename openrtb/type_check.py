@@ -31,6 +31,7 @@ class MismatchKind(enum.Enum):
     TYPE = "type"  #: a value of another JSON type than the field's
     MISSING = "missing"  #: a required field is absent
     RANGE = "range"  #: the right type, outside the field's bounds
+    UNKNOWN = "unknown"  #: a member the Struct does not have, where it forbids unknown fields
 
 
 #: The name each JSON type goes by in our errors.
@@ -63,10 +64,17 @@ class Mismatch:
         """A few words on what is wrong, for an HTTP 400 body."""
         if self.kind is MismatchKind.MISSING:
             return "missing required field"
+        if self.kind is MismatchKind.UNKNOWN:
+            return "unknown field"
         wanted = " or ".join(k for k in self.expected if k != "null") or "null"
         if self.kind is MismatchKind.RANGE:
             return f"expected {wanted} {self.bound}"
         return f"expected {wanted}, got {self.got}"
+
+
+def _kind(value: Any) -> str:
+    """The JSON kind of a decoded value (TOML's dates and times by their Python name)."""
+    return JSON_KINDS.get(type(value)) or type(value).__name__
 
 
 def _kinds(tp: Any) -> tuple[str, ...]:
@@ -167,24 +175,34 @@ def _walk(tp: Any, value: Any, path: tuple[PathToken, ...], strict: bool) -> Ite
     origin = get_origin(inner)
     if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
         if not isinstance(value, dict):
-            yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), JSON_KINDS[type(value)])
+            yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), _kind(value))
             return
         fields, required = struct_fields(inner)
+        forbid = inner.__struct_config__.forbid_unknown_fields
         for key, item in value.items():
             field_type = fields.get(key)
             if field_type is not None:
                 yield from _walk(field_type, item, (*path, key), strict)
+            elif forbid:
+                yield Mismatch(MismatchKind.UNKNOWN, (*path, key), (), _kind(item))
         for name in required:
             if name not in value:
                 yield Mismatch(MismatchKind.MISSING, (*path, name), _kinds(fields[name]), "")
         return
     if origin is list:
         if not isinstance(value, list):
-            yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), JSON_KINDS[type(value)])
+            yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), _kind(value))
             return
         (item_type,) = get_args(inner)
         for index, item in enumerate(value):
             yield from _walk(item_type, item, (*path, index), strict)
+        return
+    if origin is dict and get_args(inner)[0] is str:
+        if not isinstance(value, dict):
+            yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), _kind(value))
+            return
+        for key, item in value.items():
+            yield from _walk(get_args(inner)[1], item, (*path, key), strict)
         return
     if _leaf_ok(value, inner, strict):
         return
@@ -195,9 +213,9 @@ def _walk(tp: Any, value: Any, path: tuple[PathToken, ...], strict: bool) -> Ite
             pass
         else:
             bound = _broken_bound(inner, plain)
-            yield Mismatch(MismatchKind.RANGE, path, _kinds(tp), JSON_KINDS[type(value)], bound)
+            yield Mismatch(MismatchKind.RANGE, path, _kinds(tp), _kind(value), bound)
             return
-    yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), JSON_KINDS[type(value)])
+    yield Mismatch(MismatchKind.TYPE, path, _kinds(tp), _kind(value))
 
 
 def all_mismatches(tp: Any, document: Any, *, strict: bool = False) -> Iterator[Mismatch]:

@@ -206,13 +206,13 @@ markup = "<a></a>"
 EXPECTED = [
     ("campaigns[0].price", "must be > 0"),
     ("campaigns[0].creatives[0]", "a banner needs w and h"),
-    ("campaigns[1].price", "Expected `float`, got `str`"),
+    ("campaigns[1].price", "expected float, got str"),
     ("campaigns[2].id", "duplicate campaign id 'c-a'"),
     ("campaigns[2].targeting.hours_of_week[1]", "168 is not in 0..167"),
     ("campaigns[2].targeting.country", "['CAN'] both included and excluded"),
     ("campaigns[2].creatives[0].mimes", "needs its MIME types"),
     ("campaigns[2].creatives[0].duration", "needs a duration > 0"),
-    ("campaigns[3].creatives[0].w", "Expected `int | null`, got `str`"),
+    ("campaigns[3].creatives[0].w", "expected int, got str"),
 ]
 
 
@@ -250,10 +250,9 @@ def test_parse_and_load_raise_with_every_problem(tmp_path: Path) -> None:
         ("currency = [", "(file)"),
         ('[fx]\nEUR = "a lot"\n', "fx.EUR"),
         ("[fx]\nEUR = 0\n", "fx.EUR"),
-        ("campaign = []\n", "(top)"),
+        ("campaign = []\n", "campaign"),
         ("campaigns = 5\n", "campaigns"),
-        ("[[campaigns]]\nid = 'c'\n", "campaigns[0]"),
-        (GOOD + "colour = 'red'\n", "campaigns[0].creatives[0]"),
+        (GOOD + "colour = 'red'\n", "campaigns[0].creatives[0].colour"),
         (GOOD.replace('type = "banner"', 'type = "popup"'), "campaigns[0].creatives[0].type"),
         (GOOD + "[campaigns.targeting]\nopen_auction = false\n", "campaigns[0].targeting"),
         (GOOD.replace("price = 1.5", "price = 1.5\ncurrency = 'CHF'"), "campaigns[0].currency"),
@@ -265,15 +264,67 @@ def test_single_problem_locations(text: str, location: str) -> None:
     assert problems[0].startswith(f"{location}: "), problems
 
 
+def test_every_problem_of_one_campaign_is_reported() -> None:
+    """Bug: `campaigns check` stopped at the first problem of each campaign."""
+    problems = check(b"[[campaigns]]\nid = 5\nprice = 'x'\ncolour = 'red'\n")
+    assert problems == [
+        "campaigns[0].id: expected str, got int",
+        "campaigns[0].price: expected float, got str",
+        "campaigns[0].colour: unknown field",
+        "campaigns[0].seat: missing required field",
+        "campaigns[0].adomain: missing required field",
+        "campaigns[0].creatives: missing required field",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [
+        ("US", "campaigns[0].targeting.country.include[0]: 'US' is ISO-3166-1 alpha-2; OpenRTB "
+               "sends alpha-3: 'USA'"),
+        ("XX", "campaigns[0].targeting.country.include[0]: 'XX' is not an ISO-3166-1 alpha-3 "
+               "country code"),
+        ("Narnia", "campaigns[0].targeting.country.include[0]: 'Narnia' is not an ISO-3166-1 "
+                   "alpha-3 country code"),
+    ],
+)  # fmt: skip
+def test_countries_are_iso_alpha_3(country: str, expected: str) -> None:
+    """Bug: `include = ["US"]` was accepted, though OpenRTB carries "USA": it never matched."""
+    text = GOOD + f'[campaigns.targeting.country]\ninclude = ["{country}"]\n'
+    assert check(text.encode()) == [expected]
+    for good in ("USA", "usa", "GBR"):
+        text = GOOD + f'[campaigns.targeting.country]\nexclude = ["{good}"]\n'
+        assert check(text.encode()) == []
+
+
+def test_currencies_are_iso_4217() -> None:
+    """Bug: `currency = "usd"` was accepted (requests' cur says "USD": it never matched)."""
+    assert check(b'currency = "usd"\n' + GOOD.encode()) == [
+        "currency: 'usd' is not an ISO 4217 code; write 'USD'"
+    ]
+    assert check(b"[fx]\nEURO = 1.1\n" + GOOD.encode()) == [
+        "fx.EURO: 'EURO' is not an ISO 4217 currency code"
+    ]
+    text = GOOD.replace("price = 1.5", 'price = 1.5\ncurrency = "eur"')
+    assert check(text.encode()) == ["campaigns[0].currency: 'eur' is not an ISO 4217 code; "
+                                    "write 'EUR'"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", [b"", b"\n\n", b"# nothing here\n"])
+def test_an_empty_file_is_a_problem(text: bytes) -> None:
+    """Bug: an empty file was "ok (0 campaigns)"."""
+    assert check(text) == ["(file): empty: no campaigns, no settings"]
+
+
 def test_campaigns_not_a_list_and_a_bad_rate_are_both_reported() -> None:
     problems = check(b'campaigns = 5\ncurrency = "USD"\n[fx]\nEUR = 0\n')
-    assert problems == ["fx.EUR: rate must be > 0", "campaigns: Expected `array`, got `int`"]
+    assert problems == ["fx.EUR: rate must be > 0", "campaigns: expected array, got int"]
 
 
 def test_type_errors_in_the_file_and_in_campaigns_are_all_reported() -> None:
     text = BAD.replace("EUR = 1.08", 'EUR = "x"\nGBP = 1.27')
     problems = check(text.encode())
-    assert problems[0] == "fx.EUR: Expected `float`, got `str`"
+    assert problems[0] == "fx.EUR: expected float, got str"
     _assert_reports_all(problems[1:])
 
 
@@ -300,12 +351,12 @@ def test_json_campaign_file_loads_like_its_toml(tmp_path: Path) -> None:
 def test_json_campaign_file_reports_every_problem() -> None:
     _assert_reports_all(check(_as_json(BAD), "bad.json"))
     assert check(b'{"campaigns": [', "x.json")[0].startswith("(file): not valid TOML/JSON")
-    assert check(b"[]", "x.json") == ["(top): Expected `object`, got `array`"]
+    assert check(b"[]", "x.json") == ["(top): expected object, got array"]
 
 
 def test_campaign_structs_reject_unknown_fields() -> None:
     problems = check(GOOD.replace('seat = "s"', 'seat = "s"\nbudget = 5').encode())
-    assert problems == ["campaigns[0]: Object contains unknown field `budget`"]
+    assert problems == ["campaigns[0].budget: unknown field"]
     assert "budget" not in Campaign.__struct_fields__
 
 
