@@ -13,6 +13,7 @@ JSON body of :func:`transport.events.error_body`: ``{"error": "<what>", "path": 
 from __future__ import annotations
 
 import gzip
+import hmac
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, Final, Literal
@@ -49,11 +50,11 @@ from .metrics import (
     ERRORS,
     HTTP_RESPONSES,
     LATE,
-    NOBIDS,
     REGISTRY,
     REQUEST_SECONDS,
     REQUESTS,
     SHED,
+    count_nobid,
 )
 from .notices import NoticeAnswer
 from .pipeline import NoBid
@@ -61,6 +62,8 @@ from .shedding import LoadShedder, SheddingConfig
 
 #: The decision: a request and its arrival time in, a response or a no-bid out.
 Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
+#: Why no bid: the request and the decision in, the debug document out (``ext.debug``).
+Explain = Callable[[BidRequest, "BidResponse | NoBid"], dict[str, Any]]
 #: The notice endpoint: the notice kind and its URL-encoded parameters in, an answer out
 #: (awaitable when the state store is shared).
 NoticeEndpoint = Callable[[str, bytes], "NoticeAnswer | Coroutine[Any, Any, NoticeAnswer]"]
@@ -119,6 +122,12 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     #: Serve gRPC (``/bidwire.v1.Bidder/Bid``, the health check) on the same port:
     #: requests with ``content-type: application/grpc`` go to :mod:`bidder.grpc`.
     grpc: bool = True
+    #: Why no bid (see bidder.explain): a JSON bid request whose ``x-bidwire-debug`` header is
+    #: this token is answered 200 with ``ext.debug`` (the filter that removed each campaign,
+    #: per impression), a no-bid included. None: no request is debugged by token.
+    debug_token: Annotated[str, msgspec.Meta(min_length=8)] | None = None
+    #: Also debug test traffic (``test`` = 1) that sends ``x-bidwire-debug: 1``.
+    debug_test_traffic: bool = False
     shedding: SheddingConfig = msgspec.field(default_factory=SheddingConfig)
 
 
@@ -182,8 +191,13 @@ class BidderApp:
         decide_async: DecideAsync | None = None,
         deadline: DeadlineConfig | None = None,
         notices: NoticeEndpoint | None = None,
+        explain: Explain | None = None,
     ) -> None:
         self.config = config or AppConfig()
+        #: Says why a decision was made, for debug requests (:meth:`_debugging`).
+        self.explain = explain
+        token = self.config.debug_token
+        self._debug_token = token.encode() if token is not None else None
         #: Answers /notice/{win,bill,loss}: (kind, URL-encoded parameters) -> answer.
         self.notices = notices
         self.decide = decide
@@ -420,10 +434,34 @@ class BidderApp:
         if problems:
             first = problems[0]
             raise _HttpError(400, "invalid_request", first.message, first.path)
+        if request.debug is not None and self._debugging(request.debug, bid_request):
+            return self._debug(request, bid_request)
         if self.decide_async is not None:
             return self._deferred(request, bid_request, is_proto)
         decision = self.decide(bid_request, request.arrival)
         return self._answer(request, bid_request, decision, is_proto, ctx)
+
+    def _debugging(self, value: bytes, bid_request: BidRequest) -> bool:
+        """Whether an ``x-bidwire-debug: value`` is honoured: the configured token, or ``1`` on
+        test traffic when ``debug_test_traffic`` allows it. Anything else is ignored (the
+        request is answered as usual)."""
+        if self.explain is None:
+            return False
+        token = self._debug_token
+        if token is not None and hmac.compare_digest(value.strip(), token):
+            return True
+        return self.config.debug_test_traffic and bool(bid_request.test) and value.strip() == b"1"
+
+    def _debug(self, request: Request, bid_request: BidRequest) -> Response:
+        """Decide as usual (without async stages), then say why, in JSON whatever the
+        request's format: a 200 with ``ext.debug``, a no-bid as ``nbr`` (never a 204)."""
+        assert self.explain is not None
+        decision = self.decide(bid_request, request.arrival)
+        if decision is None:
+            decision = NoBid("no_match")
+        return self._answer(
+            request, bid_request, decision, False, None, debug=self.explain(bid_request, decision)
+        )
 
     def _deferred(self, request: Request, bid_request: BidRequest, is_proto: bool) -> Deferred:
         assert self.decide_async is not None
@@ -440,7 +478,7 @@ class BidderApp:
             return response
 
         def on_timeout() -> None:
-            NOBIDS.inc("deadline")
+            count_nobid("deadline")
             HTTP_RESPONSES.inc(204)
 
         def on_late() -> None:
@@ -457,6 +495,7 @@ class BidderApp:
         decision: BidResponse | NoBid | None,
         is_proto: bool,
         ctx: RequestContext | None,
+        debug: dict[str, Any] | None = None,
     ) -> Response:
         if decision is None:
             decision = NoBid("no_match")
@@ -469,13 +508,16 @@ class BidderApp:
         if tap is not None:
             tap(request, bid_request, decision)
         if isinstance(decision, NoBid):
-            NOBIDS.inc(decision.reason)
-            if self.config.nobid == "204":
+            count_nobid(decision.reason, decision.detail)
+            if self.config.nobid == "204" and debug is None:
                 self._observe(request)
                 return Response(204, headers=self._version_header)
             decision = BidResponse(id=bid_request.id, nbr=decision.nbr)
         else:
             BIDS.inc()
+        if debug is not None:
+            ext = {**(decision.ext or {}), "debug": debug}
+            decision = msgspec.structs.replace(decision, ext=ext)
         try:
             payload: bytes | bytearray
             if is_proto:

@@ -64,10 +64,10 @@ from .metrics import (
     GRPC_RESPONSES,
     HTTP_RESPONSES,
     LATE,
-    NOBIDS,
     REQUEST_SECONDS,
     REQUESTS,
     SHED,
+    count_nobid,
 )
 from .pipeline import NBR_INSUFFICIENT_TIME, NoBid
 
@@ -274,7 +274,7 @@ class GrpcFrontDoor:
                 return self.error(exc)
 
         def on_timeout() -> None:
-            NOBIDS.inc("deadline")
+            count_nobid("deadline")
             GRPC_RESPONSES.inc("OK")
             HTTP_RESPONSES.inc(200)
 
@@ -301,7 +301,7 @@ class GrpcFrontDoor:
         if tap is not None:
             tap(request, bid_request, decision)
         if isinstance(decision, NoBid):
-            NOBIDS.inc(decision.reason)
+            count_nobid(decision.reason, decision.detail)
             decision = BidResponse(id=bid_request.id, nbr=decision.nbr)
         else:
             BIDS.inc()

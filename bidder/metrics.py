@@ -55,6 +55,13 @@ GRPC_RESPONSES: Final = Counter(
 )
 BIDS: Final = Counter("bidwire_bids_total", "Bid responses with at least one bid.")
 NOBIDS: Final = Counter("bidwire_nobids_total", "No-bid answers, by reason.", "reason")
+NOBID_REASONS: Final = Counter(
+    "bidwire_nobid_reasons_total",
+    "No-bid answers by their finest known reason: for no_match, the request filter that left "
+    "no campaign (traffic, hours_of_week, country, ..., wseat, badv, bcat, bapp, bseat); else "
+    "the no-bid reason.",
+    "reason",
+)
 SHED: Final = Counter("bidwire_shed_total", "Requests shed before decoding, by reason.", "reason")
 LATE: Final = Counter("bidwire_late_total", "Results dropped because the deadline had passed.")
 NOTICES: Final = HostCounter(
@@ -113,6 +120,13 @@ REQUEST_SECONDS: Final = Histogram(
     "bidwire_request_seconds", "Time from request arrival to answer.", LATENCY_BUCKETS
 )
 
+
+def count_nobid(reason: str, detail: str | None = None) -> None:
+    """Count one no-bid answer, by ``reason`` and by its finest known reason."""
+    NOBIDS.inc(reason)
+    NOBID_REASONS.inc(detail or reason)
+
+
 __all__ = [
     "BIDS",
     "CAMPAIGN_RELOADS",
@@ -125,6 +139,7 @@ __all__ = [
     "LATENCY_BUCKETS",
     "LOSSES",
     "NOBIDS",
+    "NOBID_REASONS",
     "NOTICES",
     "REGISTRY",
     "REQUESTS",
@@ -137,4 +152,5 @@ __all__ = [
     "STATE_EVICTIONS",
     "STATE_STORE_UP",
     "THROTTLED",
+    "count_nobid",
 ]

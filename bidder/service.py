@@ -89,6 +89,7 @@ class Bidder:
             decide_async=self.pipeline.decide_async if async_stages else None,
             deadline=config.pipeline.deadline,
             notices=self.notices.handle,
+            explain=self.pipeline.explain,
         )
         self.app.degraded = self._degraded
         #: The sampled capture of live traffic (``[capture]``), or None.

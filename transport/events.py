@@ -31,6 +31,7 @@ class Request:
         "grpc_timeout",
         "grpc_encoding",
         "grpc_accept_encoding",
+        "debug",
         "body",
         "arrival",
         "trailers",
@@ -49,6 +50,7 @@ class Request:
         grpc_timeout: bytes | None = None,
         grpc_encoding: bytes | None = None,
         grpc_accept_encoding: bytes | None = None,
+        debug: bytes | None = None,
         arrival: float = 0.0,
     ) -> None:
         self.method = method
@@ -63,6 +65,8 @@ class Request:
         self.grpc_timeout = grpc_timeout
         self.grpc_encoding = grpc_encoding
         self.grpc_accept_encoding = grpc_accept_encoding
+        #: ``x-bidwire-debug``: an operator asks why (the app decides whether to answer).
+        self.debug = debug
         #: ``time.monotonic()`` when the first byte of the request was read: the transport
         #: stamps it, so deadlines (and admission) count the time spent queued before us.
         self.arrival = arrival
@@ -83,6 +87,7 @@ class Request:
             grpc_timeout=self.grpc_timeout,
             grpc_encoding=self.grpc_encoding,
             grpc_accept_encoding=self.grpc_accept_encoding,
+            debug=self.debug,
             arrival=arrival,
         )
 
@@ -195,6 +200,7 @@ REQUEST_HEADERS: dict[bytes, str] = {
     b"grpc-timeout": "grpc_timeout",
     b"grpc-encoding": "grpc_encoding",
     b"grpc-accept-encoding": "grpc_accept_encoding",
+    b"x-bidwire-debug": "debug",
 }
 
 CT_JSON: Final = b"application/json"
