@@ -19,6 +19,7 @@ import time
 from functools import partial
 from typing import Final, Protocol
 
+from .access import AccessLog
 from .app import App
 from .events import Deferred, Request, Response
 from .frame_guard import PREFACE
@@ -82,8 +83,12 @@ class Connection(asyncio.Protocol):
         limits: Limits,
         registry: dict[Connection, None],
         h2_engine: str = "raw",
+        access: AccessLog | None = None,
     ) -> None:
         self.app = app
+        #: Logs a share of the answers (None: the access log is off).
+        self.access = access
+        self.protocol = ""
         self._h2_engine = H2_ENGINES[h2_engine]
         self.limits = limits
         self.registry = registry
@@ -140,6 +145,8 @@ class Connection(asyncio.Protocol):
                 self._defer(key, answer)
                 continue
             engine.send_response(key, answer)
+            if self.access is not None:
+                self.access.answered(self.protocol, request, answer)
             if answer.context is not None:
                 app.release(answer)  # the engine has copied the body out of the arena buffer
         self._flush()
@@ -285,6 +292,7 @@ class Connection(asyncio.Protocol):
         else:
             engine = H1Engine(self.limits, now)
         CONNECTIONS.inc(protocol)
+        self.protocol = protocol
         self.engine = engine
         if self._draining:
             engine.start_drain()

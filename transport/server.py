@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from .access import AccessLog
 from .app import App
 from .config import ServerSection
 from .connection import Connection
@@ -137,8 +138,10 @@ class Server:
         limits: Limits,
         app: App,
         service: Service | None = None,
+        access: AccessLog | None = None,
     ) -> None:
         self.section = section
+        self.access = access
         self.limits = limits
         self.app = app
         self.service = service
@@ -172,6 +175,7 @@ class Server:
             self.limits,
             self.connections,
             self.section.engine,
+            self.access,
         )
 
     def _tick(self) -> None:
@@ -250,6 +254,7 @@ def run_worker(
     reuse_port: bool,
     announce: Callable[[Server], None] | None = None,
     sock: socket.socket | None = None,
+    access_sample: float = 0.0,
 ) -> None:
     """Run one worker until SIGTERM/SIGINT, then drain and return. SIGHUP reloads campaigns."""
     loop = _new_loop()
@@ -260,7 +265,8 @@ def run_worker(
         # Everything built so far (campaigns, index, codecs) lives as long as the worker.
         gc.collect()
         gc.freeze()
-    server = Server(section, limits, service.app, service)
+    access = AccessLog(access_sample) if access_sample > 0 else None
+    server = Server(section, limits, service.app, service, access)
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -287,10 +293,12 @@ def serve(
     *,
     sock: socket.socket | None = None,
     details: str = "",
+    access_sample: float = 0.0,
 ) -> int:
     """Run ``section.workers`` workers on one port; returns the exit status. ``sock``: the
     socket :func:`bind_listener` bound at start (one worker listens on it; several bind their
-    own with SO_REUSEPORT); ``details``: what the start-up line says besides the address."""
+    own with SO_REUSEPORT); ``details``: what the start-up line says besides the address;
+    ``access_sample``: the share of answers each worker writes to the access log."""
     scheme = "https" if section.tls_cert else "http"
     workers = section.workers
     host = f"[{section.host}]" if ":" in section.host else section.host
@@ -302,7 +310,8 @@ def serve(
         )  # fmt: skip
 
     if workers == 1:
-        run_worker(section, limits, make_service, reuse_port=False, announce=announce, sock=sock)
+        run_worker(section, limits, make_service, reuse_port=False, announce=announce, sock=sock,
+                   access_sample=access_sample)  # fmt: skip
         return 0
     if sock is not None:
         sock.close()  # each worker binds its own (SO_REUSEPORT spreads the connections)
@@ -312,7 +321,8 @@ def serve(
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                run_worker(section, limits, make_service, reuse_port=True, announce=announce)
+                run_worker(section, limits, make_service, reuse_port=True, announce=announce,
+                           access_sample=access_sample)  # fmt: skip
             except BaseException as exc:
                 log.error("worker %d stopped: %s: %s", os.getpid(), type(exc).__name__, exc)
                 code = 1
