@@ -7,6 +7,7 @@ port = 8080
 workers = 1
 
 campaigns = "campaigns.toml"   # top level, before any table; default: the demo campaigns
+                               # (relative paths in this file are from its folder)
 
 [app]            # bidder.app.AppConfig
 bid_path = "/openrtb2/bid"
@@ -258,9 +259,24 @@ def load_config(path: str | Path | None) -> Config:
         raise SettingError(f"{path}: not valid TOML: {exc}") from None
     check_settings(raw, source)
     try:
-        return msgspec.convert(raw, Config)
+        config = msgspec.convert(raw, Config)
     except msgspec.ValidationError as exc:  # what the walk above does not cover
         raise SettingError(f"bad setting: {exc} ({source})") from None
+    return _beside(config, Path(path).parent)
+
+
+def _beside(config: Config, folder: Path) -> Config:
+    """``config`` with the relative file paths it names (campaigns, certificate, key) taken
+    from ``folder``, the config file's: the file means the same from any working directory
+    (a service manager's, a container's). Paths given as flags stay the shell's."""
+
+    def near(name: str | None) -> str | None:
+        return str(folder / name) if name and not Path(name).is_absolute() else name
+
+    replace = msgspec.structs.replace
+    server = replace(config.server, tls_cert=near(config.server.tls_cert),
+                     tls_key=near(config.server.tls_key))  # fmt: skip
+    return replace(config, campaigns=near(config.campaigns), server=server)
 
 
 def with_overrides(config: Config, **flags: str | float | None) -> Config:

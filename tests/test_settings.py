@@ -190,3 +190,14 @@ def test_memory_store_is_up() -> None:
     assert STATE_STORE_UP.value == 0
     Bidder(Config().bidder())
     assert STATE_STORE_UP.value == 1
+
+
+def test_relative_paths_in_a_file_are_from_its_folder(tmp_path: Path) -> None:
+    """So that `bidwire serve --config examples/bidwire.toml` works from any directory."""
+    config = _load(tmp_path, 'campaigns = "c.toml"\n[server]\ntls_cert = "/abs/cert.pem"\n'
+                             'tls_key = "k.pem"\n')  # fmt: skip
+    assert config.campaigns == str(tmp_path / "c.toml")
+    assert config.server.tls_cert == "/abs/cert.pem"
+    assert config.server.tls_key == str(tmp_path / "k.pem")
+    flagged = with_overrides(config, campaigns="mine.toml")
+    assert flagged.campaigns == "mine.toml"  # a flag is the shell's

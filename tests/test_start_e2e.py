@@ -166,3 +166,37 @@ def test_notice_round_trip_on_a_non_default_port(tmp_path: Path) -> None:
         _, bill = curl("-g", "-o", "/dev/null", fill(bid["burl"], AUCTION_PRICE=price))
         assert (win["status"], bill["status"]) == ("204", "204")  # counted
         server.terminate()
+
+
+def test_sighup_to_a_multi_worker_server_reloads_every_worker() -> None:
+    """Bug: with --workers N, SIGHUP (systemd's ExecReload) ended the parent process."""
+    import os
+    import signal
+    import threading
+    import time
+
+    port = free_port()
+    process = subprocess.Popen([*bidwire_command(), "serve", "--port", str(port), "--workers",
+                                "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
+
+    def wait_for(text: str, count: int) -> None:
+        deadline = time.monotonic() + 60
+        while sum(text in line for line in lines) < count:
+            assert process.poll() is None, lines
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+
+    try:
+        wait_for("listening on", 2)
+        os.kill(process.pid, signal.SIGHUP)
+        wait_for("campaigns reloaded", 2)
+        assert process.poll() is None
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

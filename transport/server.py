@@ -336,8 +336,10 @@ def serve(
             except ProcessLookupError:
                 pass
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    # SIGHUP too: a service manager's reload (systemd's ExecReload) signals this process, and
+    # its default action would end it, leaving the workers without a parent.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)
