@@ -1,10 +1,10 @@
-# bidwire: `make run` serves the demo bidder on 127.0.0.1:8080, `make test` checks everything.
+# bidwire: `make run` serves the walk-through (examples/bidwire.toml, 127.0.0.1:8081), `make test` checks everything.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-HOST   ?= 127.0.0.1
-PORT   ?= 8080
+# `make run` serves the walk-through's config (README); HOST=... PORT=... override its address.
+CONFIG ?= examples/bidwire.toml
 
 LOCK_VENV := .venv-lock
 UV_VERSION := 0.13.9
@@ -49,7 +49,7 @@ pure:
 	rm -f $(WIRE_SO)
 
 run: install
-	$(VENV)/bin/bidwire serve --host $(HOST) --port $(PORT)
+	$(VENV)/bin/bidwire serve --config $(CONFIG) $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -373,7 +373,8 @@ DEMO_PATH = Path(__file__).with_name("demo_campaigns.toml")
 
 
 def load_demo() -> CampaignFile:
-    """The demo campaigns shipped inside the package (what ``make run`` bids with)."""
+    """The demo campaigns shipped inside the package (what ``bidwire serve`` bids with when
+    no campaign file is given)."""
     return load(DEMO_PATH)
 
 

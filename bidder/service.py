@@ -22,7 +22,7 @@ from .app import AppConfig, BidderApp, Tap
 from .campaigns import DEMO_PATH, CampaignError, CampaignFile, load
 from .capture import Capture, CaptureConfig, capture_from
 from .index import CampaignIndex, IndexHolder
-from .metrics import CAMPAIGN_RELOADS, STATE_STORE_UP
+from .metrics import CAMPAIGN_RELOADS, STATE_ERRORS, STATE_STORE_UP
 from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, NoBid, Pipeline, PipelineConfig
 from .shared_state import SharedState, SharedStore
@@ -115,7 +115,9 @@ class Bidder:
         self.app.tap = both
 
     def _degraded(self) -> str | None:
-        if self.state.shared and not self.state.up:
+        # Degraded is for a store that answered and went away: one that never answered was
+        # refused at start (bidwire serve probes it), and is not degraded before its first sync.
+        if self.state.shared and not self.state.up and STATE_ERRORS.get("sync"):
             return "state store unreachable (bidding from local leases and counts)"
         return None
 
