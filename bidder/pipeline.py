@@ -35,6 +35,9 @@ NBR_INVALID: Final = 2
 NBR_INSUFFICIENT_TIME: Final = 15
 
 _MTYPES: Final = (("banner", 1), ("video", 2), ("audio", 3), ("native", 4))
+#: The largest index (in chunks of campaigns) whose no_match no-bids say which filter left no
+#: campaign (``bidwire_nobid_reasons_total``): 16 chunks, 16,384 campaigns by default.
+MAX_EXPLAINED_CHUNKS: Final = 16
 _STAGES: Final = ("match", "imps", "build")
 _IMP_STAGES: Final = ("imps", "build")
 
@@ -271,9 +274,10 @@ class Pipeline:
 
     @staticmethod
     def _no_match(index: CampaignIndex, request: BidRequest, issued_ms: int) -> NoBid:
-        """No campaign accepts the request: say which filter left none (a one-chunk index
-        answers that in a few µs; a larger one is not asked, on the bid path)."""
-        if index.flat is None:
+        """No campaign accepts the request: say which filter left none. That takes a few µs
+        per chunk of campaigns the index has: an index of more than ``MAX_EXPLAINED_CHUNKS``
+        chunks is not asked, on the bid path (its no-bids are counted as ``no_match``)."""
+        if index.size > MAX_EXPLAINED_CHUNKS * index.chunk_bits:
             return NoBid("no_match")
         from .explain import emptied_by
 

@@ -1,5 +1,6 @@
 """The configuration of ``bidwire serve``: one Struct tree, decoded from TOML; every default in
-the Structs it names. The composition root: it puts the transport's sections and the bidder's together.
+the Structs it names. The composition root: it puts the transport's sections and the bidder's
+together.
 
 [server]
 host = "127.0.0.1"

@@ -176,7 +176,7 @@ def _check(p: Pipeline, request: BidRequest) -> None:
             if reason == "throttled":  # refused by the state: only campaigns with limits
                 budget = entry.budget
                 assert budget.daily is not None or budget.total is not None or budget.cap_count
-    if isinstance(decision, NoBid) and decision.reason == "no_match" and index.flat is not None:
+    if isinstance(decision, NoBid) and decision.reason == "no_match":
         assert decision.detail in request_filters | {"no_campaigns"}
 
 
