@@ -368,12 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         action="append",
         default=[],
-        help="a running bidder, http://HOST:PORT[/BID_PATH], over HTTP/2 (twice: compare two)",
+        help="a running bidder, http://HOST:PORT[/BID_PATH], over HTTP/2 (twice: compare two) "
+        "(default: none)",
     )
     replay.add_argument(
         "--campaigns",
         metavar="FILE",
-        help="decide in process with these campaigns (no server), as of each capture's time",
+        help="decide in process with these campaigns (no server), as of each capture's time "
+        "(default: none)",
     )
     replay.add_argument(
         "--format",
@@ -391,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--timeout", type=float, default=5.0, help="seconds to wait for an answer (default 5)"
     )
-    replay.add_argument("--limit", type=int, help="replay the first N requests only")
+    replay.add_argument(
+        "--limit", type=int, help="replay the first N requests only (default: all of them)"
+    )
     replay.add_argument(
         "--max-changed",
         type=_percent,
@@ -407,8 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="fail when more than PCT of the requests were not decided by a side (default 0)",
     )
-    replay.add_argument("--json", action="store_true", help="the report as JSON on stdout")
-    replay.add_argument("--plot", metavar="FILE.png", help="draw latencies and price deltas")
+    replay.add_argument(
+        "--json", action="store_true", help="the report as JSON on stdout (default: text)"
+    )
+    replay.add_argument(
+        "--plot", metavar="FILE.png", help="draw latencies and price deltas (default: none)"
+    )
     replay.set_defaults(func=_replay)
     from .benchmarks.cli import add_bench_parser
 
