@@ -317,6 +317,19 @@ def test_answers_stalled_on_a_one_byte_window_are_reset_at_the_send_timeout(
     assert PROTOCOL_ERRORS.get("h2_send_timeout") == 4
 
 
+def test_a_client_reading_a_byte_at_a_time_gets_few_decisions(engine_type: EngineType) -> None:
+    """max_waiting_answers (16) answers may wait on the windows; further complete requests
+    wait undecided, and are decided once the client lets the answers out."""
+    client = Client(engine_type)
+    client.send(A.one_byte_window(40), 0.0)
+    assert len(client.handed) == 16
+    assert client.engine.open_streams == 40
+    client.send(W.settings({W.SETTINGS_INITIAL_WINDOW_SIZE: 65535}), 1.0)
+    assert len(client.handed) == 40
+    assert len(client.out.ended) == 40
+    assert client.engine.open_streams == 0
+
+
 def test_a_zero_window_client_with_every_stream_open_is_closed(engine_type: EngineType) -> None:
     """256 streams held, then reset at the send timeout: each held a stream for nothing (an
     answer's credit, charged) and drew a reset: far more cost than it brought."""

@@ -37,6 +37,9 @@ from .metrics import ProtocolErrorKind as K
 
 #: A stream answered 413 may send this many times the body cap more before it is reset.
 DISCARD_FACTOR: Final = 8
+#: Send room (stream and connection windows) under which a request counts against
+#: max_waiting_answers when it is decided: its answer (a bid is 1-2 KB) will likely wait.
+SMALL_ROOM: Final = 1024
 
 
 class RequestStream:
@@ -64,14 +67,16 @@ class H2Base(H2Lifecycle, Generic[S]):
 
     def __init__(self, limits: Limits, now: float) -> None:
         super().__init__(limits, now)
-        #: Complete requests not handed over yet: not a byte of their answer could be sent.
-        #: A complete request waits here while the stream's or the connection's send window is
-        #: spent (zero or below), until the client's WINDOW_UPDATE or SETTINGS opens it, and
-        #: send_timeout resets it if none comes. A client that never opens its window
-        #: (INITIAL_WINDOW_SIZE 0) gets no decision made at all, where it used to get one per
-        #: stream, held in memory; an honest one whose window is briefly spent waits as long as
-        #: its answers would have. (Any positive window is served: a client may read a
-        #: byte at a time.)
+        #: Requests decided in this read on less than SMALL_ROOM of window.
+        self._small_decided = 0
+        #: Complete requests not handed over yet: their answer could not start out. A complete
+        #: request waits here while the stream's or the connection's send window is spent (zero
+        #: or below), or max_waiting_answers answers already wait on the windows, until the
+        #: client's WINDOW_UPDATE or SETTINGS lets answers out, and send_timeout resets it if
+        #: none comes. A client that never opens its window (INITIAL_WINDOW_SIZE 0) gets no
+        #: decision made at all, one that reads a byte at a time a few; they used to get one
+        #: per stream, each answer held in memory. An honest client whose window is briefly
+        #: spent waits as long as its answers would have.
         self._held: dict[int, S] = {}
 
     # -- what an engine supplies -----------------------------------------------------------
@@ -98,6 +103,26 @@ class H2Base(H2Lifecycle, Generic[S]):
         stream's and the connection's send windows)."""
         raise NotImplementedError
 
+    @property
+    def _answers_waiting(self) -> int:
+        """How many answers wait on the client's windows now."""
+        raise NotImplementedError
+
+    def _can_answer(self, sid: int, stream: S) -> bool:
+        """Whether to decide the request on ``sid`` now (else it is held): a whole answer's
+        worth of window (:data:`SMALL_ROOM`); or some window, while fewer than
+        max_waiting_answers answers wait on the windows, counting the requests decided on
+        little window in this read (their answers are not written yet)."""
+        room = self._send_room(sid, stream)
+        if room >= SMALL_ROOM:
+            return True
+        if room <= 0:
+            return False
+        if self._answers_waiting + self._small_decided >= self.limits.max_waiting_answers:
+            return False
+        self._small_decided += 1
+        return True
+
     # -- shared --------------------------------------------------------------------------------
 
     def _admit(self, data: bytes, now: float) -> bool:
@@ -106,6 +131,7 @@ class H2Base(H2Lifecycle, Generic[S]):
         if self.closed:
             return False
         self._now = now
+        self._small_decided = 0
         flood = self._guard.feed(data, now)
         if flood is None:
             return True
@@ -138,7 +164,7 @@ class H2Base(H2Lifecycle, Generic[S]):
         for sid, stream in list(self._held.items()):
             if sid not in self._streams:
                 del self._held[sid]  # reset meanwhile
-            elif self._send_room(sid, stream) > 0:
+            elif self._can_answer(sid, stream):
                 del self._held[sid]
                 ready.append((sid, stream.request))
 
@@ -203,7 +229,7 @@ class H2Base(H2Lifecycle, Generic[S]):
         if chunks:
             request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             stream.chunks = []
-        if self._send_room(sid, stream) <= 0:
+        if not self._can_answer(sid, stream):
             self._held[sid] = stream  # no answer could go out: not decided until one can
             return
         ready.append((sid, request))

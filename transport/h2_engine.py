@@ -380,6 +380,10 @@ class H2Engine(H2Base[RequestStream]):
     def _awaits_window(self, sid: int, stream: RequestStream) -> bool:
         return sid in self._pending or sid in self._held
 
+    @property
+    def _answers_waiting(self) -> int:
+        return len(self._pending)
+
     def _send_room(self, sid: int, stream: RequestStream) -> int:
         try:
             return self._conn.local_flow_control_window(sid)

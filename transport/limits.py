@@ -42,6 +42,12 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     #: request's start, before its stream is reset (CANCEL): a client that opens streams with a
     #: zero window and never reads would otherwise hold every answer it asked for.
     send_timeout: Seconds = 10.0
+    #: HTTP/2 answers one connection may have waiting on the client's flow-control window;
+    #: past it, complete requests wait undecided until the client reads (backpressure, as a
+    #: paused socket is for HTTP/1.1). A client that reads a byte at a time otherwise gets a
+    #: decision per stream, held until send_timeout; an honest one cannot take its answers
+    #: faster than its window lets it anyway.
+    max_waiting_answers: Count = 16
     #: Seconds a draining server waits for in-flight requests before closing.
     drain_timeout: Seconds = 10.0
     #: Seconds between the PING ack and the final GOAWAY when draining HTTP/2 (see h2_engine).

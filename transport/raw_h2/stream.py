@@ -116,7 +116,7 @@ class Stream(RequestStream):
 
     __slots__ = (
         "state", "received", "expected", "send_window", "recv_window", "body", "sent", "live",
-        "discarded", "head", "trailers", "earns",
+        "discarded", "head", "trailers", "earns", "waiting",
     )  # fmt: skip
 
     def __init__(self, request: Request, now: float, length: int, send_window: int) -> None:
@@ -139,6 +139,7 @@ class Stream(RequestStream):
         self.head = False  # a HEAD request
         self.trailers = b""  # the answer's trailers (an encoded block), sent after its body
         self.earns = False  # the answer earns credit in the cost ledger once delivered
+        self.waiting = False  # the answer's body waits on the client's windows
 
 
 class H2ConnectionError(Exception):

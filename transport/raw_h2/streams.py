@@ -42,6 +42,7 @@ class Streams(H2Base[Stream]):
         self._closed: dict[int, int] = {}  # closed stream -> CLOSED or RESET
         self._live = 0
         self._read_closes = 0  # streams this read closed that h2 would still count open
+        self._waiting = 0  # answers whose body waits on the client's windows
         #: Frames queued for the client, written out by ``data_to_send``.
         self._out: list[bytes] = []
 
@@ -113,6 +114,9 @@ class Streams(H2Base[Stream]):
         """The stream is over (``state``: CLOSED or RESET); remember how, then forget it."""
         stream.state = state
         stream.body = b""
+        if stream.waiting:
+            stream.waiting = False
+            self._waiting -= 1
         del self._streams[sid]
         closed = self._closed
         closed[sid] = state

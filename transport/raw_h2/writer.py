@@ -171,6 +171,9 @@ class Writer(Streams):
             size = min(stream.send_window, self._send_window, self._peer_max_frame, total - sent)
             if size <= 0:
                 stream.sent = sent
+                if not stream.waiting:
+                    stream.waiting = True
+                    self._waiting += 1
                 return
             sent += size
             stream.send_window -= size
@@ -178,10 +181,17 @@ class Writer(Streams):
             out.append(F.head(size, F.DATA, last if sent >= total else 0, sid))
             out.append(body[sent - size : sent] if size < total else body)  # type: ignore[arg-type]
         stream.body = b""
+        if stream.waiting:
+            stream.waiting = False
+            self._waiting -= 1
         if stream.trailers:
             self._send_trailers(sid, stream)
             return
         self._local_end(sid, stream)
+
+    @property
+    def _answers_waiting(self) -> int:
+        return self._waiting
 
     def data_to_send(self) -> bytes:
         """Every byte queued for the client, in order. Write it all with one ``write``."""
