@@ -65,6 +65,8 @@ class Attack:
     trickle: bytes = b""
     #: Extra ``[limits]`` lines for this attack's server (said in the results).
     limits: str = ""
+    #: Rounds at least this long (seconds), so that a default deadline passes within one.
+    min_seconds: float = 0.0
 
 
 def _made_you_reset() -> bytes:
@@ -98,10 +100,12 @@ ATTACKS: dict[str, Attack] = {
                lambda: A.gzip_bomb_h1(500)),
         Attack("rapid-reset", "requests each reset at once (HEADERS + RST_STREAM)", "loop",
                lambda: A.preface() + A.rapid_reset(3000)),
-        Attack("zero-window", "100 connections, INITIAL_WINDOW_SIZE 0, 256 requests each",
-               "hold", lambda: A.zero_window(256), connections=100, limits=SHORT),
-        Attack("one-byte-window", "100 connections, INITIAL_WINDOW_SIZE 1, 256 requests each",
-               "hold", lambda: A.one_byte_window(256), connections=100, limits=SHORT),
+        Attack("zero-window", "100 connections, INITIAL_WINDOW_SIZE 0, 256 requests each "
+               "(default deadlines, 12 s rounds)", "hold", lambda: A.zero_window(256),
+               connections=100, min_seconds=12.0),
+        Attack("one-byte-window", "100 connections, INITIAL_WINDOW_SIZE 1, 256 requests each "
+               "(default deadlines, 12 s rounds)", "hold", lambda: A.one_byte_window(256),
+               connections=100, min_seconds=12.0),
         Attack("stalled-bodies", "100 connections, 256 POSTs each whose body never comes",
                "hold", lambda: A.stalled_bodies(256), connections=100, limits=SHORT),
         Attack("open-header-block", "300 connections, a header block never ended", "hold",
@@ -449,7 +453,8 @@ def main() -> int:
     names = list(ATTACKS) if args.attacks == "all" else args.attacks.split(",")
     outcomes = []
     for name in names:
-        outcome = run_attack(args.engine, ATTACKS[name], args.duration)
+        attack = ATTACKS[name]
+        outcome = run_attack(args.engine, attack, max(args.duration, attack.min_seconds))
         print(
             f"{name}: honest {outcome.honest[0]:,.0f} / {outcome.honest[1]:,.0f} / "
             f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.ratio:.2f}, RSS "

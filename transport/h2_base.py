@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Final, Generic, TypeVar
 
-from .cost import ERROR, HEADER_BYTES_PER_UNIT
+from .cost import ERROR, HEADER_BYTES_PER_UNIT, HEADER_FREE
 from .events import Request, Response, too_large_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
@@ -64,6 +64,9 @@ class H2Base(H2Lifecycle, Generic[S]):
 
     #: The streams whose request is in progress, by id (kept by the engine).
     _streams: dict[int, S]
+    #: Decoded header bytes (past HEADER_FREE) per cost unit: what decoding and checking a
+    #: header list costs this engine (transport/cost.py).
+    _header_unit: int = HEADER_BYTES_PER_UNIT
 
     def __init__(self, limits: Limits, now: float) -> None:
         super().__init__(limits, now)
@@ -169,8 +172,9 @@ class H2Base(H2Lifecycle, Generic[S]):
                 ready.append((sid, stream.request))
 
     def _charge_header_list(self, size: int) -> None:
-        """A header list decoded to ``size`` bytes (RFC 7541 sizes): its weight in the ledger."""
-        self._cost.tokens -= size // HEADER_BYTES_PER_UNIT
+        """A header list decoded to ``size`` bytes (RFC 7541 sizes): its weight in the ledger
+        (the engines call this only for lists past HEADER_FREE)."""
+        self._cost.tokens -= (size - HEADER_FREE) // self._header_unit
 
     def _charge_answer(self, status: int) -> bool:
         """An answer about to be sent: an error status is charged; whether it earns credit

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from .. import h2_wire as F
-from ..cost import HEADER_BYTES_PER_UNIT
+from ..cost import HEADER_FREE
 from ..events import Request
 from ..header_rules import request_from_headers, request_problem, trailer_problem
 from ..hpack_codec import Decoder, HeaderListTooLarge, HpackError
@@ -103,7 +103,7 @@ class Requests(FlowControl):
                 if len(self._known) >= KNOWN_BLOCKS:
                     self._known.clear()
                 self._known[bytes(block)] = (version, request.like(0.0), length, size)
-        if size >= HEADER_BYTES_PER_UNIT:
+        if size > HEADER_FREE:
             self._charge_header_list(size)
         # (IDLE, RECV_HEADERS) -> OPEN: a Stream starts open.
         stream = Stream(request, now, length, self._peer_initial)
@@ -143,7 +143,7 @@ class Requests(FlowControl):
         if not end_stream or trailer_problem(headers) is not None:
             raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         size = self._decoder.size
-        if size >= HEADER_BYTES_PER_UNIT:
+        if size > HEADER_FREE:
             self._charge_header_list(size)
         # h2 takes the trailers' content-length (usually none) as the expected length.
         length = -1
