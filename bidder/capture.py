@@ -126,16 +126,23 @@ def record_of(
     latency: float,
 ) -> CaptureRecord:
     """The record of one decided request (``latency`` in seconds)."""
+    return record_from(request, bid_request.id, describe(bid_request, decision), at, latency)
+
+
+def record_from(
+    request: Request, request_id: str, decision: Decision, at: float, latency: float
+) -> CaptureRecord:
+    """The record of a request (its ``id``) and the decision on it, already described."""
     return CaptureRecord(
         v=FORMAT_VERSION,
         at=at,
-        id=bid_request.id,
+        id=request_id,
         path=_text(request.path),
         content_type=_text(request.content_type),
         content_encoding=_text(request.content_encoding),
         grpc_encoding=_text(request.grpc_encoding),
         body=bytes(request.body),
-        decision=describe(bid_request, decision),
+        decision=decision,
         latency_ms=round(latency * 1000.0, 3),
     )
 
@@ -482,5 +489,6 @@ __all__ = [
     "encode_record",
     "read_capture",
     "sink_for",
+    "record_from",
     "record_of",
 ]

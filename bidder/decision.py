@@ -157,12 +157,12 @@ def describe(request: BidRequest, decision: BidResponse | NoBid | None) -> Decis
 
 
 def describe_answer(
-    request: BidRequest, status: int | None, body: bytes, grpc_status: int | None, kind: str
+    imp_ids: Sequence[str], status: int | None, body: bytes, grpc_status: int | None, kind: str
 ) -> Decision | str:
-    """What a bidder's answer over the wire says it decided on ``request`` sent as ``kind``
-    ("json", "proto" or "grpc"; the answer comes in the same form): a :class:`Decision`, or
-    why the answer is not one (a string: "status 400", "answer does not decode: ...")."""
-    imp_ids = [imp.id for imp in request.imp]
+    """What a bidder's answer over the wire says it decided on a request with impressions
+    ``imp_ids`` sent as ``kind`` ("json", "proto" or "grpc"; the answer comes in the same
+    form): a :class:`Decision`, or why the answer is not one (a string: "status 400", "answer
+    does not decode: ...")."""
     try:
         if kind == "grpc":
             if status != 200 or grpc_status != 0:

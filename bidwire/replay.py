@@ -142,7 +142,8 @@ def decision_of(
 ) -> Outcome:
     """An answer off the wire to a request sent as ``kind`` (json, proto or grpc), described
     (or the error it is)."""
-    found = describe_answer(bid_request, status, body, grpc_status, kind)
+    imp_ids = [imp.id for imp in bid_request.imp]
+    found = describe_answer(imp_ids, status, body, grpc_status, kind)
     return Outcome(None, found) if isinstance(found, str) else Outcome(found)
 
 

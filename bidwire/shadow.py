@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from bidder.capture import Capture, record_of
-from bidder.decision import changes, describe, describe_answer, timed_out
+from bidder.capture import Capture, record_from
+from bidder.decision import Decision, changes, describe, describe_answer, timed_out
 from bidder.metrics import SHADOW_REQUESTS, SHADOW_SECONDS
 from bidder.pipeline import NoBid
 from openrtb import BidRequest, BidResponse
@@ -69,6 +69,28 @@ def _kind(request: Request) -> str:
     return "json" if content_type in (b"", b"application/json") else "proto"
 
 
+class _Pending:
+    """A shadow request awaiting the candidate's answer: what the comparison needs of it."""
+
+    __slots__ = ("shadow", "protocol", "request", "request_id", "live", "kind", "decided",
+                 "started")  # fmt: skip
+
+    def __init__(self, shadow: Shadow, protocol: ClientProtocol, request: Request,
+                 request_id: str, live: Decision, kind: str, decided: float) -> None:  # fmt: skip
+        self.shadow = shadow
+        self.protocol = protocol
+        self.request = request
+        self.request_id = request_id
+        self.live = live
+        self.kind = kind
+        self.decided = decided
+        self.started = time.monotonic()
+
+    def answered(self, answer: Answer) -> None:
+        """The candidate's answer (or why there is none)."""
+        self.shadow._answered(self, answer)
+
+
 class Shadow:
     """Sends sampled live requests to a candidate and compares. One per worker."""
 
@@ -94,7 +116,8 @@ class Shadow:
         self._protocol: ClientProtocol | None = None
         self._connecting = False
         self._last_attempt = -RECONNECT_SECONDS
-        self._blocks: dict[tuple[bytes, ...], bytes] = {}
+        #: Per request shape (path, content type, encodings): its header block and kind.
+        self._blocks: dict[tuple[bytes, ...], tuple[bytes, str]] = {}
         #: Streams awaiting an answer: their connection and when they were sent.
         self._started: dict[tuple[ClientProtocol, int], float] = {}
         self._sweeper: asyncio.TimerHandle | None = None
@@ -135,21 +158,20 @@ class Shadow:
             return
         key = (request.path, request.content_type or b"", request.content_encoding or b"",
                request.grpc_encoding or b"")  # fmt: skip
-        block = self._blocks.get(key)
-        if block is None:
-            block = self._blocks[key] = self._block(request)
-        started = time.monotonic()
-
-        def answered(answer: Answer) -> None:
-            self._started.pop((protocol, answer.stream_id), None)
-            self._answered(request, bid_request, decision, decided, started, answer)
-
-        sid = protocol.send(block, request.body, answered)
+        found = self._blocks.get(key)
+        if found is None:
+            found = self._blocks[key] = (self._block(request), _kind(request))
+        block, kind = found
+        # Described now, so that the decoded request and the response are freed with the live
+        # answer's, not kept until the candidate answers.
+        pending = _Pending(self, protocol, request, bid_request.id,
+                           describe(bid_request, decision), kind, decided)  # fmt: skip
+        sid = protocol.send(block, request.body, pending.answered)
         if sid is None:
             self.in_flight -= 1
             SHADOW_REQUESTS.inc("dropped_window")
             return
-        self._started[(protocol, sid)] = started
+        self._started[(protocol, sid)] = pending.started
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().call_later(SWEEP_SECONDS, self._sweep)
 
@@ -166,28 +188,21 @@ class Shadow:
                 fields.append((b"grpc-encoding", request.grpc_encoding))
         return request_block(path, self._authority, tuple(fields))
 
-    def _answered(
-        self,
-        request: Request,
-        bid_request: BidRequest,
-        decision: BidResponse | NoBid | None,
-        decided: float,
-        started: float,
-        answer: Answer,
-    ) -> None:
+    def _answered(self, pending: _Pending, answer: Answer) -> None:
         self.in_flight -= 1
-        seconds = time.monotonic() - started
+        self._started.pop((pending.protocol, answer.stream_id), None)
+        seconds = time.monotonic() - pending.started
         if answer.error is not None:
             SHADOW_REQUESTS.inc("timeout" if answer.error == "timeout" else "error")
             return
         SHADOW_SECONDS.observe(seconds)
-        kind = _kind(request)
-        candidate = describe_answer(bid_request, answer.status, answer.body,
-                                    answer.grpc_status, kind)  # fmt: skip
+        live = pending.live
+        imp_ids = [imp.imp for imp in live.imps]
+        candidate = describe_answer(imp_ids, answer.status, answer.body, answer.grpc_status,
+                                    pending.kind)  # fmt: skip
         if isinstance(candidate, str):
             SHADOW_REQUESTS.inc("error")
             return
-        live = describe(bid_request, decision)
         if timed_out(live) or timed_out(candidate):
             SHADOW_REQUESTS.inc("timing")  # the deadline decided: nothing to compare
             return
@@ -196,8 +211,9 @@ class Shadow:
             return
         SHADOW_REQUESTS.inc("disagree")
         if self.capture is not None:
-            latency = decided - request.arrival if request.arrival else 0.0
-            record = record_of(request, bid_request, decision, time.time(), latency)
+            request = pending.request
+            latency = pending.decided - request.arrival if request.arrival else 0.0
+            record = record_from(request, pending.request_id, live, time.time(), latency)
             record.source = "shadow"
             record.candidate = candidate
             record.candidate_latency_ms = round(seconds * 1000.0, 3)
