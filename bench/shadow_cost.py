@@ -14,6 +14,8 @@ request, until every shadow answer has come back and every capture record is wri
 - **capture 1%**: ``[capture] fraction = 0.01`` to a gzip file;
 - **shadow 10%**: ``[shadow] fraction = 0.1`` to a candidate ``bidwire serve`` (same
   campaigns) started by this script on core 1;
+- **capture 100%**: every request captured (no rate cap): its added CPU is the cost of one
+  record (described, encoded, compressed and written);
 - **shadow 100%**: every request shadowed: its added CPU is the cost of one shadowed request.
 
 Rounds rotate the order; medians. Unlike a served A/B on a shared 2-core machine, process
@@ -49,8 +51,10 @@ NOT_BIDS: list[int] = []
 
 def build(side: str, campaigns: Path, folder: Path, candidate: str) -> tuple[Bidder, Shadow | None]:
     capture = CaptureConfig()
-    if side == "capture 1%":
-        capture = CaptureConfig(path=str(folder / "capture.jsonl.gz"), fraction=0.01)
+    if side.startswith("capture"):
+        fraction = 1.0 if side == "capture 100%" else 0.01
+        capture = CaptureConfig(path=str(folder / "capture.jsonl.gz"), fraction=fraction,
+                                max_rate=1e9, queue=1_000_000)  # fmt: skip
     bidder = Bidder(BidderConfig(campaigns=str(campaigns), capture=capture))
     shadow = None
     if side.startswith("shadow"):
@@ -105,7 +109,7 @@ def main() -> int:
     args = parser.parse_args()
     import uvloop
 
-    sides = ("base", "capture 1%", "shadow 10%", "shadow 100%")
+    sides = ("base", "capture 1%", "capture 100%", "shadow 10%", "shadow 100%")
     _, load_pin = pinning()
     command = f"$ taskset -c 0 .venv/bin/python bench/shadow_cost.py {' '.join(sys.argv[1:])}"
     lines = [
@@ -121,7 +125,7 @@ def main() -> int:
         campaigns = rich_campaigns(folder)
         with Server("bidwire", campaigns=campaigns, pin=load_pin) as candidate:
             for round_no in range(args.rounds):
-                order = sides[round_no % 4 :] + sides[: round_no % 4]
+                order = sides[round_no % len(sides) :] + sides[: round_no % len(sides)]
                 for side in order:
                     bidder, shadow = build(side, campaigns, folder, candidate.url("/"))
                     # As a worker does (transport.server.run_worker): its thresholds, and
@@ -145,10 +149,12 @@ def main() -> int:
         m = statistics.median(results[side])
         lines.append(f"median {side:12} {m:7.2f} CPU µs/request ({m - base:+.2f} µs, "
                      f"{m / base:.3f}x base: throughput {base / m:.3f}x)")  # fmt: skip
-    shadowed = statistics.median(results["shadow 100%"]) - base
-    lines.append(f"one shadowed request costs {shadowed:.1f} µs of the live worker's CPU; "
-                 f"at 10%: {shadowed / 10:.1f} µs per live request")  # fmt: skip
-    print("\n".join(lines[-len(sides) - 1 :]))
+    for side, share in (("shadow 100%", 10), ("capture 100%", 100)):
+        each = statistics.median(results[side]) - base
+        what = "shadowed request" if side.startswith("shadow") else "captured request"
+        lines.append(f"one {what} costs {each:.1f} µs of the live worker's CPU; at "
+                     f"{100 // share}%: {each / share:.2f} µs per live request")  # fmt: skip
+    print("\n".join(lines[-len(sides) - 2 :]))
     if args.out is not None:
         args.out.write_text("\n".join(lines) + "\n")
     return 0
