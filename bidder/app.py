@@ -57,11 +57,12 @@ from .metrics import (
     count_nobid,
 )
 from .notices import NoticeAnswer
-from .pipeline import NoBid
+from .pipeline import Later, NoBid
 from .shedding import LoadShedder, SheddingConfig
 
-#: The decision: a request and its arrival time in, a response or a no-bid out.
-Decide = Callable[[BidRequest, float], "BidResponse | NoBid | None"]
+#: The decision: a request and its arrival time in, a response or a no-bid out (or a
+#: :class:`~bidder.pipeline.Later`: the decision once a lookup has answered).
+Decide = Callable[[BidRequest, float], "BidResponse | NoBid | Later | None"]
 #: Why no bid: the request and the decision in, the debug document out (``ext.debug``).
 Explain = Callable[[BidRequest, "BidResponse | NoBid"], dict[str, Any]]
 #: The notice endpoint: the notice kind and its URL-encoded parameters in, an answer out
@@ -437,8 +438,13 @@ class BidderApp:
         if request.debug is not None and self._debugging(request.debug, bid_request):
             return self._debug(request, bid_request)
         if self.decide_async is not None:
-            return self._deferred(request, bid_request, is_proto)
+            arrival = request.arrival or time.monotonic()
+            later = self.decide_async(bid_request, arrival)
+            return self._deferred(request, bid_request, is_proto, arrival, later)
         decision = self.decide(bid_request, request.arrival)
+        if isinstance(decision, Later):
+            arrival = request.arrival or time.monotonic()
+            return self._deferred(request, bid_request, is_proto, arrival, decision.decision)
         return self._answer(request, bid_request, decision, is_proto, ctx)
 
     def _debugging(self, value: bytes, bid_request: BidRequest) -> bool:
@@ -457,20 +463,26 @@ class BidderApp:
         request's format: a 200 with ``ext.debug``, a no-bid as ``nbr`` (never a 204)."""
         assert self.explain is not None
         decision = self.decide(bid_request, request.arrival)
+        if isinstance(decision, Later):  # (not explained with the user's audiences yet)
+            decision.decision.close()
+            decision = NoBid("no_match")
         if decision is None:
             decision = NoBid("no_match")
         return self._answer(
             request, bid_request, decision, False, None, debug=self.explain(bid_request, decision)
         )
 
-    def _deferred(self, request: Request, bid_request: BidRequest, is_proto: bool) -> Deferred:
-        assert self.decide_async is not None
-        decide_async = self.decide_async
-        arrival = request.arrival or time.monotonic()
-
+    def _deferred(
+        self,
+        request: Request,
+        bid_request: BidRequest,
+        is_proto: bool,
+        arrival: float,
+        later: Awaitable[BidResponse | NoBid | None],
+    ) -> Deferred:
         async def answer() -> Response:
             try:
-                decision = await decide_async(bid_request, arrival)
+                decision = await later
                 response = self._answer(request, bid_request, decision, is_proto, None)
             except _HttpError as exc:
                 response = self._error(exc)

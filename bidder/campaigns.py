@@ -76,6 +76,10 @@ class Targeting(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     content_cat: StrFilter = StrFilter()
     #: ``user.data[].segment[].id``: include means "has at least one of".
     segment: StrFilter = StrFilter()
+    #: First-party audiences of the user (looked up in Redis by user id, see
+    #: :mod:`bidder.audiences`): include means "in at least one of". Without audience data
+    #: (an unknown user, a lookup that timed out) the user is in none.
+    audiences: StrFilter = StrFilter()
     #: Deal ids this campaign bids on (``imp.pmp.deals[].id``), and whether it also bids in the
     #: open auction (never on an imp whose ``pmp.private_auction`` is 1).
     deals: list[str] = []

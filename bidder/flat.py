@@ -82,6 +82,8 @@ class FlatIndex:
     def __init__(self, index: CampaignIndex) -> None:
         #: The filters some campaign restricts (``index.used``), by name.
         self.used = [(name, FlatFilter(index.filters[name])) for name in index.used]
+        #: The audience filter, when a campaign targets audiences.
+        self.audience = FlatFilter(index.audience) if index.audience is not None else None
         self.live = index.live.chunk(0)
         self.test = index.test.chunk(0)
         self.open_auction = index.open_auction.chunk(0)

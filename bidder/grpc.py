@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Final
 
 from openrtb import (
@@ -69,7 +70,7 @@ from .metrics import (
     SHED,
     count_nobid,
 )
-from .pipeline import NBR_INSUFFICIENT_TIME, NoBid
+from .pipeline import NBR_INSUFFICIENT_TIME, Later, NoBid
 
 if TYPE_CHECKING:
     from .app import BidderApp
@@ -258,17 +259,23 @@ class GrpcFrontDoor:
             limit -= config.network_allowance_ms / 1000.0
             arrival = arrival_for_deadline(arrival, bid_request.tmax, config, limit)
         if app.decide_async is not None:
-            return self._deferred(request, bid_request, arrival)
+            return self._deferred(request, bid_request, arrival,
+                                  app.decide_async(bid_request, arrival))  # fmt: skip
         decision = app.decide(bid_request, arrival)
+        if isinstance(decision, Later):
+            return self._deferred(request, bid_request, arrival, decision.decision)
         return self._answer(request, bid_request, decision)
 
-    def _deferred(self, request: Request, bid_request: BidRequest, arrival: float) -> Deferred:
-        decide_async = self.app.decide_async
-        assert decide_async is not None
-
+    def _deferred(
+        self,
+        request: Request,
+        bid_request: BidRequest,
+        arrival: float,
+        later: Awaitable[BidResponse | NoBid | None],
+    ) -> Deferred:
         async def answer() -> Response:
             try:
-                decision = await decide_async(bid_request, arrival)
+                decision = await later
                 return self._answer(request, bid_request, decision)
             except GrpcError as exc:
                 return self.error(exc)

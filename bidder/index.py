@@ -187,7 +187,8 @@ class CampaignIndex:
         #: Negated prices in position order (ascending), for the floor prefix masks.
         self.neg_prices = [-price for price, _ in priced]
         self.filters: dict[str, _Filter] = {
-            name: _Filter() for name in (*self.STR_ATTRS, *self.INT_ATTRS, "content_cat", "segment")
+            name: _Filter()
+            for name in (*self.STR_ATTRS, *self.INT_ATTRS, "content_cat", "segment", "audience")
         }
         sets = _Positions()
         deals, sizes, adomains, cats, seats, bundles, timed = (_Positions() for _ in range(7))
@@ -196,8 +197,12 @@ class CampaignIndex:
             self._add(position, price, campaign)
         for f in self.filters.values():
             f.freeze(size, chunk_bits)
-        #: The filters some campaign restricts: a request is matched on these only.
-        self.used = tuple(name for name, f in self.filters.items() if f.used)
+        #: The filters some campaign restricts: a request is matched on these only. Audiences
+        #: aside: they come from a lookup, not from the request.
+        self.used = tuple(name for name, f in self.filters.items() if f.used and name != "audience")
+        audience = self.filters["audience"]
+        #: The audience filter when a campaign targets audiences (then lookups are worth it).
+        self.audience: _Filter | None = audience if audience.used else None
         named = sets.to_bits(size, chunk_bits)
         self.live: Bits = named.get("live", EMPTY)
         self.test: Bits = named.get("test", EMPTY)
@@ -277,6 +282,7 @@ class CampaignIndex:
             self.filters[name].add(position, g.include, g.exclude)
         self.filters["content_cat"].add(position, t.content_cat.include, t.content_cat.exclude)
         self.filters["segment"].add(position, t.segment.include, t.segment.exclude)
+        self.filters["audience"].add(position, t.audiences.include, t.audiences.exclude)
         if t.traffic in ("live", "both"):
             sets.add("live", position)
         if t.traffic in ("test", "both"):

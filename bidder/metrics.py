@@ -116,6 +116,31 @@ SHADOW_SECONDS: Final = Histogram(
     "Time from sending to the shadow candidate to its answer.",
     (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+AUDIENCE_LOOKUPS: Final = Counter(
+    "bidwire_audience_lookups_total",
+    "Audience lookups, by outcome: unknown (no id in the Bloom filter: no round trip), found, "
+    "empty (known to the filter, no live segment in Redis), timeout, error, no_time (too "
+    "little budget left to ask), busy (too many waiting); the last four decide without "
+    "audience data.",
+    "outcome",
+)
+AUDIENCE_ROUND_TRIPS: Final = Counter(
+    "bidwire_audience_round_trips_total",
+    "Pipelined batches of audience lookups sent to Redis (one per event-loop turn with lookups).",
+)
+AUDIENCE_BATCH_KEYS: Final = Counter(
+    "bidwire_audience_batch_keys_total", "User keys sent in audience lookup batches."
+)
+AUDIENCE_UPDATES: Final = Counter(
+    "bidwire_audience_updates_total",
+    "Audience update stream entries, by outcome: applied (to Redis, by this worker), "
+    "duplicate (applied before: skipped by stream id), bad (refused), seen (added to this "
+    "worker's Bloom filter).",
+    "outcome",
+)
+AUDIENCE_BLOOM_BYTES: Final = Gauge(
+    "bidwire_audience_bloom_bytes", "Memory of this worker's Bloom filter of known users."
+)
 REQUEST_SECONDS: Final = Histogram(
     "bidwire_request_seconds", "Time from request arrival to answer.", LATENCY_BUCKETS
 )
@@ -128,6 +153,11 @@ def count_nobid(reason: str, detail: str | None = None) -> None:
 
 
 __all__ = [
+    "AUDIENCE_BATCH_KEYS",
+    "AUDIENCE_BLOOM_BYTES",
+    "AUDIENCE_LOOKUPS",
+    "AUDIENCE_ROUND_TRIPS",
+    "AUDIENCE_UPDATES",
     "BIDS",
     "CAMPAIGN_RELOADS",
     "CAPTURE_RECORDS",

@@ -9,24 +9,28 @@ reads one index snapshot per request (a reload swaps the snapshot between reques
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Annotated, Any, Final, NamedTuple
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Final, NamedTuple
 
 import msgspec
 
 from openrtb.model import BidRequest, BidResponse, Deal, Geo, Imp, NativeRequest
 
+from .audiences import AudienceConfig
 from .bitset import AllOf, Memo, Node, Without, any_of, is_empty
 from .deadline import DeadlineConfig, StageCosts, deadline_for
 from .events import Event
 from .fit import Fit, banner_sizes, fit, parse_native
 from .flat import flat_positions
 from .index import HOURS_PER_WEEK, CampaignIndex, Entry, IndexHolder, domain_and_parents
-from .metrics import LATE, THROTTLED
+from .metrics import AUDIENCE_LOOKUPS, LATE, THROTTLED
 from .notices import NoticeConfig, Signer
 from .pricing import SECOND_PRICE, bid_price, round_price
 from .response import ResponseBuilder, ResponseConfig, Winner
 from .state import LocalState, State, StateConfig, nanos
+
+if TYPE_CHECKING:
+    from .audiences import AudienceLookup
 
 # OpenRTB 2.6 no-bid reason codes (list 5.24) used here.
 NBR_UNKNOWN: Final = 0
@@ -40,6 +44,8 @@ _MTYPES: Final = (("banner", 1), ("video", 2), ("audio", 3), ("native", 4))
 MAX_EXPLAINED_CHUNKS: Final = 16
 _STAGES: Final = ("match", "imps", "build")
 _IMP_STAGES: Final = ("imps", "build")
+#: What a lookup leaves free before the deadline: the decision, and the wait to start it.
+_WAIT_STAGES: Final = ("wake", "match", "imps", "build")
 
 
 # -- what a request says about each targeting attribute (see bidder.index) -----------------------
@@ -159,6 +165,16 @@ def _blocked(request: BidRequest) -> list[tuple[str, list[Any]]]:
 AsyncStage = Callable[[BidRequest], Awaitable["NoBid | None"]]
 
 
+class Later:
+    """A decision that waits for something (an audience lookup): ``decision`` is the
+    coroutine that makes it. The front door answers it as a :class:`transport.events.Deferred`."""
+
+    __slots__ = ("decision",)
+
+    def __init__(self, decision: Coroutine[Any, Any, BidResponse | NoBid]) -> None:
+        self.decision = decision
+
+
 class NoBid(NamedTuple):
     """A decision not to bid, with the reason (a metrics label) and its OpenRTB nbr code;
     ``detail``: a finer reason when one is known at no cost to the bid path (for ``no_match``,
@@ -176,6 +192,7 @@ class PipelineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     response: ResponseConfig = msgspec.field(default_factory=ResponseConfig)
     notices: NoticeConfig = msgspec.field(default_factory=NoticeConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
+    audiences: AudienceConfig = msgspec.field(default_factory=AudienceConfig)
     #: First-price auctions: bid this share of the campaign's price (never below the floor).
     first_price_shading: Annotated[float, msgspec.Meta(gt=0, le=1)] = 1.0
 
@@ -200,6 +217,7 @@ class Pipeline:
         async_stages: Sequence[AsyncStage] = (),
         state: State | None = None,
         signer: Signer | None = None,
+        audiences: AudienceLookup | None = None,
     ) -> None:
         self.holder = holder
         #: Stages awaited before the synchronous decision; with none, the pipeline is all sync
@@ -215,11 +233,58 @@ class Pipeline:
         self._user_paths = tuple(self.config.notices.user_keys)
         self._events = self.state.events.enabled
         self._responses = ResponseBuilder(self.config.response, self.signer)
+        #: First-party audience lookups (a Redis store): see :meth:`decide_or_wait`.
+        self.audiences = audiences
+        self._margin = self.config.audiences.margin_ms / 1000.0
+        self._max_wait = self.config.audiences.max_wait_ms / 1000.0
 
     # -- entry point ---------------------------------------------------------------------------
 
-    def decide(self, request: BidRequest, arrival: float | None = None) -> BidResponse | NoBid:
-        """Bid on ``request`` (arrived at monotonic time ``arrival``), or say why not."""
+    def decide_or_wait(
+        self, request: BidRequest, arrival: float | None = None
+    ) -> BidResponse | NoBid | Later:
+        """:meth:`decide` now, or :class:`Later` after looking up the user's audiences: only
+        when a campaign targets audiences and the Bloom filter knows one of the user's ids.
+        The lookup may take the time left before the deadline less the decision's recent cost;
+        past that, or on an error, the decision is made without audience data."""
+        lookup = self.audiences
+        if lookup is None or self.holder.index.audience is None:
+            return self.decide(request, arrival)
+        user = lookup.known_user(request)
+        if user is None:
+            return self.decide(request, arrival)
+        now = self.clock()
+        deadline = deadline_for(arrival if arrival else now, request.tmax, self.config.deadline)
+        until = min(deadline - self.costs.estimate(_WAIT_STAGES) - self._margin,
+                    now + self._max_wait)  # fmt: skip
+        if until <= now:
+            AUDIENCE_LOOKUPS.inc("no_time")
+            return self.decide(request, arrival)
+        found = lookup.lookup(user, until)
+        if found is None:
+            return self.decide(request, arrival)
+        return Later(self._decide_after(found, request, arrival, until))
+
+    async def _decide_after(
+        self,
+        found: Awaitable[list[str] | None],
+        request: BidRequest,
+        arrival: float | None,
+        until: float,
+    ) -> BidResponse | NoBid:
+        segments = await found
+        if segments is None:
+            # Given up at ``until``: how late the decision starts after that (timer slack, the
+            # loop's turn) is part of what a lookup must leave free; it is learnt, as the
+            # stages' costs are.
+            self.costs.record("wake", max(0.0, self.clock() - until))
+        return self.decide(request, arrival, segments or ())
+
+    def decide(
+        self, request: BidRequest, arrival: float | None = None, audiences: Sequence[str] = ()
+    ) -> BidResponse | NoBid:
+        """Bid on ``request`` (arrived at monotonic time ``arrival``), or say why not; the user
+        is in ``audiences`` (first-party segment ids)."""
         clock = self.clock
         start = clock()
         deadline = deadline_for(arrival if arrival else start, request.tmax, self.config.deadline)
@@ -230,7 +295,9 @@ class Pipeline:
         # Targeting by hour, reservations and notice URLs share one wall-clock reading; the
         # issue time is in whole milliseconds.
         issued_ms = int(self.wallclock() * 1000)
-        candidates = self.request_candidates(index, request, hour_of_week(issued_ms / 1000.0))
+        candidates = self.request_candidates(
+            index, request, hour_of_week(issued_ms / 1000.0), audiences
+        )
         empty = is_empty(candidates)
         now = clock()
         costs.record("match", now - start)
@@ -308,10 +375,14 @@ class Pipeline:
     # -- stages --------------------------------------------------------------------------------
 
     def request_candidates(
-        self, index: CampaignIndex, request: BidRequest, hour: int | None = None
+        self,
+        index: CampaignIndex,
+        request: BidRequest,
+        hour: int | None = None,
+        audiences: Sequence[str] = (),
     ) -> Memo | int:
         """Campaigns whose targeting and blocks accept this request (before per-imp checks),
-        in hour of week ``hour`` (default: now).
+        in hour of week ``hour`` (default: now), for a user in ``audiences``.
 
         On a one-chunk index (``index.flat``), an int: one dict lookup and one ``&`` per term.
         Otherwise a lazy set: each term is a dict lookup here, and the set is evaluated one chunk
@@ -325,6 +396,8 @@ class Pipeline:
             for name, f in flat.used:
                 extract, many = _ATTRIBUTES[name]
                 bits &= f.match_any(extract(request)) if many else f.match(extract(request))
+            if flat.audience is not None:
+                bits &= flat.audience.match_any(audiences)
             if request.wseat:
                 bits &= flat.union(flat.seats, request.wseat)
             if request.badv or request.bcat or request.bapp or request.bseat:
@@ -336,6 +409,8 @@ class Pipeline:
             extract, many = _ATTRIBUTES[name]
             g = index.filters[name]
             terms.append(g.match_any(extract(request)) if many else g.match(extract(request)))
+        if index.audience is not None:
+            terms.append(index.audience.match_any(audiences))
         if request.wseat:
             terms.append(index.union(index.seats, request.wseat))
         blocked = [index.union(getattr(index, table), keys) for table, keys in _blocked(request)]
@@ -550,6 +625,7 @@ __all__ = [
     "NBR_INVALID",
     "NBR_TECHNICAL",
     "NBR_UNKNOWN",
+    "Later",
     "NoBid",
     "Pipeline",
     "PipelineConfig",

@@ -28,6 +28,8 @@ from .pipeline import AsyncStage, NoBid, Pipeline, PipelineConfig
 from .shared_state import SharedState, SharedStore
 
 if TYPE_CHECKING:
+    from .audience_store import AudienceFeed
+    from .audiences import AudienceLookup
     from .redis_state import RedisState
 
 log = logging.getLogger("bidwire")
@@ -64,11 +66,16 @@ class Bidder:
         self.signer = Signer(notices.keys)
         self.state: SharedState | RedisState
         store = config.pipeline.state.store
+        audiences: AudienceLookup | None = None
+        #: The audience lookups' background work (a Redis store with audiences enabled).
+        self.audience_feed: AudienceFeed | None = None
         if store.startswith(("redis://", "rediss://", "unix://")):
             from .redis_state import RedisState
 
             self.state = RedisState(store, config.pipeline.state)
             self.state.prepare(e.budget for e in self.holder.index.entries)
+            if config.pipeline.audiences.enabled:
+                audiences = self._audiences(store)
         elif store == "memory":
             self.state = SharedState(shared, config.pipeline.state)
             self.state.attach_metrics()
@@ -81,10 +88,11 @@ class Bidder:
             async_stages=async_stages,
             state=self.state,
             signer=self.signer,
+            audiences=audiences,
         )
         self.notices = NoticeHandler(notices, self.signer, self.state, self.holder)
         self.app = BidderApp(
-            self.pipeline.decide,
+            self.pipeline.decide_or_wait if audiences is not None else self.pipeline.decide,
             config=config.app,
             decide_async=self.pipeline.decide_async if async_stages else None,
             deadline=config.pipeline.deadline,
@@ -114,11 +122,27 @@ class Bidder:
 
         self.app.tap = both
 
+    def _audiences(self, store: str) -> AudienceLookup:
+        from .audience_store import AudienceFeed
+        from .audiences import AudienceLookup
+        from .redis_pipe import RedisPipe
+
+        config = self.config.pipeline.audiences
+        prefix = self.config.pipeline.state.redis_prefix
+        client = RedisPipe(store, timeout=config.connect_timeout)
+        lookup = AudienceLookup(config, client, prefix)
+        timeout = self.config.pipeline.state.redis_timeout
+        self.audience_feed = AudienceFeed(lookup, store, prefix, timeout)
+        return lookup
+
     def _degraded(self) -> str | None:
         # Degraded is for a store that answered and went away: one that never answered was
         # refused at start (bidwire serve probes it), and is not degraded before its first sync.
         if self.state.shared and not self.state.up and STATE_ERRORS.get("sync"):
             return "state store unreachable (bidding from local leases and counts)"
+        feed = self.audience_feed
+        if feed is not None and not feed.lookup.ready:
+            return "audiences not read yet (deciding without audience data)"
         return None
 
     def _stat(self) -> float:
@@ -150,6 +174,8 @@ class Bidder:
     async def close(self) -> None:
         """Hand back what the state holds (leases, queued writes) and write what the capture
         holds, before the worker exits."""
+        if self.audience_feed is not None:
+            await self.audience_feed.close()
         await self.state.close()
         for close in self._closers:
             await close()
@@ -162,6 +188,10 @@ class Bidder:
         self.state.poll()
         if self.capture is not None:
             self.capture.poll()
+        if self.audience_feed is not None and self.holder.index.audience is not None:
+            # Only once a campaign targets audiences: until then nothing is looked up, and a
+            # fleet that does not use them has no filter to hold nor stream to follow.
+            self.audience_feed.poll()
         mtime = self._stat()
         if mtime and mtime != self._mtime:
             self._mtime = mtime

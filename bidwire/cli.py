@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from fuzz.cli import add_fuzz_parser
 
+from .audiences import add_audiences_parser
 from .events import add_events_parser
 
 if TYPE_CHECKING:
@@ -422,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(sub)
     add_events_parser(sub)
+    add_audiences_parser(sub)
     add_fuzz_parser(sub)
     return parser
 

@@ -49,7 +49,9 @@ READS: Final[dict[str, tuple[str, ...]]] = {
     "Content": ("cat",),
     "Device": ("geo", "os", "devicetype", "connectiontype", "ifa"),
     "Geo": ("country", "region", "metro"),
-    "User": ("id", "buyeruid", "data", "geo"),
+    "User": ("id", "buyeruid", "data", "geo", "eids"),
+    "EID": ("source", "uids"),
+    "UID": ("id",),
     "Data": ("segment",),
     "Segment": ("id",),
 }  # fmt: skip
