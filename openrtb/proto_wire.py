@@ -25,6 +25,7 @@ from openrtb.model import (
     Deal,
     Device,
     Dooh,
+    EID,
     Format,
     Geo,
     Imp,
@@ -32,13 +33,14 @@ from openrtb.model import (
     Publisher,
     Segment,
     Site,
+    UID,
     User,
     Video,
 )
 
 _double = struct.Struct("<d").unpack_from
 _pack_double = struct.Struct("<d").pack
-FINGERPRINT = "ee60be06e15adf74"
+FINGERPRINT = "a67196a03a0d2982"
 
 
 class Incomplete(Exception):
@@ -970,6 +972,57 @@ def read_Dooh(data: bytes, pos: int, end: int, o: Any) -> Any:
     return o
 
 
+_BLANK_EID: Any = EID()
+
+
+def read_EID(data: bytes, pos: int, end: int, o: Any) -> Any:
+    """EID: the fields source, uids."""
+    if o is None:
+        o = _BLANK_EID.__copy__()
+    l_uids: list[Any] | None = None
+    while pos < end:
+        t = data[pos]
+        pos += 1
+        if t >= 128:
+            b = data[pos]
+            pos += 1
+            t = (t & 127) | (b & 127) << 7
+            if b >= 128:
+                t, pos = _more(data, pos, t, 14)
+        if t == 10:
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _more(data, pos, n & 127, 7)
+            o.source = data[pos : pos + n].decode()
+            pos += n
+        elif t == 18:
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _more(data, pos, n & 127, 7)
+            if l_uids is None:
+                l_uids = []
+            l_uids.append(read_UID(data, pos, pos + n, None))
+            pos += n
+        elif t & 7 == 2:
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _more(data, pos, n & 127, 7)
+            pos += n
+        elif t & 7 == 0:
+            while data[pos] >= 128:
+                pos += 1
+            pos += 1
+        else:
+            pos = _skip(data, pos, t)
+    if l_uids:
+        prev = o.uids
+        o.uids = prev + l_uids if prev else l_uids
+    return o
+
+
 _BLANK_Format: Any = Format()
 
 
@@ -1394,14 +1447,53 @@ def read_Site(data: bytes, pos: int, end: int, o: Any) -> Any:
     return o
 
 
+_BLANK_UID: Any = UID()
+
+
+def read_UID(data: bytes, pos: int, end: int, o: Any) -> Any:
+    """UID: the fields id."""
+    if o is None:
+        o = _BLANK_UID.__copy__()
+    while pos < end:
+        t = data[pos]
+        pos += 1
+        if t >= 128:
+            b = data[pos]
+            pos += 1
+            t = (t & 127) | (b & 127) << 7
+            if b >= 128:
+                t, pos = _more(data, pos, t, 14)
+        if t == 10:
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _more(data, pos, n & 127, 7)
+            o.id = data[pos : pos + n].decode()
+            pos += n
+        elif t & 7 == 2:
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _more(data, pos, n & 127, 7)
+            pos += n
+        elif t & 7 == 0:
+            while data[pos] >= 128:
+                pos += 1
+            pos += 1
+        else:
+            pos = _skip(data, pos, t)
+    return o
+
+
 _BLANK_User: Any = User()
 
 
 def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
-    """User: the fields id, buyeruid, data, geo."""
+    """User: the fields id, buyeruid, data, geo, eids."""
     if o is None:
         o = _BLANK_User.__copy__()
     l_data: list[Any] | None = None
+    l_eids: list[Any] | None = None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1441,6 +1533,15 @@ def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
                 l_data = []
             l_data.append(read_Data(data, pos, pos + n, None))
             pos += n
+        elif t == 90:
+            n = data[pos]
+            pos += 1
+            if n >= 128:
+                n, pos = _more(data, pos, n & 127, 7)
+            if l_eids is None:
+                l_eids = []
+            l_eids.append(read_EID(data, pos, pos + n, None))
+            pos += n
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1456,6 +1557,9 @@ def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
     if l_data:
         prev = o.data
         o.data = prev + l_data if prev else l_data
+    if l_eids:
+        prev = o.eids
+        o.eids = prev + l_eids if prev else l_eids
     return o
 
 

@@ -267,3 +267,14 @@ def test_the_pipeline_waits_only_for_known_users_and_only_inside_the_budget(
         await feed.close()
 
     asyncio.run(main())
+
+
+def test_user_ids_read_from_protobuf_through_the_fast_lane() -> None:
+    from openrtb import ProtoCodec
+    from openrtb.proto_fast import BiddingProto
+
+    codec = ProtoCodec()
+    req = request(user={"id": "u1", "eids": [{"source": "id5-sync.com", "uids": [{"id": "x"}]}]},
+                  device={"ifa": "ifa-1"})  # fmt: skip
+    decoded = BiddingProto(codec).decode_request(codec.encode_request(req))
+    assert user_ids(decoded, ("eids:id5-sync.com", "device.ifa", "user.id")) == ["x", "ifa-1", "u1"]
