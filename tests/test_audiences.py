@@ -188,10 +188,9 @@ def test_segments_expire_one_by_one(redis_server: RedisServer) -> None:
     asyncio.run(main())
 
 
-@pytest.mark.parametrize("delay", [0.005, 0.05])
-def test_a_slow_redis_times_out_at_each_lookups_own_deadline(
-    redis_server: RedisServer, delay: float
-) -> None:
+def test_a_slow_redis_times_out_at_each_lookups_own_deadline(redis_server: RedisServer) -> None:
+    delay = 0.05  # a reply 50 ms late; one lookup waits 1 ms, the other a second
+
     async def main() -> None:
         await load_users(redis_server.url, {"slow-1": ["cart"]}, int(time.time()) + 3600)
         proxy = DelayProxy(redis_server.port, 0.0)
@@ -199,14 +198,13 @@ def test_a_slow_redis_times_out_at_each_lookups_own_deadline(
         proxy.delay = delay
         timeouts = AUDIENCE_LOOKUPS.get("timeout")
         start = time.monotonic()
-        short = lookup.lookup("slow-1", start + delay / 5)
-        long = lookup.lookup("slow-1", start + delay * 20)
+        short = lookup.lookup("slow-1", start + 0.001)
+        long = lookup.lookup("slow-1", start + 1.0)
         assert short is not None and long is not None
         assert await short is None  # given up at its deadline: decided without audience data
-        gave_up = time.monotonic() - start
-        assert await long == ["cart"]  # the same round trip answers the one that could wait
+        assert not long.done()  # the same round trip is still out...
+        assert await long == ["cart"]  # ...and answers the one that could wait
         assert AUDIENCE_LOOKUPS.get("timeout") - timeouts == 1
-        assert gave_up < delay
         await feed.close()
         proxy.close()
 
