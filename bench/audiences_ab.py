@@ -29,7 +29,7 @@ from pathlib import Path
 
 import redis
 
-from bidder.audience_store import AudienceWriter, bloom_shape, merge_bloom, redis_client
+from bidder.audience_store import AudienceWriter, bloom_shape, merge_bloom
 from bidder.audiences import AudienceConfig
 from bidder.campaigns import DEMO_PATH
 from bidder.redis_pipe import RedisPipe
@@ -75,10 +75,9 @@ markup = '<img src="https://cdn.prospect.example/320x50.png">'
 async def load(url: str, users: int) -> float:
     """Write ``users`` users (every other one a cart abandoner); returns the seconds taken."""
     start = time.monotonic()
-    client = redis_client(url, 5.0)
-    pipe = RedisPipe(url)
+    pipe = RedisPipe(url, timeout=10.0)
     await pipe.start()
-    writer = AudienceWriter(pipe, PREFIX, await bloom_shape(client, PREFIX, AudienceConfig()))
+    writer = AudienceWriter(pipe, PREFIX, await bloom_shape(pipe, PREFIX, AudienceConfig()))
     expires = int(time.time()) + 86400
     for i in range(users):
         segments = ["cart-abandoners"] if i % 2 else ["customers", "newsletter"]
@@ -86,9 +85,8 @@ async def load(url: str, users: int) -> float:
         if writer.queued >= 2000:
             await writer.send()
     await writer.drain()
-    await merge_bloom(client, PREFIX, writer.bloom)
+    await merge_bloom(pipe, PREFIX, writer.bloom)
     pipe.close()
-    await client.aclose()
     return time.monotonic() - start
 
 

@@ -41,19 +41,10 @@ from .audiences import (
 )
 from .bloom import BloomFilter
 from .metrics import AUDIENCE_BLOOM_BYTES, AUDIENCE_UPDATES
-from .redis_pipe import RedisPipe
+from .redis_pipe import CommandError, RedisPipe
 from .resp import Reply, RespError, encode_command
 
 log = logging.getLogger("bidwire")
-
-
-def redis_client(url: str, timeout: float) -> Any:
-    """redis-py's asyncio client for ``url`` (a Redis, or a cluster's seed nodes)."""
-    import redis.asyncio as aioredis
-
-    return aioredis.from_url(  # type: ignore[no-untyped-call,unused-ignore]
-        url, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
 
 
 #: KEYS: the filter's size hash. ARGV: m, k. The size already there wins (the first writer
@@ -112,32 +103,41 @@ def segment_problem(segment: str) -> str | None:
     return None
 
 
-async def bloom_shape(redis: Any, prefix: str, config: AudienceConfig) -> BloomFilter:
+async def bloom_shape(pipe: RedisPipe, prefix: str, config: AudienceConfig) -> BloomFilter:
     """An empty filter of the size Redis's filter has (set from ``config`` if it has none)."""
     from .bloom import bloom_size
 
     m, k = bloom_size(config.bloom_capacity, config.bloom_fp_rate)
-    got = await redis.eval(BLOOM_SHAPE_LUA, 1, bloom_meta_key(prefix), m, k)
+    meta = bloom_meta_key(prefix)
+    got = await pipe.command(meta, b"EVAL", BLOOM_SHAPE_LUA, 1, meta, m, k)
+    assert isinstance(got, list) and isinstance(got[0], bytes) and isinstance(got[1], bytes)
     return BloomFilter(int(got[0]), int(got[1]))
 
 
-async def merge_bloom(redis: Any, prefix: str, bloom: BloomFilter) -> None:
-    """OR ``bloom`` into Redis's filter (one ``BITOP``: atomic against concurrent writers)."""
+#: KEYS: the filter, a scratch key in its slot. ARGV: the bits to OR in. One script, so the
+#: merge is atomic against other writers and leaves no scratch key behind.
+MERGE_LUA: Final = """
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('BITOP', 'OR', KEYS[1], KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
+async def merge_bloom(pipe: RedisPipe, prefix: str, bloom: BloomFilter) -> None:
+    """OR ``bloom`` into Redis's filter (``BITOP`` in one script: atomic against concurrent
+    writers; the scratch key shares the filter's hash tag, so on a cluster it is one slot)."""
     target = bloom_key(prefix)
     scratch = f"{target}:merge:{os.getpid()}:{os.urandom(4).hex()}"
-    pipe = redis.pipeline(transaction=False)
-    pipe.set(scratch, bytes(bloom.bits), ex=600)
-    pipe.bitop("OR", target, target, scratch)
-    pipe.delete(scratch)
-    await pipe.execute()
+    await pipe.command(target, b"EVAL", MERGE_LUA, 2, target, scratch, bytes(bloom.bits))
 
 
-async def read_bloom(redis: Any, prefix: str, config: AudienceConfig) -> BloomFilter:
+async def read_bloom(pipe: RedisPipe, prefix: str, config: AudienceConfig) -> BloomFilter:
     """The filter of known users as Redis holds it (its size set from ``config`` when Redis
     has none yet: then every writer and reader uses that size)."""
-    bloom = await bloom_shape(redis, prefix, config)
-    bits = await redis.get(bloom_key(prefix))
-    if bits:
+    bloom = await bloom_shape(pipe, prefix, config)
+    bits = await pipe.command(bloom_key(prefix), b"GET", bloom_key(prefix))
+    if isinstance(bits, bytes):
         bloom.merge(bits)
     return bloom
 
@@ -255,41 +255,83 @@ def parse_update(entry_id: object, fields: dict[Any, Any], default_ttl: int) -> 
     return Update(eid, user, segments, at + ttl, remove)
 
 
-async def apply_updates(redis: Any, prefix: str, bloom: BloomFilter, updates: list[Update]
+async def apply_updates(pipe: RedisPipe, prefix: str, bloom: BloomFilter, updates: list[Update]
                         ) -> list[bool]:  # fmt: skip
-    """Apply ``updates`` to Redis (one pipeline); for each, whether it was applied (False: an
-    entry as new or newer was applied before). Added users' bits go into Redis's filter."""
-    pipe = redis.pipeline(transaction=False)
-    target = bloom_key(prefix)
+    """Apply ``updates`` to Redis (one pipelined round); for each, whether it was applied
+    (False: an entry as new or newer was applied before). Added users' bits go into Redis's
+    filter. Raises :class:`CommandError` when any failed (the entries are then not
+    acknowledged, and come again: applying twice changes nothing)."""
+    keys: list[bytes] = []
+    commands: list[bytes] = []
     for update in updates:
-        pipe.eval(APPLY_LUA, 1, user_key(prefix, update.user), update.id, update.expires,
-                  len(update.segments), *update.segments, *update.remove)  # fmt: skip
+        key = user_key(prefix, update.user)
+        keys.append(key)
+        commands.append(encode_command(b"EVAL", APPLY_LUA, 1, key, update.id, update.expires,
+                                       len(update.segments), *update.segments,
+                                       *update.remove))  # fmt: skip
+    target = bloom_key(prefix).encode()
     for update in updates:
         if update.segments:
-            ops: list[object] = []
+            ops: list[bytes | str | int] = []
             for position in bloom.positions(update.user.encode()):
-                ops += ("SET", "u1", position, 1)
-            pipe.execute_command("BITFIELD", target, *ops)
-    answers = await pipe.execute()
+                ops += (b"SET", b"u1", position, 1)
+            keys.append(target)
+            commands.append(encode_command(b"BITFIELD", target, *ops))
+    if not commands:
+        return []
+    answers = await pipe.execute(keys, commands)
+    errors = [a for a in answers if isinstance(a, RespError)]
+    if errors:
+        raise CommandError(errors[0].message)
     return [bool(answer) for answer in answers[: len(updates)]]
 
 
-async def stream_start(redis: Any, prefix: str) -> str:
+def _pairs(flat: Reply) -> dict[str, Reply]:
+    """A flat [name, value, name, value...] reply as a dict (names as text)."""
+    if not isinstance(flat, list):
+        return {}
+    return {_text(flat[i]): flat[i + 1] for i in range(0, len(flat) - 1, 2)}
+
+
+def _entries(reply: Reply) -> list[tuple[str, dict[str, str]]]:
+    """The entries of an XRANGE-shaped list: [[id, [field, value, ...]], ...] (a deleted
+    entry's fields are nil: left out)."""
+    out = []
+    for entry in reply if isinstance(reply, list) else ():
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], list):
+            fields = {k: _text(v) for k, v in _pairs(entry[1]).items()}
+            out.append((_text(entry[0]), fields))
+    return out
+
+
+def _stream_entries(reply: Reply) -> list[tuple[str, dict[str, str]]]:
+    """The entries of an XREAD/XREADGROUP reply (one stream), or none (nil: timed out)."""
+    out = []
+    for stream in reply if isinstance(reply, list) else ():
+        if isinstance(stream, list) and len(stream) == 2:
+            out += _entries(stream[1])
+    return out
+
+
+async def stream_start(pipe: RedisPipe, prefix: str) -> str:
     """Where a worker's follower starts: the oldest entry the appliers may not have applied
     yet (so not in Redis's filter when it was read), or the stream's start."""
     stream = updates_key(prefix)
     try:
-        groups = await redis.xinfo_groups(stream)
-    except Exception:  # no stream yet
-        return "0-0"
-    for group in groups:
-        if _text(group.get("name")) != APPLIERS:
+        groups = await pipe.command(stream, b"XINFO", b"GROUPS", stream)
+    except CommandError as exc:
+        if "no such key" in str(exc):
+            return "0-0"
+        raise
+    for group in groups if isinstance(groups, list) else ():
+        info = _pairs(group)
+        if _text(info.get("name")) != APPLIERS:
             continue
-        start = _text(group.get("last-delivered-id", "0-0"))
-        if group.get("pending"):
-            pending = await redis.xpending(stream, APPLIERS)
-            oldest = pending.get("min")
-            if oldest is not None and _stream_id(_text(oldest)) <= _stream_id(start):
+        start = _text(info.get("last-delivered-id", b"0-0"))
+        if info.get("pending"):
+            summary = await pipe.command(stream, b"XPENDING", stream, APPLIERS)
+            oldest = summary[1] if isinstance(summary, list) and len(summary) > 1 else None
+            if isinstance(oldest, bytes) and _stream_id(_text(oldest)) <= _stream_id(start):
                 # Delivered, maybe not applied yet: read from just before it.
                 ms, seq = _stream_id(_text(oldest))
                 start = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-{2**64 - 1}" if ms else "0-0"
@@ -302,8 +344,14 @@ def _stream_id(value: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+#: How long a stream read blocks in Redis (ms).
+BLOCK_MS: Final = 1000
+
+
 class AudienceFeed:
-    """A worker's audience background work: the lookups' connections and the Bloom filter."""
+    """A worker's audience background work: the lookups' connections, the Bloom filter, the
+    update stream. On our own pipelined client (as the lookups): its blocking stream reads
+    each hold a connection of their own."""
 
     def __init__(self, lookup: AudienceLookup, url: str, prefix: str, timeout: float) -> None:
         self.lookup = lookup
@@ -311,7 +359,10 @@ class AudienceFeed:
         self.prefix = prefix
         self.timeout = timeout
         self._task: asyncio.Task[None] | None = None
-        self._redis: Any = None
+        self._pipe = RedisPipe(url, timeout=timeout)
+        blocking = timeout + BLOCK_MS / 1000
+        self._follow_pipe = RedisPipe(url, timeout=blocking)
+        self._apply_pipe = RedisPipe(url, timeout=blocking)
         self._follow_from = "0-0"
 
     def poll(self) -> None:
@@ -323,15 +374,13 @@ class AudienceFeed:
         """Connect the lookups, read the filter (retried until Redis answers), then follow
         (and apply) the update stream."""
         lookup = self.lookup
-        if not lookup.client.connected:
+        if not lookup.client.started:
             await lookup.client.start()
-        if self._redis is None:
-            self._redis = redis_client(self.url, self.timeout)
         while not lookup.ready:
             try:
-                start = await stream_start(self._redis, self.prefix)
-                bloom = await read_bloom(self._redis, self.prefix, lookup.config)
-            except Exception as exc:  # Redis not there (yet): decide without audiences
+                start = await stream_start(self._pipe, self.prefix)
+                bloom = await read_bloom(self._pipe, self.prefix, lookup.config)
+            except CommandError as exc:  # Redis not there (yet): decide without audiences
                 log.warning("audiences: cannot read the Bloom filter, retrying: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
@@ -354,78 +403,80 @@ class AudienceFeed:
         default_ttl = self.lookup.config.default_ttl
         while True:
             try:
-                answer = await self._redis.xread({stream: self._follow_from}, count=1000,
-                                                 block=1000)  # fmt: skip
-            except Exception as exc:  # Redis down: try again (the filter keeps what it has)
+                answer = await self._follow_pipe.command(
+                    stream, b"XREAD", b"COUNT", 1000, b"BLOCK", BLOCK_MS, b"STREAMS", stream,
+                    self._follow_from,
+                )  # fmt: skip
+            except CommandError as exc:  # Redis down: try again (the filter keeps what it has)
                 log.debug("audiences: cannot read the update stream: %s", exc)
                 await asyncio.sleep(1.0)
                 continue
-            for _, entries in answer or ():
-                for entry_id, fields in entries:
-                    self._follow_from = _text(entry_id)
-                    update = parse_update(entry_id, fields, default_ttl)
-                    if isinstance(update, Update) and update.segments:
-                        self.lookup.bloom.add(update.user.encode())
-                        AUDIENCE_UPDATES.inc("seen")
+            for entry_id, fields in _stream_entries(answer):
+                self._follow_from = entry_id
+                update = parse_update(entry_id, fields, default_ttl)
+                if isinstance(update, Update) and update.segments:
+                    self.lookup.bloom.add(update.user.encode())
+                    AUDIENCE_UPDATES.inc("seen")
 
     async def _apply(self) -> None:
         """Apply the entries this worker is given (and those a dead worker left) to Redis."""
-        redis, stream = self._redis, updates_key(self.prefix)
+        pipe, stream = self._apply_pipe, updates_key(self.prefix)
         consumer = f"{socket.gethostname()}:{os.getpid()}"
         config = self.lookup.config
         claimed_at = 0.0
         while True:
             try:
                 try:
-                    await redis.xgroup_create(stream, APPLIERS, id="0", mkstream=True)
-                except Exception as exc:  # BUSYGROUP: it exists (the usual case)
+                    await pipe.command(stream, b"XGROUP", b"CREATE", stream, APPLIERS, b"0",
+                                       b"MKSTREAM")  # fmt: skip
+                except CommandError as exc:  # BUSYGROUP: it exists (the usual case)
                     if "BUSYGROUP" not in str(exc):
                         raise
                 while True:
-                    entries: list[Any] = []
+                    entries: list[tuple[str, dict[str, str]]] = []
                     now = asyncio.get_running_loop().time()
                     if now - claimed_at >= config.claim_after:
                         claimed_at = now
-                        claimed = await redis.xautoclaim(
-                            stream, APPLIERS, consumer, int(config.claim_after * 1000),
-                            "0-0", count=500,
+                        claimed = await pipe.command(
+                            stream, b"XAUTOCLAIM", stream, APPLIERS, consumer,
+                            int(config.claim_after * 1000), b"0-0", b"COUNT", 500,
                         )  # fmt: skip
-                        entries = list(claimed[1])
+                        if isinstance(claimed, list) and len(claimed) > 1:
+                            entries = _entries(claimed[1])
                     if not entries:
-                        answer = await redis.xreadgroup(APPLIERS, consumer, {stream: ">"},
-                                                        count=500, block=1000)  # fmt: skip
-                        for _, got in answer or ():
-                            entries.extend(got)
+                        answer = await pipe.command(
+                            stream, b"XREADGROUP", b"GROUP", APPLIERS, consumer, b"COUNT", 500,
+                            b"BLOCK", BLOCK_MS, b"STREAMS", stream, b">",
+                        )  # fmt: skip
+                        entries = _stream_entries(answer)
                     if entries:
                         await self._apply_entries(entries)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis down: try again
+            except CommandError as exc:  # Redis down: try again
                 log.debug("audiences: cannot apply the update stream: %s", exc)
                 await asyncio.sleep(1.0)
 
-    async def _apply_entries(self, entries: list[Any]) -> None:
-        redis, stream = self._redis, updates_key(self.prefix)
+    async def _apply_entries(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        stream = updates_key(self.prefix)
         updates: list[Update] = []
         for entry_id, fields in entries:
-            update = parse_update(entry_id, fields or {}, self.lookup.config.default_ttl)
+            update = parse_update(entry_id, fields, self.lookup.config.default_ttl)
             if isinstance(update, str):
                 AUDIENCE_UPDATES.inc("bad")
                 log.warning("audiences: update refused: %s", update)
             else:
                 updates.append(update)
-        applied = await apply_updates(redis, self.prefix, self.lookup.bloom, updates)
+        applied = await apply_updates(self._pipe, self.prefix, self.lookup.bloom, updates)
         for done in applied:
             AUDIENCE_UPDATES.inc("applied" if done else "duplicate")
-        await redis.xack(stream, APPLIERS, *(entry_id for entry_id, _ in entries))
+        await self._pipe.command(stream, b"XACK", stream, APPLIERS,
+                                 *(entry_id for entry_id, _ in entries))  # fmt: skip
 
     async def close(self) -> None:
         """Stop the task and close the connections."""
         if self._task is not None:
             self._task.cancel()
-        self.lookup.client.close()
-        if self._redis is not None:
-            await self._redis.aclose()
+        for pipe in (self.lookup.client, self._pipe, self._follow_pipe, self._apply_pipe):
+            pipe.close()
 
 
 __all__ = [
@@ -441,7 +492,6 @@ __all__ = [
     "bloom_shape",
     "merge_bloom",
     "read_bloom",
-    "redis_client",
     "segment_problem",
     "user_commands",
 ]

@@ -21,7 +21,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Final, NamedTuple, cast
+from typing import Any, Final, NamedTuple, cast
 from urllib.parse import unquote, urlsplit
 
 from .resp import Reply, RespError, RespParser, RespProtocolError, encode_command
@@ -85,6 +85,34 @@ def parse_store(url: str) -> StoreAddress:
     if cluster and db:
         raise ValueError("a Redis Cluster has only database 0")
     return StoreAddress(tuple(nodes), cluster, db, username, password, scheme.startswith("rediss"))
+
+
+#: The schemes of a Redis store URL.
+REDIS_SCHEMES: Final = ("redis://", "rediss://", "unix://", "redis+cluster://", "rediss+cluster://")
+
+
+def _cluster_nodes(address: StoreAddress) -> list[Any]:
+    from redis.cluster import ClusterNode
+
+    return [ClusterNode(host, port) for host, port in address.nodes]  # type: ignore[no-untyped-call,unused-ignore]
+
+
+def sync_client(url: str, timeout: float, **options: Any) -> Any:
+    """redis-py's blocking client for ``url`` (command-line tools)."""
+    import redis
+
+    address = parse_store(url)
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, **options}
+    if address.cluster:
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(startup_nodes=_cluster_nodes(address), username=address.username,
+                            password=address.password, ssl=address.tls, **options)  # fmt: skip
+    return redis.Redis.from_url(url, **options)
+
+
+class CommandError(Exception):
+    """A command's error reply (or DOWN: no answer), raised by :meth:`RedisPipe.command`."""
 
 
 class _Waiter:
@@ -178,17 +206,26 @@ class RedisPipe:
         self._masters: list[tuple[str, int]] = []
         self._refresh: asyncio.Task[None] | None = None
         self._closed = False
+        #: Whether :meth:`start` ran (after it, lost connections are made again by themselves).
+        self.started = False
 
     # -- connections ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect (and read the slot map of a cluster); failures are retried in the
         background, so this returns either way."""
+        self.started = True
         if self.address.cluster:
             await self._read_slots()
         else:
             node = self.address.nodes[0] if self.address.nodes else ("", 0)
             await self._connect(node)
+
+    async def ensure(self) -> None:
+        """Connect now what is not connected (a caller about to send a round that would
+        otherwise fail until the background retry comes)."""
+        if not self.started or not self.connected:
+            await self.start()
 
     def _node_for(self, key: bytes) -> tuple[str, int] | None:
         if not self.address.cluster:
@@ -238,10 +275,15 @@ class RedisPipe:
                     conn.close()
                     raise ConnectionError(bad[0].message)
         except (OSError, TimeoutError, ConnectionError) as exc:
-            log.warning("cannot connect to redis %s: %s", name, exc)
+            # Said once per outage; the retries after it are quiet.
+            level = logging.DEBUG if node in self._retry else logging.WARNING
+            log.log(level, "cannot connect to redis %s: %s", name, exc)
             self._reconnect_later(node)
             return
         self._retry.pop(node, None)
+        if node in self._nodes:  # made meanwhile by another try: keep that one
+            conn.close()
+            return
         self._nodes[node] = conn
 
     def _reconnect_later(self, node: tuple[str, int]) -> None:
@@ -320,6 +362,7 @@ class RedisPipe:
                 result.set_result([down("not connected")] * len(commands))
                 return result
             sent = conn.send(b"".join(commands), len(commands))
+            self._watch(conn, sent)
             sent.add_done_callback(lambda f: result.set_result(_replies(f, len(commands))))
             return result
         replies: list[Reply] = [None] * len(commands)
@@ -348,8 +391,33 @@ class RedisPipe:
                     self._slots_moved()
             else:
                 part = conn.send(b"".join(commands[i] for i in indexes), len(indexes))
+                self._watch(conn, part)
             part.add_done_callback(partial(arrived, indexes))
         return result
+
+    async def command(self, key: bytes | str, *args: bytes | str | int) -> Reply:
+        """One command (``key``: what routes it on a cluster); its reply, or raises
+        :class:`CommandError` for an error reply or no answer."""
+        if not self.started:
+            await self.start()
+        if isinstance(key, str):
+            key = key.encode()
+        (reply,) = await self.execute([key], [encode_command(*args)])
+        if isinstance(reply, RespError):
+            raise CommandError(reply.message)
+        return reply
+
+    def _watch(self, conn: RedisConnection, sent: asyncio.Future[list[Reply]]) -> None:
+        """A batch not answered within ``timeout``: the node hangs; its connection is reset
+        (every batch waiting on it gets DOWN replies) and made again."""
+
+        def overdue() -> None:
+            if not sent.done():
+                log.warning("redis %s: no answer in %.2f s; reconnecting", conn.name, self.timeout)
+                conn.close()
+
+        timer = asyncio.get_running_loop().call_later(self.timeout, overdue)
+        sent.add_done_callback(lambda _: timer.cancel())
 
     @property
     def connected(self) -> bool:
@@ -376,4 +444,13 @@ def _replies(future: asyncio.Future[list[Reply]], count: int) -> list[Reply]:
     return future.result()
 
 
-__all__ = ["RedisPipe", "RedisConnection", "StoreAddress", "down", "parse_store"]
+__all__ = [
+    "REDIS_SCHEMES",
+    "CommandError",
+    "RedisConnection",
+    "RedisPipe",
+    "StoreAddress",
+    "down",
+    "parse_store",
+    "sync_client",
+]

@@ -41,6 +41,7 @@ from typing import Any, Final
 
 from .events import Event, EventLog, encode_batch
 from .metrics import STATE_ERRORS, STATE_EVICTIONS, STATE_STORE_UP
+from .resp import Reply, RespError, encode_command
 from .state import DAY, Budget, LocalState, StateConfig, live_bids
 
 log = logging.getLogger("bidwire")
@@ -64,6 +65,14 @@ return room
 MAX_QUEUED: Final = 1_000_000
 
 
+class RedisDown(Exception):
+    """Some of a round's commands got no answer, or an error: Redis (or a node) is down."""
+
+
+def _int(value: Reply) -> int:
+    return int(value) if isinstance(value, bytes | int) else 0
+
+
 class _FleetCap:
     __slots__ = ("window", "fleet", "flushed", "unflushed", "pending", "recent")
 
@@ -85,10 +94,12 @@ def probe(url: str, timeout: float) -> str | None:
     wrong address (an error), not an outage to bid through."""
     import redis
 
+    from .redis_pipe import sync_client
+
     try:
-        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-    except ValueError as exc:
-        return str(exc)
+        client = sync_client(url, timeout)
+    except (ValueError, redis.RedisError, OSError) as exc:  # a cluster asks its nodes at once
+        return str(exc) or type(exc).__name__
     try:
         client.ping()
     except (redis.RedisError, OSError) as exc:
@@ -111,17 +122,19 @@ class RedisState:
         events: EventLog | None = None,
         wallclock: Any = time.time,
     ) -> None:
-        import redis.asyncio as aioredis  # only with --state redis://
+        from .redis_pipe import RedisPipe
 
         self.config = config or StateConfig()
         self.events = events or EventLog("redis")
         self.wallclock = wallclock
         self.prefix = self.config.redis_prefix
-        self.redis = aioredis.from_url(  # type: ignore[no-untyped-call,unused-ignore]
-            url,
-            socket_timeout=self.config.redis_timeout,
-            socket_connect_timeout=self.config.redis_timeout,
-        )
+        #: A Redis, or a Redis Cluster (``redis+cluster://``): the keys a script uses together
+        #: share a hash tag (``{campaign}``), so each script stays in one slot. Our own
+        #: pipelined client (bidder.redis_pipe), not redis-py's: each command's reply (or
+        #: error) comes back on its own, so a round that a failover cuts in half re-sends only
+        #: what failed (never counts twice what succeeded), and a changed cluster costs one read
+        #: of its slot map (redis-py's cluster client stalled the loop 0.4 s at a time there).
+        self.redis = RedisPipe(url, timeout=self.config.redis_timeout)
         #: Notice keys seen here: replays to this worker are caught without a round trip.
         self.local = LocalState(self.config)
         self.up = False
@@ -137,13 +150,17 @@ class RedisState:
         self._spent: dict[str, tuple[int, int]] = {}
         self._last_sync = 0.0
         self._last_refresh = 0.0
-        self._grant: Any = None
         self._task: asyncio.Task[None] | None = None
 
     # -- keys ----------------------------------------------------------------------------------
 
     def _key(self, *parts: object) -> str:
         return ":".join((self.prefix, *map(str, parts)))
+
+    def _granted(self, cid: str, *parts: object) -> str:
+        """A campaign's granted-total and granted-today keys: one Lua script reads both, so
+        they share the hash tag ``{campaign}`` (one slot of a cluster)."""
+        return self._key("g", f"{{{cid}}}", *parts)
 
     # -- the State interface (all local, no I/O) -----------------------------------------------
 
@@ -187,7 +204,7 @@ class RedisState:
         old = self._lease_day.get(cid)
         left = self._leases.get(cid, 0)
         if old is not None and left > 0:
-            self._queue.append(("decrby", self._key("g", cid, "t"), left, 0))
+            self._queue.append(("decrby", self._granted(cid, "t"), left, 0))
         self._leases[cid] = 0
         self._lease_day[cid] = day
 
@@ -197,14 +214,14 @@ class RedisState:
     async def claim_notice(self, key: str, until: float) -> bool:
         """True if no worker of the fleet has counted this notice yet (one Redis round trip;
         with Redis down, the local answer stands and the failure is counted)."""
-        try:
-            ttl = max(1, int(until - self.wallclock()) + 1)
-            claimed = await self.redis.set(self._key("n", key), b"1", nx=True, ex=ttl)
-        except Exception as exc:  # any Redis or network error: keep serving
-            self._down(exc)
+        ttl = max(1, int(until - self.wallclock()) + 1)
+        name = self._key("n", key).encode()
+        reply = await self._call(name, b"SET", name, b"1", b"NX", b"EX", ttl)
+        if isinstance(reply, RespError):  # any Redis or network error: keep serving
+            self._down(RedisDown(reply.message))
             STATE_ERRORS.inc("notice_claim")
             return True
-        return bool(claimed)
+        return reply is not None
 
     def won(self, budget: Budget, user: str | None, issued: float, now: float) -> None:
         if budget.cap_count is None or not user:
@@ -240,9 +257,9 @@ class RedisState:
     def _give_back(self, cid: str, issued: float, amount: int) -> None:
         if amount <= 0:
             return
-        self._queue.append(("decrby", self._key("g", cid, "t"), amount, 0))
+        self._queue.append(("decrby", self._granted(cid, "t"), amount, 0))
         day = int(issued // DAY)
-        self._queue.append(("decrby", self._key("g", cid, "d", day), amount, 2 * int(DAY)))
+        self._queue.append(("decrby", self._granted(cid, "d", day), amount, 2 * int(DAY)))
 
     def spent(self, campaign: str, now: float) -> tuple[int, int]:
         """The fleet's spend as last read from Redis (total, today)."""
@@ -257,6 +274,12 @@ class RedisState:
         """Called about once a second by the worker: (re)start the sync task if needed."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def _call(self, key: bytes, *args: bytes | str | int) -> Reply:
+        if not self.redis.started:
+            await self.redis.start()
+        (reply,) = await self.redis.execute([key], [encode_command(*args)])
+        return reply
 
     async def run(self) -> None:
         """Sync every ``sync_interval`` seconds until cancelled."""
@@ -273,7 +296,7 @@ class RedisState:
                 self._give_back(cid, self.wallclock(), left)
         self._leases.clear()
         await self.sync()
-        await self.redis.aclose()
+        self.redis.close()
 
     async def sync(self) -> None:
         """One round: write the queued deltas and events, renew leases, refresh caps and spend."""
@@ -300,8 +323,8 @@ class RedisState:
             STATE_EVICTIONS.inc("redis_queue", dropped)
 
     async def _sync(self, now: float) -> None:
-        if self._grant is None:
-            self._grant = self.redis.register_script(GRANT_LUA)
+        if not self.redis.connected:
+            await self.redis.ensure()
         elapsed = max(now - self._last_sync, 1e-3) if self._last_sync else 1.0
         self._last_sync = now
         # 1. Deltas: wins per cap window, spend, give-backs.
@@ -311,29 +334,22 @@ class RedisState:
             if cap.unflushed:
                 window = self._windows[cid]
                 ttl = int(window) + 60
-                queue.append(("incrby", self._key("c", cid, user, cap.window), cap.unflushed, ttl))
-                flushing.append((cap, cap.unflushed))
+                name = self._key("c", cid, user, cap.window)
+                flushing.append((cap, cap.unflushed, ("incrby", name, cap.unflushed, ttl)))
         events = self.events.take()
         try:
-            if queue or events:
-                pipe = self.redis.pipeline(transaction=False)
-                for command, name, amount, ttl in queue:
-                    getattr(pipe, command)(name, amount)
-                    if ttl:
-                        pipe.expire(name, ttl)
-                if events:
-                    # One stream entry per round holding the round's records: an XADD per
-                    # record cost the bid path 12% of its throughput (bench/state_ab.py).
-                    pipe.xadd(self._key("events"), {"n": len(events), "r": encode_batch(events)},
-                              maxlen=self.config.events_maxlen, approximate=True)  # fmt: skip
-                await pipe.execute()
+            failed = await self._write(queue, [op for _, _, op in flushing], events)
         except BaseException:
-            self._queue[:0] = queue  # keep them, in order, for the next round
+            # Cancelled mid-round: what was written is unknown; keep it all (the safe side).
+            self._queue[:0] = queue
             self.events.buffer[:0] = events
             raise
-        for cap, flushed in flushing:
-            cap.unflushed -= flushed
-            cap.flushed += flushed
+        for i, (cap, flushed, _) in enumerate(flushing):
+            if len(queue) + i not in failed:
+                cap.unflushed -= flushed
+                cap.flushed += flushed
+        if failed:
+            raise RedisDown(f"{len(failed)} writes failed")
         # 2. Leases: top up the campaigns running low, sized from their recent rate.
         day = int(now // DAY)
         wanted = []
@@ -346,7 +362,7 @@ class RedisState:
             if self._leases.get(cid, 0) < want // 2:
                 wanted.append((cid, budget, want - self._leases.get(cid, 0)))
         if wanted:
-            pipe = self.redis.pipeline(transaction=False)
+            names, commands = [], []
             for cid, budget, want in wanted:
                 line = -1
                 if budget.daily is not None:
@@ -355,10 +371,21 @@ class RedisState:
                         share = min(1.0, (now % DAY) / DAY + self.config.pacing_tolerance)
                         line = int(budget.daily * share)
                 total = budget.total if budget.total is not None else -1
-                keys = [self._key("g", cid, "t"), self._key("g", cid, "d", day)]
-                await self._grant(keys=keys, args=[want, total, line, 2 * int(DAY)], client=pipe)
-            for (cid, _, _), granted in zip(wanted, await pipe.execute(), strict=True):
-                self._leases[cid] = self._leases.get(cid, 0) + int(granted)
+                keys = [self._granted(cid, "t").encode(), self._granted(cid, "d", day).encode()]
+                names.append(keys[0])
+                # EVAL, not EVALSHA: a replica promoted by a failover may not have the script
+                # cached, and Redis caches what EVAL compiles anyway.
+                commands.append(encode_command(b"EVAL", GRANT_LUA, 2, *keys, want, total, line,
+                                               2 * int(DAY)))  # fmt: skip
+            refused = 0
+            for (cid, _, _), granted in zip(wanted, await self.redis.execute(names, commands),
+                                            strict=True):  # fmt: skip
+                if isinstance(granted, int):
+                    self._leases[cid] = self._leases.get(cid, 0) + granted
+                else:
+                    refused += 1
+            if refused:
+                raise RedisDown(f"{refused} lease grants failed")
         # 3. Fleet counts of the caps in use, and the fleet's spend, every cap_refresh.
         if now - self._last_refresh >= self.config.cap_refresh:
             self._last_refresh = now
@@ -376,14 +403,68 @@ class RedisState:
         keys += [self._key("s", cid, part) for cid in cids for part in ("t", f"d:{day}")]
         if not keys:
             return
-        values = await self.redis.mget(keys)
+        names = [key.encode() for key in keys]
+        values = await self.redis.execute(names, [encode_command(b"GET", n) for n in names])
         counts, spends = values[: len(live)], values[len(live) :]
         for (_, cap), value in zip(live, counts, strict=True):
-            cap.fleet = int(value or 0)
-            cap.recent = 0
+            if not isinstance(value, RespError):
+                cap.fleet = _int(value)
+                cap.recent = 0
         for i, cid in enumerate(cids):
             total, today = spends[2 * i], spends[2 * i + 1]
-            self._spent[cid] = (int(total or 0), int(today or 0))
+            if not isinstance(total, RespError) and not isinstance(today, RespError):
+                self._spent[cid] = (_int(total), _int(today))
+
+    async def _write(
+        self, queue: list[tuple[str, str, int, int]], flushes: list[tuple[str, str, int, int]],
+        events: list[Event],
+    ) -> set[int]:  # fmt: skip
+        """Send the queued deltas, then the caps' flushes, then the events, in one pipelined
+        round. Returns the indexes (into queue + flushes) of the deltas that failed: failed
+        queued ones are queued again (only they: their neighbours are written), an expiry that
+        failed after its increment is queued alone; failed events go back to the buffer."""
+        ops = [*queue, *flushes]
+        names: list[bytes] = []
+        commands: list[bytes] = []
+        owners: list[tuple[int, bool]] = []  # (op index or -1 for the events, is an expiry)
+        for i, (command, name, amount, ttl) in enumerate(ops):
+            key = name.encode()
+            names.append(key)
+            commands.append(encode_command(command.upper(), key, amount))
+            owners.append((i, False))
+            if ttl:
+                names.append(key)
+                commands.append(encode_command(b"EXPIRE", key, ttl))
+                owners.append((i, True))
+        if events:
+            # One stream entry per round holding the round's records: an XADD per record cost
+            # the bid path 12% of its throughput (bench/state_ab.py).
+            key = self._key("events").encode()
+            names.append(key)
+            commands.append(encode_command(
+                b"XADD", key, b"MAXLEN", b"~", self.config.events_maxlen, b"*",
+                b"n", len(events), b"r", encode_batch(events)))  # fmt: skip
+            owners.append((-1, False))
+        if not commands:
+            return set()
+        replies = await self.redis.execute(names, commands)
+        failed: set[int] = set()
+        expiries: list[tuple[str, str, int, int]] = []
+        for (i, expiry), reply in zip(owners, replies, strict=True):
+            if not isinstance(reply, RespError):
+                continue
+            if i < 0:
+                self.events.buffer[:0] = events
+            elif not expiry:
+                failed.add(i)
+            elif i not in failed:
+                _, name, _, ttl = ops[i]
+                expiries.append(("expire", name, ttl, 0))
+        requeue = [ops[i] for i in sorted(failed) if i < len(queue)]
+        self._queue[:0] = requeue + expiries
+        if expiries and not failed:
+            failed.add(-1)  # something failed: the round is not a success
+        return failed
 
     def sizes(self) -> dict[str, int]:
         return {

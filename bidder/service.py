@@ -25,7 +25,9 @@ from .index import CampaignIndex, IndexHolder
 from .metrics import CAMPAIGN_RELOADS, STATE_ERRORS, STATE_STORE_UP
 from .notices import NoticeHandler, Signer
 from .pipeline import AsyncStage, NoBid, Pipeline, PipelineConfig
+from .redis_pipe import REDIS_SCHEMES
 from .shared_state import SharedState, SharedStore
+from .state import STORE_FORMS
 
 if TYPE_CHECKING:
     from .audience_store import AudienceFeed
@@ -69,7 +71,7 @@ class Bidder:
         audiences: AudienceLookup | None = None
         #: The audience lookups' background work (a Redis store with audiences enabled).
         self.audience_feed: AudienceFeed | None = None
-        if store.startswith(("redis://", "rediss://", "unix://")):
+        if store.startswith(REDIS_SCHEMES):
             from .redis_state import RedisState
 
             self.state = RedisState(store, config.pipeline.state)
@@ -81,7 +83,7 @@ class Bidder:
             self.state.attach_metrics()
             STATE_STORE_UP.value = 1  # the host's memory is always there
         else:
-            raise ValueError(f"state store must be 'memory' or a redis:// URL, not {store!r}")
+            raise ValueError(f"state store must be {STORE_FORMS}, not {store!r}")
         self.pipeline = Pipeline(
             self.holder,
             config=config.pipeline,

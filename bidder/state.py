@@ -34,8 +34,10 @@ Count = Annotated[int, msgspec.Meta(ge=1)]
 Seconds = Annotated[float, msgspec.Meta(gt=0)]
 Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
 #: ``[pipeline.state] store``: "memory", or the URL of a Redis.
-STORE_PATTERN: Final = r"^(memory|redis://.+|rediss://.+|unix://.+)$"
-STORE_FORMS: Final = "'memory' or a redis://, rediss:// or unix:// URL"
+STORE_PATTERN: Final = r"^(memory|redis://.+|rediss://.+|unix://.+|rediss?\+cluster://.+)$"
+STORE_FORMS: Final = (
+    "'memory', a redis://, rediss:// or unix:// URL, or redis+cluster://host:port,host:port,..."
+)
 
 
 def nanos(cpm: float) -> int:
@@ -65,8 +67,9 @@ class StateConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     #: The share of each budget this host may spend (e.g. 1/H for H hosts that share no
     #: Redis). The workers of one host share the memory store: it is not split between them.
     budget_share: Annotated[float, msgspec.Meta(gt=0, le=1)] = 1.0
-    #: "memory" (this host: every worker of ``bidwire serve`` shares it, bidder.shared_state)
-    #: or "redis://host:port/db" (a fleet of hosts; bidder.redis_state).
+    #: "memory" (this host: every worker of ``bidwire serve`` shares it, bidder.shared_state),
+    #: "redis://host:port/db" (a fleet of hosts; bidder.redis_state), or
+    #: "redis+cluster://host:port,host:port,..." (the seed nodes of a Redis Cluster).
     store: Annotated[str, msgspec.Meta(pattern=STORE_PATTERN, description=STORE_FORMS)] = "memory"
     #: Where bid/win/loss/bill records go with the memory store: "off", "stdout" or a file
     #: (JSON lines). With Redis they go to the stream ``{redis_prefix}:events``.

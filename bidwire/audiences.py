@@ -134,15 +134,9 @@ def _write_checkpoint(path: Path, data: dict[str, Any]) -> None:
 
 async def load(args: argparse.Namespace, fmt: str) -> int:
     """Load the file; the exit status."""
-    from bidder.audience_store import (
-        AudienceWriter,
-        WriteError,
-        bloom_shape,
-        merge_bloom,
-        redis_client,
-    )
+    from bidder.audience_store import AudienceWriter, WriteError, bloom_shape, merge_bloom
     from bidder.audiences import AudienceConfig
-    from bidder.redis_pipe import RedisPipe
+    from bidder.redis_pipe import CommandError, RedisPipe
 
     source = Path(args.file)
     checkpoint = Path(args.checkpoint or f"{args.file}.checkpoint")
@@ -160,15 +154,15 @@ async def load(args: argparse.Namespace, fmt: str) -> int:
         refused = saved.get("refused", 0)
         print(f"resuming {source} at line {line_no + 1:,} (byte {offset:,}, {rows:,} rows "
               f"loaded before)", file=sys.stderr)  # fmt: skip
-    redis = redis_client(args.state, 10.0)
     pipe = RedisPipe(args.state, timeout=10.0)
+    memory = ""
     try:
         await pipe.start()
         if not pipe.connected:
             print(f"bidwire audiences load: Redis at {args.state} does not answer",
                   file=sys.stderr)  # fmt: skip
             return 2
-        bloom = await bloom_shape(redis, args.prefix, config)
+        bloom = await bloom_shape(pipe, args.prefix, config)
         writer = AudienceWriter(pipe, args.prefix, bloom)
         progress = Progress(source.stat().st_size, offset)
         problems: list[str] = []
@@ -177,7 +171,7 @@ async def load(args: argparse.Namespace, fmt: str) -> int:
 
         async def save() -> None:
             await writer.drain()
-            await merge_bloom(redis, args.prefix, writer.bloom)
+            await merge_bloom(pipe, args.prefix, writer.bloom)
             _write_checkpoint(checkpoint, {
                 "file": str(source.resolve()), "size": source.stat().st_size,
                 "offset": offset, "line": line_no, "rows": rows, "refused": refused,
@@ -217,19 +211,20 @@ async def load(args: argparse.Namespace, fmt: str) -> int:
         print(f"bidwire audiences load: {exc}; run again to resume from the last checkpoint",
               file=sys.stderr)  # fmt: skip
         return 2
-    except OSError as exc:
-        print(f"bidwire audiences load: {exc}", file=sys.stderr)
+    except (OSError, CommandError) as exc:
+        print(f"bidwire audiences load: {exc}; run again to resume from the last checkpoint",
+              file=sys.stderr)  # fmt: skip
         return 2
+        if not pipe.address.cluster:
+            info = await pipe.command(b"", b"INFO", b"memory")
+            for line in info.decode().splitlines() if isinstance(info, bytes) else ():
+                if line.startswith("used_memory:"):
+                    memory = f"; Redis used_memory {int(line[12:]) / 2**20:,.1f} MiB"
     finally:
         pipe.close()
-        await redis.aclose()
     checkpoint.unlink(missing_ok=True)
     for problem in problems:
         print(f"{source}: {problem}", file=sys.stderr)
-    memory = ""
-    if not pipe.address.cluster:
-        info = await redis_client(args.state, 10.0).info("memory")
-        memory = f"; Redis used_memory {info['used_memory'] / 2**20:,.1f} MiB"
     print(f"{source}: {rows:,} rows loaded in {took:,.1f} s ({rows / max(took, 1e-9):,.0f} "
           f"rows/s), {refused:,} refused{memory}")  # fmt: skip
     return 1 if refused else 0

@@ -299,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--state",
         metavar="STORE",
-        help="budgets, caps and notice dedup: 'memory' (default) or redis://host:port/db",
+        help="budgets, caps, notice dedup and audiences: 'memory' (default), "
+        "redis://host:port/db, or redis+cluster://host:port,host:port,... (a Redis Cluster)",
     )
     serve.add_argument(
         "--log-level",

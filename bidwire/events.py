@@ -24,14 +24,20 @@ def tail(args: argparse.Namespace) -> int:
     """Print the stream's records as they arrive (``--from-start``: from the oldest kept)."""
     import redis
 
-    if not args.state.startswith(("redis://", "rediss://", "unix://")):
+    from bidder.redis_pipe import REDIS_SCHEMES, sync_client
+
+    if not args.state.startswith(REDIS_SCHEMES):
         print(
             f"bidwire events tail: --state must be a redis:// URL, not {args.state!r} (with the "
             "memory store, records go to [pipeline.state] events as JSON lines)",
             file=sys.stderr,
         )
         return 2
-    client = redis.Redis.from_url(args.state, decode_responses=True)
+    try:
+        client = sync_client(args.state, 10.0, decode_responses=True)
+    except (ValueError, redis.RedisError) as exc:
+        print(f"bidwire events tail: {exc}", file=sys.stderr)
+        return 2
     stream = f"{args.prefix}:events"
     shown = 0
     try:
@@ -70,7 +76,8 @@ def add_events_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description="Follows {prefix}:events in the Redis of --state and prints one line per "
         "record. With the memory state, records go as JSON lines to [pipeline.state] events.",
     )
-    follow.add_argument("--state", required=True, metavar="URL", help="redis://host:port/db")
+    follow.add_argument("--state", required=True, metavar="URL",
+                        help="redis://host:port/db or redis+cluster://host:port,...")  # fmt: skip
     follow.add_argument("--prefix", default="bw", help="the fleet's key prefix (default bw)")
     follow.add_argument(
         "--from-start",

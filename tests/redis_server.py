@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import redis
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -31,6 +33,10 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        """A blocking redis-py client."""
+        return redis.Redis.from_url(self.url)
 
     def start(self) -> None:
         self.process = subprocess.Popen(

@@ -20,13 +20,13 @@ from bidder.audience_store import (
     apply_updates,
     parse_update,
     read_bloom,
-    redis_client,
 )
 from bidder.audiences import AudienceConfig, AudienceLookup, updates_key
 from bidder.metrics import AUDIENCE_UPDATES
 from bidder.redis_pipe import RedisPipe
 from bidwire.audiences import parse_row
 
+from .audience_data import redis_client
 from .redis_server import RedisServer
 from .servers import bidwire_command
 
@@ -83,11 +83,11 @@ def test_load_csv_and_jsonl(server: RedisServer, tmp_path: Path) -> None:
 
 
 async def _bloom(url: str) -> object:
-    client = redis_client(url, 1.0)
+    pipe = RedisPipe(url)
     try:
-        return await read_bloom(client, "ld", CONFIG)
+        return await read_bloom(pipe, "ld", CONFIG)
     finally:
-        await client.aclose()
+        pipe.close()
 
 
 def test_a_load_refuses_what_it_cannot_use(server: RedisServer, tmp_path: Path) -> None:
@@ -144,19 +144,21 @@ def test_updates() -> None:
 def test_each_update_is_applied_once_by_stream_id(server: RedisServer) -> None:
     async def main() -> None:
         client = redis_client(server.url, 1.0)
-        bloom = await read_bloom(client, "ld", CONFIG)
+        pipe = RedisPipe(server.url)
+        bloom = await read_bloom(pipe, "ld", CONFIG)
         first = Update("2000-0", "u1", ["a", "b"], 4_000_000_000, [])
-        assert await apply_updates(client, "ld", bloom, [first]) == [True]
-        assert await apply_updates(client, "ld", bloom, [first]) == [False]  # the same id again
+        assert await apply_updates(pipe, "ld", bloom, [first]) == [True]
+        assert await apply_updates(pipe, "ld", bloom, [first]) == [False]  # the same id again
         newer = Update("3000-0", "u1", [], 0, ["a"])
         older = Update("2500-0", "u1", ["a"], 4_000_000_000, [])
-        assert await apply_updates(client, "ld", bloom, [newer, older]) == [True, False]
+        assert await apply_updates(pipe, "ld", bloom, [newer, older]) == [True, False]
         assert set(await client.hkeys("ld:a:u1")) == {b"b", b"#"}
         assert await client.ttl("ld:a:u1") > 0
         gone = Update("4000-0", "u1", [], 0, ["b"])
-        assert await apply_updates(client, "ld", bloom, [gone]) == [True]
+        assert await apply_updates(pipe, "ld", bloom, [gone]) == [True]
         assert 0 < await client.ttl("ld:a:u1") <= 86400  # only the id kept, for a day
-        assert b"u1" in await read_bloom(client, "ld", CONFIG)  # its bits are in Redis's filter
+        assert b"u1" in await read_bloom(pipe, "ld", CONFIG)  # its bits are in Redis's filter
+        pipe.close()
         await client.aclose()
 
     asyncio.run(main())

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from bidder.audience_store import AudienceFeed, redis_client
+from bidder.audience_store import AudienceFeed
 from bidder.audiences import AudienceConfig, AudienceLookup, live_segments, user_ids
 from bidder.campaigns import CampaignFile
 from bidder.index import CampaignIndex, IndexHolder
@@ -21,6 +21,7 @@ from bidder.redis_pipe import RedisPipe, parse_store
 from bidder.resp import RespError
 
 from . import audience_data
+from .audience_data import redis_client
 from .delay_proxy import DelayProxy
 from .redis_server import RedisServer
 from .test_pipeline import request, winner

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 
 from bidder.state import nanos
 from bidwire.benchmarks.h2load import parse_log, parse_summary
@@ -191,7 +190,7 @@ def test_budget_holds_and_replays_count_once_across_four_instances(
         summary = parse_summary(proc.communicate(timeout=120)[0].decode())
         assert (summary.succeeded, summary.failed) == (3000, 0), summary
     time.sleep(0.5)  # the last deltas reach Redis within a sync interval
-    raw = redis.Redis.from_url(redis_server.url)
+    raw = redis_server.client()
     spent = int(raw.get("fleet:s:c-fleet:t") or 0)
     assert spent == sum(billed.values())  # every notice counted once, replays included
     assert spent <= BUDGET * 1.01

@@ -60,7 +60,7 @@ def test_leases_never_grant_more_than_the_budget(server: RedisServer) -> None:
 
     assert asyncio.run(main()) == 50  # exactly the budget: never more, and all of it
     raw = redis.Redis.from_url(server.url)
-    assert int(raw.get("lease:g:c1:t") or 0) == 50 * CPM_1
+    assert int(raw.get("lease:g:{c1}:t") or 0) == 50 * CPM_1
 
 
 def test_losses_and_billing_give_back_to_the_fleet(server: RedisServer) -> None:
