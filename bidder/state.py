@@ -36,7 +36,7 @@ Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
 #: ``[pipeline.state] store``: "memory", or the URL of a Redis.
 STORE_PATTERN: Final = r"^(memory|redis://.+|rediss://.+|unix://.+|rediss?\+cluster://.+)$"
 STORE_FORMS: Final = (
-    "'memory', a redis://, rediss:// or unix:// URL, or redis+cluster://host:port,host:port,..."
+    "'memory' or a redis://, rediss://, unix:// or redis+cluster://host:port,host:port,... URL"
 )
 
 

@@ -207,6 +207,11 @@ async def load(args: argparse.Namespace, fmt: str) -> int:
         await save()
         progress.show(offset, rows, force=True)
         took = time.monotonic() - started
+        if not pipe.address.cluster:
+            info = await pipe.command(b"", b"INFO", b"memory")
+            for field in info.decode().splitlines() if isinstance(info, bytes) else ():
+                if field.startswith("used_memory:"):
+                    memory = f"; Redis used_memory {int(field[12:]) / 2**20:,.1f} MiB"
     except WriteError as exc:
         print(f"bidwire audiences load: {exc}; run again to resume from the last checkpoint",
               file=sys.stderr)  # fmt: skip
@@ -215,11 +220,6 @@ async def load(args: argparse.Namespace, fmt: str) -> int:
         print(f"bidwire audiences load: {exc}; run again to resume from the last checkpoint",
               file=sys.stderr)  # fmt: skip
         return 2
-        if not pipe.address.cluster:
-            info = await pipe.command(b"", b"INFO", b"memory")
-            for line in info.decode().splitlines() if isinstance(info, bytes) else ():
-                if line.startswith("used_memory:"):
-                    memory = f"; Redis used_memory {int(line[12:]) / 2**20:,.1f} MiB"
     finally:
         pipe.close()
     checkpoint.unlink(missing_ok=True)

@@ -66,6 +66,7 @@ def test_load_csv_and_jsonl(server: RedisServer, tmp_path: Path) -> None:
     done = load(server.url, str(csv))
     assert done.returncode == 1, done.stderr  # two rows refused
     assert "2 rows loaded" in done.stdout and "2 refused" in done.stdout
+    assert "Redis used_memory" in done.stdout
     assert "line 5: expected user,segment|segment[,ttl], got 1 columns" in done.stderr
     assert "line 6: no segments" in done.stderr
     client = redis.Redis.from_url(server.url)
