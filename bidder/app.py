@@ -12,6 +12,7 @@ JSON body of :func:`transport.events.error_body`: ``{"error": "<what>", "path": 
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hmac
 import time
@@ -439,12 +440,17 @@ class BidderApp:
             return self._debug(request, bid_request)
         if self.decide_async is not None:
             arrival = request.arrival or time.monotonic()
-            later = self.decide_async(bid_request, arrival)
-            return self._deferred(request, bid_request, is_proto, arrival, later)
+            decide_async = self.decide_async(bid_request, arrival)
+
+            async def answer() -> Response:
+                return self._respond(request, bid_request, await decide_async, is_proto)
+
+            return self._deferred(bid_request, arrival, answer())
         decision = self.decide(bid_request, request.arrival)
         if isinstance(decision, Later):
             arrival = request.arrival or time.monotonic()
-            return self._deferred(request, bid_request, is_proto, arrival, decision.decision)
+            pending = self._later(request, bid_request, is_proto, decision)
+            return self._deferred(bid_request, arrival, pending)
         return self._answer(request, bid_request, decision, is_proto, ctx)
 
     def _debugging(self, value: bytes, bid_request: BidRequest) -> bool:
@@ -463,32 +469,51 @@ class BidderApp:
         request's format: a 200 with ``ext.debug``, a no-bid as ``nbr`` (never a 204)."""
         assert self.explain is not None
         decision = self.decide(bid_request, request.arrival)
-        if isinstance(decision, Later):  # (not explained with the user's audiences yet)
-            decision.decision.close()
-            decision = NoBid("no_match")
+        if isinstance(decision, Later):
+            decision = decision.finish([])  # (explained without the user's audiences)
         if decision is None:
             decision = NoBid("no_match")
         return self._answer(
             request, bid_request, decision, False, None, debug=self.explain(bid_request, decision)
         )
 
-    def _deferred(
+    def _respond(
         self,
         request: Request,
         bid_request: BidRequest,
+        decision: BidResponse | NoBid | None,
         is_proto: bool,
-        arrival: float,
-        later: Awaitable[BidResponse | NoBid | None],
-    ) -> Deferred:
-        async def answer() -> Response:
-            try:
-                decision = await later
-                response = self._answer(request, bid_request, decision, is_proto, None)
-            except _HttpError as exc:
-                response = self._error(exc)
-            HTTP_RESPONSES.inc(response.status)
-            return response
+    ) -> Response:
+        """The answer to a decision made later (counted here: the transport sends it)."""
+        try:
+            response = self._answer(request, bid_request, decision, is_proto, None)
+        except _HttpError as exc:
+            response = self._error(exc)
+        HTTP_RESPONSES.inc(response.status)
+        return response
 
+    def _later(
+        self, request: Request, bid_request: BidRequest, is_proto: bool, later: Later
+    ) -> asyncio.Future[Response]:
+        """The answer once ``later``'s lookup has answered, made in its callback."""
+        out: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+
+        def found(lookup: asyncio.Future[list[str] | None]) -> None:
+            try:
+                decision = later.finish(lookup.result())
+                out.set_result(self._respond(request, bid_request, decision, is_proto))
+            except Exception as exc:  # the transport answers a failed one with its fallback
+                out.set_exception(exc)
+
+        later.found.add_done_callback(found)
+        return out
+
+    def _deferred(
+        self,
+        bid_request: BidRequest,
+        arrival: float,
+        answer: Coroutine[Any, Any, Response] | asyncio.Future[Response],
+    ) -> Deferred:
         def on_timeout() -> None:
             count_nobid("deadline")
             HTTP_RESPONSES.inc(204)
@@ -498,7 +523,7 @@ class BidderApp:
 
         fallback = Response(204, headers=self._version_header)
         deadline = deadline_for(arrival, bid_request.tmax, self.deadline_config)
-        return Deferred(answer(), deadline, fallback, on_timeout, on_late)
+        return Deferred(answer, deadline, fallback, on_timeout, on_late)
 
     def _answer(
         self,

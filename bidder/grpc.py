@@ -263,7 +263,7 @@ class GrpcFrontDoor:
                                   app.decide_async(bid_request, arrival))  # fmt: skip
         decision = app.decide(bid_request, arrival)
         if isinstance(decision, Later):
-            return self._deferred(request, bid_request, arrival, decision.decision)
+            return self._deferred(request, bid_request, arrival, _decided(decision))
         return self._answer(request, bid_request, decision)
 
     def _deferred(
@@ -272,7 +272,7 @@ class GrpcFrontDoor:
         bid_request: BidRequest,
         arrival: float,
         later: Awaitable[BidResponse | NoBid | None],
-    ) -> Deferred:
+    ) -> Deferred:  # (a task per call: gRPC's lookups go the HTTP door's way only if it matters)
         async def answer() -> Response:
             try:
                 decision = await later
@@ -319,6 +319,11 @@ class GrpcFrontDoor:
         if request.arrival:
             REQUEST_SECONDS.observe(time.monotonic() - request.arrival)
         return self._ok(payload, request)
+
+
+async def _decided(later: Later) -> BidResponse | NoBid:
+    """The decision of ``later`` once its lookup has answered."""
+    return later.finish(await later.found)
 
 
 __all__ = ["BID_METHOD", "CT_GRPC", "HEALTH_CHECK", "GrpcFrontDoor", "is_grpc", "trailers_only"]

@@ -8,8 +8,10 @@ reads one index snapshot per request (a reload swaps the snapshot between reques
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Final, NamedTuple
 
 import msgspec
@@ -166,13 +168,20 @@ AsyncStage = Callable[[BidRequest], Awaitable["NoBid | None"]]
 
 
 class Later:
-    """A decision that waits for something (an audience lookup): ``decision`` is the
-    coroutine that makes it. The front door answers it as a :class:`transport.events.Deferred`."""
+    """A decision that waits for a lookup (the user's audiences): when ``found`` resolves,
+    ``finish(found.result())`` makes it. The front door answers it as a
+    :class:`transport.events.Deferred` whose answer is a future set from ``found``'s callback:
+    no task nor coroutine per request."""
 
-    __slots__ = ("decision",)
+    __slots__ = ("found", "finish")
 
-    def __init__(self, decision: Coroutine[Any, Any, BidResponse | NoBid]) -> None:
-        self.decision = decision
+    def __init__(
+        self,
+        found: asyncio.Future[list[str] | None],
+        finish: Callable[[list[str] | None], BidResponse | NoBid],
+    ) -> None:
+        self.found = found
+        self.finish = finish
 
 
 class NoBid(NamedTuple):
@@ -263,16 +272,11 @@ class Pipeline:
         found = lookup.lookup(user, until)
         if found is None:
             return self.decide(request, arrival)
-        return Later(self._decide_after(found, request, arrival, until))
+        return Later(found, partial(self._decide_found, request, arrival, until))
 
-    async def _decide_after(
-        self,
-        found: Awaitable[list[str] | None],
-        request: BidRequest,
-        arrival: float | None,
-        until: float,
+    def _decide_found(
+        self, request: BidRequest, arrival: float | None, until: float, segments: list[str] | None
     ) -> BidResponse | NoBid:
-        segments = await found
         if segments is None:
             # Given up at ``until``: how late the decision starts after that (timer slack, the
             # loop's turn) is part of what a lookup must leave free; it is learnt, as the

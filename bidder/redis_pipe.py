@@ -363,7 +363,7 @@ class RedisPipe:
                 return result
             sent = conn.send(b"".join(commands), len(commands))
             self._watch(conn, sent)
-            sent.add_done_callback(lambda f: result.set_result(_replies(f, len(commands))))
+            sent.add_done_callback(partial(_resolve, result, len(commands)))
             return result
         replies: list[Reply] = [None] * len(commands)
         groups: dict[tuple[str, int] | None, list[int]] = {}
@@ -378,7 +378,7 @@ class RedisPipe:
                 if isinstance(reply, RespError) and reply.kind in ("MOVED", "ASK", "CLUSTERDOWN"):
                     self._slots_moved()
             pending -= 1
-            if pending == 0:
+            if pending == 0 and not result.done():  # (done: its caller was cancelled)
                 result.set_result(replies)
 
         for node, indexes in groups.items():
@@ -436,6 +436,13 @@ class RedisPipe:
         for conn in list(self._nodes.values()):
             conn.close()
         self._nodes.clear()
+
+
+def _resolve(result: asyncio.Future[list[Reply]], count: int,
+             sent: asyncio.Future[list[Reply]]) -> None:  # fmt: skip
+    replies = _replies(sent, count)  # (read even when unused: a failure is then not logged)
+    if not result.done():  # (done: its caller was cancelled)
+        result.set_result(replies)
 
 
 def _replies(future: asyncio.Future[list[Reply]], count: int) -> list[Reply]:

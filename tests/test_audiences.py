@@ -249,10 +249,10 @@ def test_the_pipeline_waits_only_for_known_users_and_only_inside_the_budget(
         assert winner(unknown) == "c-prospect"  # type: ignore[arg-type]
         later = pipeline.decide_or_wait(request(user={"id": "pipe-1"}))
         assert isinstance(later, Later)
-        assert winner(await later.decision) == "c-retarget"
+        assert winner(later.finish(await later.found)) == "c-retarget"
         later = pipeline.decide_or_wait(request(user={"id": "pipe-2"}))
         assert isinstance(later, Later)
-        assert winner(await later.decision) == "c-anyone"
+        assert winner(later.finish(await later.found)) == "c-anyone"
         no_time = AUDIENCE_LOOKUPS.get("no_time")
         # Arrived 28.5 ms ago with tmax 50 (20 ms of it the network's): 1.5 ms left, less
         # than the 2 ms margin kept for the decision, so no lookup (a stopped clock).

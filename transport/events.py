@@ -9,6 +9,7 @@ The transport owns these types (as hypercorn's ``protocol/events.py``); apps imp
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
@@ -162,7 +163,8 @@ class Response:
 class Deferred:
     """An answer that is not ready yet: the bidder awaits something (an async stage).
 
-    The transport runs ``answer`` as a task and, if it has not finished by ``deadline``
+    The transport runs ``answer`` as a task (or, when it is a future already, waits for it:
+    no task per request) and, if it has not finished by ``deadline``
     (monotonic seconds), sends ``fallback`` (a no-bid) instead and calls ``on_timeout``; when
     the task's result comes in after that, it calls ``on_late``: a late result is dropped,
     never sent.
@@ -172,7 +174,7 @@ class Deferred:
 
     def __init__(
         self,
-        answer: Coroutine[Any, Any, Response],
+        answer: Coroutine[Any, Any, Response] | asyncio.Future[Response],
         deadline: float,
         fallback: Response,
         on_timeout: Callable[[], None],
