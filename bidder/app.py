@@ -31,6 +31,7 @@ from openrtb import (
     validate_request,
     validate_response,
 )
+from openrtb.peek import peek_tmax_json, peek_tmax_proto
 from openrtb.proto_fast import BiddingProto
 from transport.app import Health
 from transport.events import (
@@ -85,6 +86,7 @@ _PROTO_TYPES: Final = frozenset(
 _JSON_TYPES: Final = frozenset((b"application/json", b""))
 #: Media types that are their own parsed form (lower case, no parameters).
 _PLAIN_TYPES: Final = _PROTO_TYPES | _JSON_TYPES | {b"gzip", b"identity"}
+_IDENTITY: Final = frozenset((b"", b"identity"))
 #: The Allow header of a 405, by error kind.
 _ALLOW: Final = {
     "method_not_allowed_bid": b"POST",
@@ -221,6 +223,8 @@ class BidderApp:
         #: A bid answer's headers: its body may be gzipped or not by accept-encoding, so caches
         #: must key it by that header too (RFC 9110 12.5.5).
         self._answer_headers = (*self._version_header, (b"vary", b"accept-encoding"))
+        #: The answer to a shed request, made once (it is never changed: no arena context).
+        self._shed_answer = Response(204, headers=self._version_header)
         self.shedder = LoadShedder(self.config.shedding)
         self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
         #: The second front door, behind this one: gRPC calls, told apart by content type.
@@ -284,13 +288,37 @@ class BidderApp:
             response.context = None
             self.arena.release(ctx)  # type: ignore[arg-type]
 
+    def deadline(self, request: Request) -> float | None:
+        """A bid request's deadline, as the pipeline will count it (tmax peeked off the body
+        without decoding it: :mod:`openrtb.peek`; the default tmax when it is compressed or
+        has none); None for everything else (health, metrics, notices: never shed)."""
+        content_type = request.content_type
+        if content_type is not None and self.grpc is not None and is_grpc(content_type):
+            return self.grpc.deadline(request)
+        path = request.path
+        if request.method != b"POST" or (
+            path != self._bid_path and path.split(b"?", 1)[0] != self._bid_path
+        ):
+            return None
+        tmax = None
+        encoding = request.content_encoding
+        if encoding is None or _media_type(encoding) in _IDENTITY:
+            if content_type is None or content_type == CT_JSON:
+                tmax = peek_tmax_json(request.body)
+            elif _media_type(content_type) in _PROTO_TYPES:
+                tmax = peek_tmax_proto(request.body)
+            else:
+                tmax = peek_tmax_json(request.body)
+        return deadline_for(request.arrival, tmax, self.deadline_config)
+
     def refuse(self, request: Request, reason: str) -> Response:
         """The transport will not hand this request on: a no-bid for a bid request (counted as
         shed, by ``reason``), 503 for anything else; a gRPC call gets a gRPC status."""
         content_type = request.content_type
         if content_type is not None and self.grpc is not None and is_grpc(content_type):
             return self.grpc.refuse(request, reason)
-        if request.path.split(b"?", 1)[0] == self._bid_path:
+        path = request.path
+        if path == self._bid_path or path.split(b"?", 1)[0] == self._bid_path:
             response = self._shed(reason)
         else:
             response = Response(503, error_body("overloaded"), content_type=CT_JSON)
@@ -372,8 +400,8 @@ class BidderApp:
     # -- the bid endpoint ----------------------------------------------------------------------
 
     def _shed(self, reason: str) -> Response:
-        SHED.inc(reason)
-        return Response(204, headers=self._version_header)
+        SHED.values[reason] += 1
+        return self._shed_answer
 
     def _bid(self, request: Request) -> Response | Deferred:
         if request.method != b"POST":

@@ -19,7 +19,8 @@ deadline, with the caller's folded in (:func:`~bidder.deadline.arrival_for_deadl
 
 Status codes: INVALID_ARGUMENT (the field path in the message) for a request that does not
 frame, decode or validate, and for a malformed ``grpc-timeout``; RESOURCE_EXHAUSTED for a
-message over the size cap and for a call shed under load; UNAVAILABLE for a call refused
+message over the size cap and for a call shed under load; DEADLINE_EXCEEDED for a call shed
+because its deadline cannot be met (admission control); UNAVAILABLE for a call refused
 while draining; UNIMPLEMENTED for an unknown method or message encoding; NOT_FOUND for a health
 check of an unknown service; INTERNAL only for our own failures, never for bad input.
 """
@@ -40,8 +41,9 @@ from openrtb import (
     validate_request,
     validate_response,
 )
+from openrtb.peek import peek_tmax_proto
 from openrtb.proto_fast import BiddingProto
-from transport.app import Health
+from transport.app import DEADLINE_REASONS, Health
 from transport.events import Deferred, Fields, Request, Response
 
 from .deadline import arrival_for_deadline, deadline_for
@@ -154,16 +156,37 @@ class GrpcFrontDoor:
             )
         return response
 
+    def deadline(self, request: Request) -> float | None:
+        """A Bid call's deadline: the earlier of its tmax (peeked off an uncompressed message;
+        the default otherwise) and its ``grpc-timeout``, less the network allowance, as the
+        pipeline will count it; None for the health check (never shed)."""
+        if request.path != BID_METHOD:
+            return None
+        body = request.body
+        tmax = peek_tmax_proto(body, 5) if body[:1] == b"\x00" else None
+        config = self.app.deadline_config
+        deadline = deadline_for(request.arrival, tmax, config)
+        if request.grpc_timeout is not None:
+            try:
+                limit = request.arrival + parse_timeout(request.grpc_timeout)
+            except GrpcError:
+                return deadline  # handle() answers INVALID_ARGUMENT
+            deadline = min(deadline, limit - config.network_allowance_ms / 1000.0)
+        return deadline
+
     def release(self, response: Response) -> None:
         """Nothing to give back: gRPC answers are fresh bytes, not arena buffers."""
 
     def refuse(self, request: Request, reason: str) -> Response:
         """A call the transport will not hand on: UNAVAILABLE while draining (go elsewhere),
-        RESOURCE_EXHAUSTED otherwise (shed under load, counted by ``reason``)."""
+        DEADLINE_EXCEEDED when its own deadline cannot be met, RESOURCE_EXHAUSTED otherwise
+        (shed under load); counted by ``reason``."""
         if self.app.draining:
             return self.error(GrpcError(Status.UNAVAILABLE, "draining", "grpc_draining"))
         if request.path == BID_METHOD:
             SHED.inc(reason)
+        if reason in DEADLINE_REASONS:
+            return self.error(GrpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", "shed"))
         return self.error(GrpcError(Status.RESOURCE_EXHAUSTED, f"overloaded ({reason})", "shed"))
 
     def observe_lag(self, lag: float) -> None:

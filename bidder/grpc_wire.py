@@ -17,6 +17,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Final
 
+from openrtb.peek import read_varint
+
 from .inflate import DEFAULT_MAX_RATIO, InflateError, gunzip
 
 
@@ -237,16 +239,16 @@ def health_service(message: bytes) -> str:
     i, n = 0, len(message)
     try:
         while i < n:
-            key, i = _varint(message, i)
+            key, i = read_varint(message, i)
             number, wire = key >> 3, key & 7
             if wire == 0:
-                _, i = _varint(message, i)
+                _, i = read_varint(message, i)
             elif wire == 1:
                 i += 8
             elif wire == 5:
                 i += 4
             elif wire == 2:
-                length, i = _varint(message, i)
+                length, i = read_varint(message, i)
                 if number == 1:
                     service = message[i : i + length].decode("utf-8")
                 i += length
@@ -259,19 +261,6 @@ def health_service(message: bytes) -> str:
             Status.INVALID_ARGUMENT, f"malformed HealthCheckRequest: {exc}", "grpc_bad_request"
         ) from None
     return service
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        b = data[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, i
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
 
 
 __all__ = [

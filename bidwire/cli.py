@@ -160,8 +160,10 @@ def _serve(args: argparse.Namespace) -> int:
             asyncio.get_event_loop().call_soon(shadow.connect)
         return bidder
 
-    return serve(server, config.limits, make_service, sock=sock, details=details,
-                 access_sample=config.logging.access_sample)  # fmt: skip
+    return serve(
+        server, config.limits, make_service, sock=sock, details=details,
+        access_sample=config.logging.access_sample, admission=config.admission,
+    )  # fmt: skip
 
 
 def _campaigns_check(args: argparse.Namespace) -> int:

@@ -19,6 +19,9 @@ public_url = "https://bidder.example.com"
 [limits]         # transport.limits.Limits
 max_body_size = 1048576
 
+[admission]      # transport.admission.AdmissionConfig
+target_ms = 10.0
+
 [logging]        # bidwire.logs.LoggingSection
 level = "info"
 
@@ -49,7 +52,7 @@ from bidder.app import AppConfig
 from bidder.capture import CaptureConfig
 from bidder.pipeline import PipelineConfig
 from bidder.service import BidderConfig
-from transport.config import ServerSection
+from transport.config import AdmissionConfig, ServerSection
 from transport.limits import Limits
 
 from .logs import LoggingSection
@@ -68,6 +71,7 @@ class Config(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     logging: LoggingSection = msgspec.field(default_factory=LoggingSection)
     capture: CaptureConfig = msgspec.field(default_factory=CaptureConfig)
     shadow: ShadowConfig = msgspec.field(default_factory=ShadowConfig)
+    admission: AdmissionConfig = msgspec.field(default_factory=AdmissionConfig)
 
     def bidder(self) -> BidderConfig:
         """The bidder's part of this configuration."""

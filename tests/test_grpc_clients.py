@@ -345,8 +345,9 @@ def test_grpc_js_raw_calls_statuses_and_gzip(server: ServerProcess, grpc_js: Pat
     assert (invalid["code"], invalid["details"]) == (3, "$.imp: at least one imp is required")
     assert unknown["code"] == 12 and "unknown method" in unknown["details"]
     assert (health["code"], base64.b64decode(health["body"])) == (0, b"\x08\x01")
-    # 2 ms: inside the network allowance, so an immediate no-bid (nbr 15), unless the client's
-    # own deadline passes first (DEADLINE_EXCEEDED, 4): never anything else.
+    # 2 ms: inside the network allowance, so the deadline has passed on arrival: admission
+    # control answers DEADLINE_EXCEEDED (4) without decoding, as the client's own deadline
+    # does (served without admission control: an immediate no-bid, nbr 15): never anything else.
     assert hurried["code"] in (0, 4)
     if hurried["code"] == 0:
         assert PROTO.decode_response(base64.b64decode(hurried["body"])).nbr == 15

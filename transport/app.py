@@ -11,15 +11,18 @@ Built to carry what comes next without changing this boundary:
   request whose ``content_type`` is ``application/grpc`` (``handle`` and ``refuse`` alike);
   requests carry gRPC's call headers (``grpc_timeout``, ``grpc_encoding``,
   ``grpc_accept_encoding``) and responses ``trailers`` for it.
-- **Admission control.** The transport stamps ``request.arrival`` as the first byte is read;
-  when it decides a request cannot be decided in time (a queue too long, a limit reached), it
-  answers :meth:`App.refuse` at once instead of calling :meth:`App.handle`. What a cheap
-  refusal is (a 204 no-bid, a gRPC status) is the app's to say.
+- **Admission control.** The transport stamps ``request.arrival`` as the first byte is read
+  and asks :meth:`App.deadline` when the answer must have left (None: never turn it away, as
+  health checks and notices). When it decides a request cannot be decided in time (a queue too
+  long, a limit reached, too little time left), it answers :meth:`App.refuse` at once instead
+  of calling :meth:`App.handle` (:mod:`transport.admission`). What a cheap refusal is (a 204
+  no-bid, a gRPC status) is the app's to say.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from enum import StrEnum
+from typing import Final, NamedTuple, Protocol
 
 from .events import Deferred, Request, Response
 
@@ -33,6 +36,27 @@ class Health(NamedTuple):
     detail: str = ""
 
 
+class ShedReason(StrEnum):
+    """Why admission control turned a request away without deciding it: what
+    :meth:`App.refuse` is told (and the ``reason`` label of ``bidwire_admission_shed_total``).
+    ``BUDGET`` and ``EXPIRED`` mean its deadline cannot be met; the others, overload."""
+
+    #: It arrived with less time left than a decision takes.
+    BUDGET = "budget"
+    #: The queue already holds more than can be decided in the time it has.
+    QUEUE = "queue_full"
+    #: Requests in flight are at the concurrency limit.
+    LIMIT = "concurrency"
+    #: It waited in the queue until it could no longer be decided in time.
+    EXPIRED = "expired"
+    #: It waited longer than the target while the queue was standing (CoDel).
+    SOJOURN = "sojourn"
+
+
+#: The reasons that say a request's own deadline cannot be met (gRPC: DEADLINE_EXCEEDED).
+DEADLINE_REASONS: Final = frozenset((ShedReason.BUDGET, ShedReason.EXPIRED))
+
+
 class App(Protocol):
     """What the transport calls. One per worker, called from its event loop only."""
 
@@ -44,6 +68,13 @@ class App(Protocol):
     def release(self, response: Response) -> None:
         """The transport has copied ``response.body`` out (called only when
         ``response.context`` is set): the app may reuse its buffer."""
+        ...
+
+    def deadline(self, request: Request) -> float | None:
+        """When the answer to ``request`` must have left (monotonic seconds, counted from
+        ``request.arrival``), or None for a request admission control must never turn away
+        (health, metrics, notices: answered at once, whatever the load). Called for every
+        request as it is read, before :meth:`handle`: it must be cheap (a few µs, no decoding)."""
         ...
 
     def refuse(self, request: Request, reason: str) -> Response:
@@ -70,4 +101,4 @@ class App(Protocol):
         ...
 
 
-__all__ = ["App", "Health"]
+__all__ = ["DEADLINE_REASONS", "App", "Health", "ShedReason"]

@@ -1,6 +1,7 @@
-"""The transport's own configuration sections: ``[server]`` (here) and ``[limits]``
-(:class:`transport.limits.Limits`). The composite config of ``bidwire serve`` (these, plus the
-bidder's sections) lives in the composition root, ``bidwire/config.py``.
+"""The transport's own configuration sections: ``[server]`` (here), ``[limits]``
+(:class:`transport.limits.Limits`) and ``[admission]``
+(:class:`transport.admission.AdmissionConfig`). The composite config of ``bidwire serve``
+(these, plus the bidder's sections) lives in the composition root, ``bidwire/config.py``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from .admission import AdmissionConfig
 from .limits import Limits
 
 #: A gc.set_threshold value (0 turns the collector's automatic runs off).
@@ -36,4 +38,4 @@ class ServerSection(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fi
     gc_thresholds: tuple[Gen, Gen, Gen] = (20_000, 20, 50)
 
 
-__all__ = ["Limits", "ServerSection"]
+__all__ = ["AdmissionConfig", "Limits", "ServerSection"]

@@ -1,9 +1,15 @@
 """The asyncio Protocol: owns one socket, picks the engine, and makes one write per read.
 
 The engine is chosen by ALPN on TLS, else by the first bytes: the HTTP/2 connection preface
-means HTTP/2 with prior knowledge (h2c), anything else is HTTP/1.1. Requests are answered
-inline, in ``data_received``: the bidder is synchronous CPU work, so a task per request would
-only add scheduling cost.
+means HTTP/2 with prior knowledge (h2c), anything else is HTTP/1.1.
+
+With a :class:`~transport.dispatch.Dispatcher` (admission control, the default of ``bidwire
+serve``), a request the app gives a deadline (:meth:`App.deadline`: bid requests) goes to the
+worker's queue as soon as it is read, and its answer comes back through :meth:`answer`,
+:meth:`defer` or :meth:`refuse`; every other request (health, metrics, notices) is answered
+inline, so they keep answering under any overload. Without one, every request is answered
+inline in ``data_received`` (the bidder is synchronous CPU work: a task per request would only
+add scheduling cost).
 
 It also holds what is per connection but not protocol: the app's extra work on a request
 (``Response.cost``, a gzip body inflated) charged to the engine's cost ledger; every ending
@@ -20,8 +26,10 @@ from functools import partial
 from typing import Final, Protocol
 
 from .access import AccessLog
+from .admission import Ticket
 from .app import App
-from .events import Deferred, Request, Response
+from .dispatch import Dispatcher, refusal
+from .events import Deferred, Request, Response, error_body
 from .frame_guard import PREFACE
 from .h1_engine import H1Engine
 from .h2_engine import H2Engine
@@ -31,6 +39,7 @@ from .metrics import (
     CONNECTIONS_CLOSED,
     CONNECTIONS_OPEN,
     ERRORS,
+    HTTP_RESPONSES,
     PROTOCOL_ERRORS,
     STREAMS_OPEN,
     CloseReason,
@@ -62,6 +71,7 @@ class Engine(Protocol):
     def start_drain(self) -> None: ...
     def charge(self, units: int) -> None: ...
     def close_now(self, reason: CloseReason) -> None: ...
+    def refuse_stream(self, key: int) -> bool: ...
     @property
     def open_streams(self) -> int: ...
     @property
@@ -74,7 +84,15 @@ class Engine(Protocol):
 EVICT_SHARE = 256
 
 
-class Connection(asyncio.Protocol):
+#: Bytes read from the socket per callback. Each read's requests are offered to admission
+#: control before the next read, and a run that is due can start between two reads: a
+#: 256 KiB read (uvloop's default) of 1 KB bid requests would be parsed whole, for milliseconds,
+#: before the first of them could be shed or decided. The loop still reads everything ready
+#: (libuv reads again while a read fills the buffer).
+READ_SIZE: Final = 32 * 1024
+
+
+class Connection(asyncio.BufferedProtocol):
     """One client connection."""
 
     def __init__(
@@ -84,11 +102,13 @@ class Connection(asyncio.Protocol):
         registry: dict[Connection, None],
         h2_engine: str = "raw",
         access: AccessLog | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.app = app
         #: Logs a share of the answers (None: the access log is off).
         self.access = access
         self.protocol = ""
+        self.dispatcher = dispatcher
         self._h2_engine = H2_ENGINES[h2_engine]
         self.limits = limits
         self.registry = registry
@@ -103,6 +123,15 @@ class Connection(asyncio.Protocol):
         self._flush_soon = False
         #: Set once the engine has closed: the socket is half-closed and input is dropped.
         self._linger: asyncio.TimerHandle | None = None
+        #: Admitted requests whose answer is deferred (an async stage), by key.
+        self._tickets: dict[int, Ticket[Connection]] = {}
+        #: Answers queued by the dispatcher and not yet flushed (it flushes once per run).
+        self.dirty = False
+        #: How a request is turned away here ("nobid", "refused_stream", "503").
+        self._refusal = "nobid"
+        self._retry_after = b"1"
+        self._read_buffer = bytearray(READ_SIZE)
+        self._read_view = memoryview(self._read_buffer)
 
     # -- asyncio callbacks ---------------------------------------------------------------------
 
@@ -120,6 +149,12 @@ class Connection(asyncio.Protocol):
             protocol = ssl_object.selected_alpn_protocol()
             self._start_engine("h2" if protocol == "h2" else "h1")
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._read_view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(bytes(self._read_view[:nbytes]))
+
     def data_received(self, data: bytes) -> None:
         if self._linger is not None:
             return  # the engine has closed: what the client still sends is read and dropped
@@ -133,9 +168,15 @@ class Connection(asyncio.Protocol):
             self._sniffed = b""
             engine = self._start_engine("h2" if data.startswith(PREFACE) else "h1")
         app = self.app
+        dispatcher = self.dispatcher
         for key, request in engine.receive_data(data, now):
             if engine.closed:
                 break  # the cost ledger's verdict came within the batch: the rest is dropped
+            if dispatcher is not None:
+                deadline = app.deadline(request)
+                if deadline is not None:
+                    dispatcher.submit(self, key, request, deadline)
+                    continue
             answer = app.handle(request)
             if answer.cost:
                 engine.charge(answer.cost)  # the app's own work (a gzip body inflated)
@@ -153,13 +194,72 @@ class Connection(asyncio.Protocol):
                 app.release(answer)  # the engine has copied the body out of the arena buffer
         self._flush()
 
+    # -- answers from the dispatcher -----------------------------------------------------------
+
+    def answer(self, key: int, request: Request, response: Response) -> None:
+        """Queue the answer to an admitted request (the dispatcher flushes it)."""
+        engine = self.engine
+        if engine is None:
+            return
+        engine.send_response(key, response)
+        if self.access is not None:
+            self.access.answered(self.protocol, request, response)
+        if response.context is not None:
+            self.app.release(response)
+
+    def refuse(self, key: int, request: Request, reason: str) -> None:
+        """Turn a request away at once, as configured for this protocol: the app's cheap
+        answer (a no-bid), RST_STREAM(REFUSED_STREAM), or 503 with Retry-After. Not flushed."""
+        engine = self.engine
+        if engine is None:
+            return
+        how = self._refusal
+        if how == "refused_stream" and engine.refuse_stream(key):
+            return
+        if how == "503":
+            HTTP_RESPONSES.inc(503)
+            response = Response(
+                503,
+                error_body("overloaded"),
+                content_type=b"application/json",
+                headers=((b"retry-after", self._retry_after),),
+            )
+        else:
+            response = self.app.refuse(request, reason)
+        self.answer(key, request, response)
+
+    def charge(self, units: int) -> None:
+        """Charge the app's extra work on a request (``Response.cost``) to this connection."""
+        if self.engine is not None:
+            self.engine.charge(units)
+
+    @property
+    def gone(self) -> bool:
+        """Whether no answer can reach the client any more (closed, or closing)."""
+        engine = self.engine
+        return engine is None or engine.closed or self._linger is not None
+
+    def flush_answers(self) -> None:
+        """Write what the dispatcher queued."""
+        self.dirty = False
+        self._flush()
+
+    def defer(self, key: int, deferred: Deferred, ticket: Ticket[Connection]) -> None:
+        """An admitted request answered later (an async stage): its fallback leaves before its
+        deadline, and the dispatcher hears when the answer was written."""
+        self._tickets[key] = ticket
+        assert self.dispatcher is not None
+        latest = ticket.deadline - self.dispatcher.deferred_slack
+        self._defer(key, deferred, min(deferred.deadline, latest))
+
     # -- deferred answers (a pipeline with async stages) ---------------------------------------
 
-    def _defer(self, key: int, deferred: Deferred) -> None:
+    def _defer(self, key: int, deferred: Deferred, deadline: float | None = None) -> None:
         loop = asyncio.get_running_loop()
         answer = deferred.answer
         task = answer if isinstance(answer, asyncio.Future) else loop.create_task(answer)
-        delay = max(0.0, deferred.deadline - time.monotonic())
+        at = deferred.deadline if deadline is None else deadline
+        delay = max(0.0, at - time.monotonic())
         timer = loop.call_later(delay, self._deadline_passed, key, deferred)
         self._deferred[key] = task
         task.add_done_callback(partial(self._deferred_done, key, deferred, timer))
@@ -192,11 +292,16 @@ class Connection(asyncio.Protocol):
 
     def _send(self, key: int, response: Response) -> None:
         engine = self.engine
+        ticket = self._tickets.pop(key, None)
         if engine is None or self.transport is None or self.transport.is_closing():
+            if ticket is not None and self.dispatcher is not None:
+                self.dispatcher.dropped(ticket)
             return
         engine.send_response(key, response)
         if response.context is not None:
             self.app.release(response)
+        if ticket is not None and self.dispatcher is not None:
+            self.dispatcher.answered(ticket, time.monotonic())
         # Deferred answers finish in bunches (the requests of one lookup round trip wake in
         # the same loop turn): one write for them all, not a send system call each (the
         # largest cost of a deferred answer in a cProfile of bench/audiences_ab.py).
@@ -218,6 +323,10 @@ class Connection(asyncio.Protocol):
         deferred, self._deferred = self._deferred, {}
         for task in deferred.values():
             task.cancel()
+        tickets, self._tickets = self._tickets, {}
+        if self.dispatcher is not None:
+            for ticket in tickets.values():
+                self.dispatcher.dropped(ticket)
         CONNECTIONS_OPEN.value -= 1
         engine = self.engine
         if engine is not None and engine.open_streams:
@@ -310,6 +419,10 @@ class Connection(asyncio.Protocol):
         CONNECTIONS.inc(protocol)
         self.protocol = protocol
         self.engine = engine
+        if self.dispatcher is not None:
+            config = self.dispatcher.config
+            self._refusal = refusal(config, protocol)
+            self._retry_after = b"%d" % config.retry_after_s
         if self._draining:
             engine.start_drain()
         self._flush()

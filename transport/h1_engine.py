@@ -328,6 +328,10 @@ class H1Engine:
             if self.closed:
                 return
 
+    def refuse_stream(self, seq: int) -> bool:
+        """HTTP/1.1 has no way to refuse a request without answering it: False."""
+        return False
+
     def _send_now(self, seq: int, response: Response) -> None:
         keep_alive, head = self._in_flight.pop(seq, (False, False))
         STREAMS_OPEN.value -= 1

@@ -30,7 +30,7 @@ from .cost import ERROR, HEADER_BYTES_PER_UNIT, HEADER_FREE
 from .events import Request, Response, too_large_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
-from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, PROTOCOL_ERROR
+from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, PROTOCOL_ERROR, REFUSED_STREAM
 from .limits import Limits
 from .metrics import ERRORS, HTTP_RESPONSES, PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
@@ -127,6 +127,15 @@ class H2Base(H2Lifecycle, Generic[S]):
         return True
 
     # -- shared --------------------------------------------------------------------------------
+
+    def refuse_stream(self, stream_id: int) -> bool:
+        """Turn a request this engine returned away unprocessed: RST_STREAM(REFUSED_STREAM),
+        which clients may retry safely (RFC 9113 8.7). False when the stream is gone."""
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            return False
+        self._reset_stream(stream_id, stream, REFUSED_STREAM)
+        return True
 
     def _admit(self, data: bytes, now: float) -> bool:
         """The opening of every read: whether to parse ``data`` (False once the connection is

@@ -328,6 +328,40 @@ HTTP_RESPONSES: Final = Counter(
 ERRORS: Final = Counter(
     "bidwire_errors_total", "Requests answered with an error status, by kind.", "kind"
 )
+
+
+class Timing(StrEnum):
+    """Whether an answer to a request with a deadline was written before it (the ``timing``
+    label of ``bidwire_answers_total``)."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+
+
+#: Answers to requests with a deadline (bid requests), counted when written: the one figure an
+#: exchange judges a bidder by (it drops late answers, and throttles bidders often late).
+ANSWERS: Final = Counter(
+    "bidwire_answers_total",
+    "Answers to requests with a deadline, by whether they were written before it.",
+    "timing",
+)
+ADMISSION_SHED: Final = Counter(
+    "bidwire_admission_shed_total",
+    "Requests with a deadline turned away by admission control without being decided, by reason.",
+    "reason",
+)
+QUEUE_SECONDS: Final = Histogram(
+    "bidwire_queue_seconds",
+    "Time from a request's arrival to the start of its decision (or its shedding from the queue).",
+    (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
+ADMISSION_LIMIT: Final = Gauge(
+    "bidwire_admission_limit", "The concurrency limit of admission control now."
+)
+ADMISSION_IN_FLIGHT: Final = Gauge(
+    "bidwire_admission_in_flight",
+    "Requests admitted and not yet answered (queued, being decided, awaiting a stage).",
+)
 GC_COLLECTIONS: Final = GcCollections(
     "bidwire_gc_collections_total",
     "Cyclic garbage collections of this worker, by generation.",
@@ -335,6 +369,10 @@ GC_COLLECTIONS: Final = GcCollections(
 )
 
 __all__ = [
+    "ADMISSION_IN_FLIGHT",
+    "ADMISSION_LIMIT",
+    "ADMISSION_SHED",
+    "ANSWERS",
     "CONNECTIONS",
     "CONNECTIONS_CLOSED",
     "CONNECTIONS_OPEN",
@@ -342,6 +380,7 @@ __all__ = [
     "GC_COLLECTIONS",
     "HTTP_RESPONSES",
     "PROTOCOL_ERRORS",
+    "QUEUE_SECONDS",
     "REGISTRY",
     "STREAMS_OPEN",
     "CloseReason",
@@ -352,4 +391,5 @@ __all__ = [
     "Metric",
     "ProtocolErrorKind",
     "Registry",
+    "Timing",
 ]

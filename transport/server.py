@@ -23,9 +23,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from .access import AccessLog
+from .admission import AdmissionConfig
 from .app import App
 from .config import ServerSection
 from .connection import Connection
+from .dispatch import Dispatcher
 from .limits import Limits
 from .metrics import CONNECTIONS, HTTP_RESPONSES, PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
@@ -139,12 +141,16 @@ class Server:
         app: App,
         service: Service | None = None,
         access: AccessLog | None = None,
+        admission: AdmissionConfig | None = None,
     ) -> None:
         self.section = section
         self.access = access
         self.limits = limits
         self.app = app
         self.service = service
+        admission = admission or AdmissionConfig()
+        #: The worker's admission queue (None: admission control off, requests inline).
+        self.dispatcher = Dispatcher(app, admission) if admission.enabled else None
         #: The open connections, oldest first (a dict: ordered, and O(1) to remove from).
         self.connections: dict[Connection, None] = {}
         self._server: asyncio.Server | None = None
@@ -176,6 +182,7 @@ class Server:
             self.connections,
             self.section.engine,
             self.access,
+            self.dispatcher,
         )
 
     def _tick(self) -> None:
@@ -255,6 +262,7 @@ def run_worker(
     announce: Callable[[Server], None] | None = None,
     sock: socket.socket | None = None,
     access_sample: float = 0.0,
+    admission: AdmissionConfig | None = None,
 ) -> None:
     """Run one worker until SIGTERM/SIGINT, then drain and return. SIGHUP reloads campaigns."""
     loop = _new_loop()
@@ -266,7 +274,7 @@ def run_worker(
         gc.collect()
         gc.freeze()
     access = AccessLog(access_sample) if access_sample > 0 else None
-    server = Server(section, limits, service.app, service, access)
+    server = Server(section, limits, service.app, service, access, admission)
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -294,6 +302,7 @@ def serve(
     sock: socket.socket | None = None,
     details: str = "",
     access_sample: float = 0.0,
+    admission: AdmissionConfig | None = None,
 ) -> int:
     """Run ``section.workers`` workers on one port; returns the exit status. ``sock``: the
     socket :func:`bind_listener` bound at start (one worker listens on it; several bind their
@@ -310,8 +319,10 @@ def serve(
         )  # fmt: skip
 
     if workers == 1:
-        run_worker(section, limits, make_service, reuse_port=False, announce=announce, sock=sock,
-                   access_sample=access_sample)  # fmt: skip
+        run_worker(
+            section, limits, make_service, reuse_port=False, announce=announce, sock=sock,
+            access_sample=access_sample, admission=admission,
+        )  # fmt: skip
         return 0
     if sock is not None:
         sock.close()  # each worker binds its own (SO_REUSEPORT spreads the connections)
@@ -321,8 +332,10 @@ def serve(
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                run_worker(section, limits, make_service, reuse_port=True, announce=announce,
-                           access_sample=access_sample)  # fmt: skip
+                run_worker(
+                    section, limits, make_service, reuse_port=True, announce=announce,
+                    access_sample=access_sample, admission=admission,
+                )  # fmt: skip
             except BaseException as exc:
                 log.error("worker %d stopped: %s: %s", os.getpid(), type(exc).__name__, exc)
                 code = 1

@@ -1,0 +1,317 @@
+"""Admission control: which requests are decided, in what order, and which are turned away at
+once because their answer could not leave before their deadline. Sans-IO: times in, verdicts
+out; :mod:`transport.dispatch` applies them on the event loop.
+
+Every request with a deadline (the app says which: :meth:`transport.app.App.deadline`) is
+stamped when it is read and offered here. Three mechanisms, each from the literature:
+
+- **The deadline.** A request is decided only if its decision can end before its deadline:
+  ``now + cost + slack <= deadline``, with ``cost`` the measured time a decision takes. One that
+  cannot is turned away at once with a cheap answer (a no-bid), at arrival (``budget``) or while
+  queued (``expired``, swept before the moment passes, so the no-bid itself is on time).
+- **The queue, bounded by time (Little's law).** The expected wait of a new request is the
+  number queued times the measured time between two decisions (``drain``: everything the loop
+  does per decision, reads and sheds included). Past the wait the deadline allows, it is turned
+  away (``queue_full``). CoDel's idea on top (Nichols and Jacobson, "Controlling Queue Delay"):
+  a queue whose delay stayed above ``target`` for ``interval`` is *standing*; then nothing may
+  wait longer than ``target`` (``sojourn``) and, with ``lifo``, the newest request is decided
+  first (adaptive LIFO, Facebook's "Fail at Scale"): the freshest have the most time left, and
+  the oldest, which would be the next to miss anyway, are the ones shed.
+- **A concurrency limit** on requests in flight (queued, being decided, or awaiting an async
+  stage), :class:`GradientLimit`: Netflix concurrency-limits' Gradient2 with the deadline as
+  its anchor. It matters most for pipelines with async stages, where work in flight is not in
+  the queue (``concurrency``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from typing import Annotated, Final, Generic, Literal, TypeVar
+
+import msgspec
+
+from .app import ShedReason
+from .events import Request
+
+#: What answers a ticket (a connection, to the dispatcher; anything, to a test).
+Owner = TypeVar("Owner")
+
+#: The ranges of the settings: a duration in ms above zero (at most a minute), a limit.
+Millis = Annotated[float, msgspec.Meta(gt=0, le=60_000)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+#: What a decision is assumed to cost before one has been measured (seconds).
+INITIAL_COST: Final = 100e-6
+#: Weight of a new sample in the cost and drain estimates (EWMA).
+ALPHA: Final = 0.05
+
+
+class AdmissionConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The ``[admission]`` section: how the transport keeps every answer inside its deadline."""
+
+    #: Queue requests with a deadline and decide them in slices (False: decide each inline as
+    #: it is read, the old behaviour, with no admission control).
+    enabled: bool = True
+    #: CoDel's target: the queueing delay tolerated in a standing queue, in ms.
+    target_ms: Millis = 10.0
+    #: CoDel's interval: a queue whose delay stayed above the target this long is standing (ms).
+    interval_ms: Millis = 50.0
+    #: Kept free before each deadline for writing the answer and the estimate's error (ms).
+    slack_ms: Annotated[float, msgspec.Meta(ge=0, le=10_000)] = 1.0
+    #: Decide the newest request first while the queue is standing (adaptive LIFO).
+    lifo: bool = True
+    #: The longest one run decides before the loop reads its sockets again (ms): what arrives
+    #: meanwhile waits in the kernel, where no deadline can see it.
+    slice_ms: Millis = 2.0
+    #: The concurrency limit: where it starts and the range it adapts in.
+    initial_limit: Limit = 256
+    min_limit: Limit = 8
+    max_limit: Limit = 8192
+    #: Answers that come later than this share of their budget shrink the limit.
+    latency_share: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.75
+    #: How a request is turned away over HTTP/2: "nobid" (the app's cheap answer: 204, or 200
+    #: with nbr) or "refused_stream" (RST_STREAM REFUSED_STREAM, which clients may retry).
+    h2_refusal: Literal["nobid", "refused_stream"] = "nobid"
+    #: Over HTTP/1.1: "nobid", or "503" (503 with Retry-After).
+    h1_refusal: Literal["nobid", "503"] = "nobid"
+    #: The Retry-After of a 503, in seconds.
+    retry_after_s: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 1
+    #: HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS follows the concurrency limit (never above
+    #: ``[limits] max_concurrent_streams``).
+    follow_streams: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.min_limit <= self.initial_limit <= self.max_limit:
+            raise ValueError("admission.min_limit <= initial_limit <= max_limit does not hold")
+
+
+class GradientLimit:
+    """A concurrency limit fed one sample per answer (its latency, the latency it should have
+    stayed under, and the requests in flight): Netflix's Gradient2, anchored on the deadline.
+
+    Gradient2 compares the latency now with a long-run average; a bidder knows better what
+    latency is too much: a share of the request's own budget. An answer later than that shrinks
+    the limit by the gradient ``target / latency`` (at most by half); one in time grows it by
+    ``sqrt(limit)`` (Gradient2's queue allowance) when the limit is in use, so it finds what the
+    pipeline sustains today by itself. Changes are smoothed.
+    """
+
+    __slots__ = ("limit", "low", "high", "smoothing")
+
+    def __init__(self, initial: float, low: float, high: float, smoothing: float = 0.2) -> None:
+        self.limit = float(initial)
+        self.low = float(low)
+        self.high = float(high)
+        self.smoothing = smoothing
+
+    def sample(self, latency: float, target: float, in_flight: int) -> float:
+        """Fold one answer in; the new limit."""
+        limit = self.limit
+        if latency > target:
+            goal = limit * max(0.5, target / latency)
+        elif 2 * in_flight >= limit:
+            goal = limit + math.sqrt(limit)
+        else:
+            return limit  # the limit is not what holds the load back: nothing to learn
+        limit += self.smoothing * (goal - limit)
+        self.limit = min(self.high, max(self.low, limit))
+        return self.limit
+
+
+class Ticket(Generic[Owner]):
+    """One admitted request: where its answer goes, and its times (monotonic seconds)."""
+
+    __slots__ = ("owner", "key", "request", "deadline", "expires", "queued")
+
+    def __init__(self, owner: Owner, key: int, request: Request, deadline: float) -> None:
+        #: The connection that answers it (opaque here), and its key there.
+        self.owner = owner
+        self.key = key
+        self.request = request
+        #: When its answer must have left.
+        self.deadline = deadline
+        #: The latest moment its decision may start (set when queued).
+        self.expires = 0.0
+        #: True while it waits in the queue.
+        self.queued = False
+
+    @property
+    def arrival(self) -> float:
+        """When the request was read."""
+        return self.request.arrival
+
+
+class Admission(Generic[Owner]):
+    """The queue of one worker and the decisions about it."""
+
+    def __init__(self, config: AdmissionConfig) -> None:
+        self.config = config
+        self.target = config.target_ms / 1000.0
+        self.interval = config.interval_ms / 1000.0
+        self.slack = config.slack_ms / 1000.0
+        self.lifo = config.lifo
+        #: Measured seconds one decision takes (from its start to its answer queued).
+        self.cost = INITIAL_COST
+        #: Measured seconds between two decisions while the queue is busy: how fast it drains.
+        self.drain = INITIAL_COST
+        self.limiter = GradientLimit(config.initial_limit, config.min_limit, config.max_limit)
+        #: Admitted and not yet answered: queued, being decided, or awaiting an async stage.
+        self.in_flight = 0
+        #: Requests waiting, in arrival order (taken from either end; stale entries skipped).
+        self._queue: deque[Ticket[Owner]] = deque()
+        #: The same, by the moment each can no longer start: (expires, sequence, ticket).
+        self._expiry: list[tuple[float, int, Ticket[Owner]]] = []
+        self._seq = 0
+        self.queued = 0
+        #: Since when the queue has held something without a break (None: it is empty).
+        self._busy_since: float | None = None
+        #: Whether the queue is standing: busy for an interval with its oldest request waiting
+        #: longer than the target; until it empties.
+        self.standing = False
+        self._last_take = 0.0
+
+    # -- arrival -------------------------------------------------------------------------------
+
+    def check(self, deadline: float, now: float) -> ShedReason | None:
+        """Whether a request arriving now with ``deadline`` may be queued: None, or why not.
+        Cheap (a shed request costs what its no-bid costs): no allocation."""
+        remaining = deadline - now - self.cost - self.slack
+        if remaining < 0.0:
+            return ShedReason.BUDGET
+        if self.in_flight >= self.limiter.limit:
+            return ShedReason.LIMIT
+        wait = self.queued * self.drain
+        if wait > remaining or (self.standing and wait > self.target):
+            return ShedReason.QUEUE
+        return None
+
+    def push(self, ticket: Ticket[Owner]) -> None:
+        """Queue a ticket that :meth:`check` admitted."""
+        ticket.expires = ticket.deadline - self.cost - self.slack
+        ticket.queued = True
+        self._seq += 1
+        if self._busy_since is None:
+            self._busy_since = ticket.arrival
+        self._queue.append(ticket)
+        heapq.heappush(self._expiry, (ticket.expires, self._seq, ticket))
+        self.queued += 1
+        self.in_flight += 1
+
+    # -- the queue -----------------------------------------------------------------------------
+
+    def expired(self, now: float, horizon: float) -> list[tuple[Ticket[Owner], ShedReason]]:
+        """The queued requests to turn away now: those whose decision could not start before
+        ``now + horizon`` (the next sweep), and, in a standing queue, those that have waited
+        longer than the target. They leave the queue and the requests in flight."""
+        out: list[tuple[Ticket[Owner], ShedReason]] = []
+        expiry = self._expiry
+        until = now + horizon
+        while expiry and expiry[0][0] <= until:
+            ticket = heapq.heappop(expiry)[2]
+            if ticket.queued:
+                self._leave(ticket)
+                self.in_flight -= 1
+                out.append((ticket, ShedReason.EXPIRED))
+        if self.standing:
+            queue = self._queue
+            oldest = now - self.target
+            while queue and (not queue[0].queued or queue[0].arrival < oldest):
+                ticket = queue.popleft()
+                if ticket.queued:
+                    self._leave(ticket)
+                    self.in_flight -= 1
+                    out.append((ticket, ShedReason.SOJOURN))
+        return out
+
+    def take(self, now: float) -> tuple[Ticket[Owner], ShedReason | None] | None:
+        """The next request to decide, with None; or one that can no longer be decided in
+        time, with why (it leaves the requests in flight); None when the queue is empty."""
+        queue = self._queue
+        if not self.standing:
+            self._codel(now)
+        lifo = self.lifo and self.standing
+        while queue:
+            ticket = queue.pop() if lifo else queue.popleft()
+            if not ticket.queued:
+                continue  # swept already
+            self._leave(ticket)
+            if self._last_take:
+                self.drain += ALPHA * (now - self._last_take - self.drain)
+            self._last_take = now
+            if now > ticket.deadline - self.cost - self.slack:
+                self.in_flight -= 1
+                return ticket, ShedReason.EXPIRED
+            return ticket, None
+        self.idle()
+        return None
+
+    def idle(self) -> None:
+        """The queue is empty: its delay is nothing, and the next decision starts a busy
+        period (the gap before it is not drain time)."""
+        self._busy_since = None
+        self.standing = False
+        self._last_take = 0.0
+        if not self.queued and len(self._expiry) > 64:
+            self._expiry.clear()  # only stale entries are left
+            self._queue.clear()
+
+    def _codel(self, now: float) -> None:
+        # Fail at Scale's rule, with CoDel's delay test: a queue that has not emptied for an
+        # interval and whose oldest request has waited past the target is standing. With
+        # LIFO the request taken is the newest, so its own wait says nothing: the oldest's does.
+        # It stands until it empties (the sweep keeps the oldest's wait under the target then).
+        since = self._busy_since
+        if since is None or now - since < self.interval:
+            return
+        queue = self._queue
+        while queue and not queue[0].queued:
+            queue.popleft()  # taken or swept already
+        if queue and now - queue[0].arrival > self.target:
+            self.standing = True
+
+    def _leave(self, ticket: Ticket[Owner]) -> None:
+        ticket.queued = False
+        self.queued -= 1
+
+    # -- after the decision --------------------------------------------------------------------
+
+    def decided(self, seconds: float) -> None:
+        """One decision took ``seconds`` (from its start until its answer, or its deferred
+        answer, was handed over)."""
+        # One sample counts at most as four times the estimate: a collector pause or a cold
+        # first call must not make every request look undecidable for a while (nothing would
+        # be decided, and so nothing measured to bring the estimate back).
+        cost = self.cost
+        self.cost = cost + ALPHA * (min(seconds, 4.0 * cost) - cost)
+
+    def answered(self, ticket: Ticket[Owner], now: float) -> None:
+        """The answer to an admitted request was written (or its connection is gone)."""
+        self.in_flight -= 1
+        budget = ticket.deadline - ticket.arrival
+        target = max(self.target, self.config.latency_share * budget)
+        self.limiter.sample(now - ticket.arrival, target, self.in_flight)
+
+    def dropped(self, ticket: Ticket[Owner]) -> None:
+        """An admitted request taken (or still queued) that will get no answer: its
+        connection closed."""
+        if ticket.queued:
+            self._leave(ticket)
+        self.in_flight -= 1
+
+    @property
+    def limit(self) -> int:
+        """The concurrency limit now."""
+        return int(self.limiter.limit)
+
+
+__all__ = [
+    "ALPHA",
+    "INITIAL_COST",
+    "Admission",
+    "AdmissionConfig",
+    "GradientLimit",
+    "ShedReason",
+    "Ticket",
+]
