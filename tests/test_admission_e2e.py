@@ -21,6 +21,7 @@ from tests.servers import ServerProcess, run, tool
 #: can be decided inside a tmax of 100 ms (80 ms after the network allowance) on a machine where
 #: a decision takes over 0.3 ms; on a faster one fewer are shed, and the test holds the same.
 BURST = 12_000
+WARM_UP = 300
 
 
 def metric_lines(text: str, name: str) -> dict[str, int]:
@@ -50,12 +51,15 @@ def body(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("proto", ["h2", "h1"])
 def test_a_burst_is_answered_with_nothing_late(proto: str, body: Path, tmp_path: Path) -> None:
-    # A slack of 10 ms before each deadline: the guarantee holds as long as the process is not
-    # descheduled for longer than that between a decision's start and its write (this machine
-    # is shared with other test runs).
+    # A slack of 20 ms before each deadline: the guarantee holds as long as a decision does not
+    # take longer than that past its estimate (the process descheduled, on a machine shared with
+    # other test runs: 12 ms seen). A warm-up first: a cold first decision takes milliseconds.
     config = tmp_path / "bidwire.toml"
-    config.write_text("[admission]\nslack_ms = 10.0\n")
+    config.write_text("[admission]\nslack_ms = 20.0\n")
     with ServerProcess(config=config) as server:
+        warm = command(server.url(), proto=proto, clients=1, streams=1, duration_s=0, body=body)
+        warm[warm.index("-D") : warm.index("-D") + 2] = ["-n", str(WARM_UP)]
+        assert parse_summary(run(*warm).stdout.decode()).succeeded == WARM_UP
         argv = command(
             server.url(), proto=proto, clients=256 if proto == "h1" else 8,
             streams=1 if proto == "h1" else 32, duration_s=0, body=body,
@@ -72,12 +76,12 @@ def test_a_burst_is_answered_with_nothing_late(proto: str, body: Path, tmp_path:
         text = metrics(server)
     answers = metric_lines(text, "bidwire_answers_total")
     assert answers.get("late", 0) == 0, answers
-    assert answers.get("on_time", 0) == BURST
+    assert answers.get("on_time", 0) == WARM_UP + BURST
     counters = parse_metrics(text)
     decided = counters.get("requests", 0)
     shed = metric_lines(text, "bidwire_admission_shed_total")
     # Every request was decided or shed, and each shed one was answered as a no-bid (204).
-    assert decided + sum(shed.values()) == BURST
+    assert decided + sum(shed.values()) == WARM_UP + BURST
     assert counters.get("shed", 0) == sum(shed.values())
     # The queue's histogram saw every request decided or shed from the queue.
     assert (

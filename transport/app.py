@@ -84,7 +84,8 @@ class App(Protocol):
 
     def observe_lag(self, lag: float) -> None:
         """One sample of how late the event loop runs its timers (seconds): the time a request
-        read now has already waited. The app sheds load on it."""
+        read now has already waited. The app sheds load on it (only called when the transport
+        runs no admission control: see :mod:`transport.dispatch`)."""
         ...
 
     def start_drain(self) -> None:

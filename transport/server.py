@@ -173,7 +173,11 @@ class Server:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._tick()
-        self._sample_lag(time.monotonic())
+        if self.dispatcher is None:
+            # Without admission control the app sheds on the loop's lag; with it, the
+            # dispatcher knows each request's age and deadline, and a second, blunter policy
+            # would shed requests it has chosen to decide.
+            self._sample_lag(time.monotonic())
 
     def _protocol(self) -> Connection:
         return Connection(
