@@ -68,7 +68,7 @@ def test_in_flight_at_the_limit_is_turned_away() -> None:
 
 
 def test_fifo_until_the_queue_stands_then_lifo_and_the_target_bounds_the_wait() -> None:
-    config = AdmissionConfig(target_ms=5.0, interval_ms=20.0, slack_ms=0.0)
+    config = AdmissionConfig(target_ms=5.0, interval_ms=20.0, slack_ms=0.0, sojourn_share=0.001)
     adm: Admission[str] = Admission(config)
     adm.drain = 0.0
     for i in range(30):
@@ -83,7 +83,8 @@ def test_fifo_until_the_queue_stands_then_lifo_and_the_target_bounds_the_wait() 
     taken = adm.take(0.030)
     assert adm.standing
     assert taken is not None and taken[0].key == 29
-    # ...and the sweep sheds what waited longer than the target, oldest first.
+    # ...and the sweep sheds what waited longer than the target (here more than a 1,000th of
+    # its budget), oldest first.
     swept = adm.expired(0.030, 0.0)
     assert [t.key for t, _ in swept] == list(range(2, 25))
     assert {reason for _, reason in swept} == {ShedReason.SOJOURN}
@@ -101,6 +102,23 @@ def test_fifo_until_the_queue_stands_then_lifo_and_the_target_bounds_the_wait() 
     assert admit(adm, ticket(0.041, 1.0, 41)) is None
     taken = adm.take(0.042)
     assert taken is not None and taken[0].key == 40
+
+
+def test_a_standing_queue_bounds_the_wait_by_a_share_of_each_budget() -> None:
+    adm: Admission[str] = Admission(
+        AdmissionConfig(target_ms=5.0, interval_ms=1.0, slack_ms=0.0, sojourn_share=0.5)
+    )
+    adm.drain = 0.0
+    short, long_ = ticket(0.0, 0.020, 1), ticket(0.0, 0.200, 2)
+    for t in (short, long_, ticket(0.0, 0.200, 3)):
+        assert admit(adm, t) is None
+    assert adm.take(0.008) is not None and adm.standing
+    # 8 ms waited: past the target; past half of the short one's 20 ms budget? not yet.
+    assert adm.expired(0.008, 0.0) == []
+    # 11 ms: past half of 20 ms (10 ms), not half of 200 ms.
+    assert adm.expired(0.011, 0.0) == [(short, ShedReason.SOJOURN)]
+    assert adm.expired(0.099, 0.0) == []
+    assert adm.expired(0.101, 0.0) == [(long_, ShedReason.SOJOURN)]
 
 
 def test_a_short_deadline_behind_a_long_one_is_swept_before_it_passes() -> None:

@@ -17,9 +17,8 @@ from bidwire.benchmarks.servers import parse_metrics
 from tests.servers import ServerProcess, run, tool
 
 #: Requests in the burst. h2load keeps 256 in flight (8 connections x 32 streams over HTTP/2,
-#: 256 connections over HTTP/1.1), and sends the next as soon as one is answered: far more than
-#: can be decided inside a tmax of 100 ms (80 ms after the network allowance) on a machine where
-#: a decision takes over 0.3 ms; on a faster one fewer are shed, and the test holds the same.
+#: 256 connections over HTTP/1.1), and sends the next as soon as one is answered; the server
+#: admits 16 at a time (a fixed concurrency limit), so most are shed whatever the machine.
 BURST = 12_000
 WARM_UP = 300
 
@@ -43,7 +42,7 @@ def metrics(server: ServerProcess) -> str:
 @pytest.fixture
 def body(tmp_path: Path) -> Path:
     request = orjson.loads((Path(__file__).parents[1] / "bench" / "body-1k.json").read_bytes())
-    request["tmax"] = 100
+    request["tmax"] = 500
     path = tmp_path / "body.json"
     path.write_bytes(orjson.dumps(request))
     return path
@@ -51,11 +50,14 @@ def body(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("proto", ["h2", "h1"])
 def test_a_burst_is_answered_with_nothing_late(proto: str, body: Path, tmp_path: Path) -> None:
-    # A slack of 20 ms before each deadline: the guarantee holds as long as a decision does not
-    # take longer than that past its estimate (the process descheduled, on a machine shared with
-    # other test runs: 12 ms seen). A warm-up first: a cold first decision takes milliseconds.
+    # A slack of 200 ms before each deadline (of 480 ms): the guarantee holds as long as no
+    # decision takes that much longer than its estimate, and the process is descheduled for
+    # tens of ms at a time on a machine shared with other test runs. A warm-up first: a cold
+    # first decision takes milliseconds.
     config = tmp_path / "bidwire.toml"
-    config.write_text("[admission]\nslack_ms = 20.0\n")
+    config.write_text(
+        "[admission]\nslack_ms = 200.0\nmin_limit = 16\ninitial_limit = 16\nmax_limit = 16\n"
+    )
     with ServerProcess(config=config) as server:
         warm = command(server.url(), proto=proto, clients=1, streams=1, duration_s=0, body=body)
         warm[warm.index("-D") : warm.index("-D") + 2] = ["-n", str(WARM_UP)]
@@ -83,6 +85,7 @@ def test_a_burst_is_answered_with_nothing_late(proto: str, body: Path, tmp_path:
     # Every request was decided or shed, and each shed one was answered as a no-bid (204).
     assert decided + sum(shed.values()) == WARM_UP + BURST
     assert counters.get("shed", 0) == sum(shed.values())
+    assert shed.get("concurrency", 0) > 0
     # The queue's histogram saw every request decided or shed from the queue.
     assert (
         f"bidwire_queue_seconds_count {decided + shed.get('expired', 0) + shed.get('sojourn', 0)}"

@@ -14,7 +14,8 @@ stamped when it is read and offered here. Three mechanisms, each from the litera
   does per decision, reads and sheds included). Past the wait the deadline allows, it is turned
   away (``queue_full``). CoDel's idea on top (Nichols and Jacobson, "Controlling Queue Delay"):
   a queue whose delay stayed above ``target`` for ``interval`` is *standing*; then nothing may
-  wait longer than ``target`` (``sojourn``) and, with ``lifo``, the newest request is decided
+  wait longer than ``sojourn_share`` of its budget, or ``target`` if that is more (``sojourn``:
+  a bidder's budget is its own scale of delay), and, with ``lifo``, the newest request is decided
   first (adaptive LIFO, Facebook's "Fail at Scale"): the freshest have the most time left, and
   the oldest, which would be the next to miss anyway, are the ones shed.
 - **A concurrency limit** on requests in flight (queued, being decided, or awaiting an async
@@ -60,6 +61,9 @@ class AdmissionConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     interval_ms: Millis = 50.0
     #: Kept free before each deadline for writing the answer and the estimate's error (ms).
     slack_ms: Annotated[float, msgspec.Meta(ge=0, le=10_000)] = 1.0
+    #: In a standing queue nothing waits longer than this share of its budget (deadline less
+    #: arrival), or ``target_ms`` when that is more.
+    sojourn_share: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
     #: Decide the newest request first while the queue is standing (adaptive LIFO).
     lifo: bool = True
     #: The longest one run decides before the loop reads its sockets again (ms): what arrives
@@ -123,7 +127,7 @@ class GradientLimit:
 class Ticket(Generic[Owner]):
     """One admitted request: where its answer goes, and its times (monotonic seconds)."""
 
-    __slots__ = ("owner", "key", "request", "deadline", "expires", "queued")
+    __slots__ = ("owner", "key", "request", "deadline", "expires", "stale", "queued")
 
     def __init__(self, owner: Owner, key: int, request: Request, deadline: float) -> None:
         #: The connection that answers it (opaque here), and its key there.
@@ -134,6 +138,8 @@ class Ticket(Generic[Owner]):
         self.deadline = deadline
         #: The latest moment its decision may start (set when queued).
         self.expires = 0.0
+        #: When it has waited too long in a standing queue (set when queued).
+        self.stale = 0.0
         #: True while it waits in the queue.
         self.queued = False
 
@@ -152,6 +158,7 @@ class Admission(Generic[Owner]):
         self.interval = config.interval_ms / 1000.0
         self.slack = config.slack_ms / 1000.0
         self.lifo = config.lifo
+        self.sojourn_share = config.sojourn_share
         #: Measured seconds one decision takes (from its start to its answer queued).
         self.cost = INITIAL_COST
         #: Measured seconds between two decisions while the queue is busy: how fast it drains.
@@ -183,13 +190,14 @@ class Admission(Generic[Owner]):
         if self.in_flight >= self.limiter.limit:
             return ShedReason.LIMIT
         wait = self.queued * self.drain
-        if wait > remaining or (self.standing and wait > self.target):
+        if wait > remaining or (self.standing and wait > self._patience(deadline - now)):
             return ShedReason.QUEUE
         return None
 
     def push(self, ticket: Ticket[Owner]) -> None:
         """Queue a ticket that :meth:`check` admitted."""
         ticket.expires = ticket.deadline - self.cost - self.slack
+        ticket.stale = ticket.arrival + self._patience(ticket.deadline - ticket.arrival)
         ticket.queued = True
         self._seq += 1
         if self._busy_since is None:
@@ -216,8 +224,10 @@ class Admission(Generic[Owner]):
                 out.append((ticket, ShedReason.EXPIRED))
         if self.standing:
             queue = self._queue
-            oldest = now - self.target
-            while queue and (not queue[0].queued or queue[0].arrival < oldest):
+            # In arrival order, and each by its own budget: approximate when budgets differ (a
+            # short one behind a long one goes later), exact when they do not; the deadline is
+            # kept either way (the heap above).
+            while queue and (not queue[0].queued or queue[0].stale < now):
                 ticket = queue.popleft()
                 if ticket.queued:
                     self._leave(ticket)
@@ -256,6 +266,11 @@ class Admission(Generic[Owner]):
         if not self.queued and len(self._expiry) > 64:
             self._expiry.clear()  # only stale entries are left
             self._queue.clear()
+
+    def _patience(self, budget: float) -> float:
+        """How long a request with ``budget`` may wait in a standing queue."""
+        patience = self.sojourn_share * budget
+        return patience if patience > self.target else self.target
 
     def _codel(self, now: float) -> None:
         # Fail at Scale's rule, with CoDel's delay test: a queue that has not emptied for an
