@@ -11,6 +11,7 @@ from typing import Any
 
 from transport.events import REQUEST_HEADERS, Deferred, Request, Response, response_fields
 
+from .pipeline import PipelineConfig
 from .service import Bidder, BidderConfig
 
 Scope = MutableMapping[str, Any]
@@ -18,8 +19,16 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# The demo campaigns, or the file named by $BIDWIRE_CAMPAIGNS: the same as `bidwire serve`.
-_APP = Bidder(BidderConfig(campaigns=os.environ.get("BIDWIRE_CAMPAIGNS") or None)).app
+# The demo campaigns, or the file named by $BIDWIRE_CAMPAIGNS: the same as `bidwire serve`;
+# $BIDWIRE_SLEEP_STAGE_MS: the pipeline's sleep stage (`[pipeline] sleep_stage_ms`).
+_APP = Bidder(
+    BidderConfig(
+        campaigns=os.environ.get("BIDWIRE_CAMPAIGNS") or None,
+        pipeline=PipelineConfig(
+            sleep_stage_ms=float(os.environ.get("BIDWIRE_SLEEP_STAGE_MS") or 0.0)
+        ),
+    )
+).app
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:

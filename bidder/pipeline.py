@@ -204,6 +204,20 @@ class PipelineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
     audiences: AudienceConfig = msgspec.field(default_factory=AudienceConfig)
     #: First-price auctions: bid this share of the campaign's price (never below the floor).
     first_price_shading: Annotated[float, msgspec.Meta(gt=0, le=1)] = 1.0
+    #: An async stage that only waits this long before each decision, in ms (0: none): a
+    #: stand-in for an external lookup, for benchmarks (``bidwire bench overload --async-ms``).
+    sleep_stage_ms: Annotated[float, msgspec.Meta(ge=0, le=10_000)] = 0.0
+
+
+def sleep_stage(seconds: float) -> AsyncStage:
+    """An async stage that waits ``seconds`` and lets the decision go on (see
+    ``PipelineConfig.sleep_stage_ms``)."""
+
+    async def wait(request: BidRequest) -> NoBid | None:
+        await asyncio.sleep(seconds)
+        return None
+
+    return wait
 
 
 def hour_of_week(epoch_seconds: float) -> int:
@@ -635,4 +649,5 @@ __all__ = [
     "PipelineConfig",
     "SECOND_PRICE",
     "hour_of_week",
+    "sleep_stage",
 ]

@@ -24,7 +24,7 @@ from .capture import Capture, CaptureConfig, capture_from
 from .index import CampaignIndex, IndexHolder
 from .metrics import CAMPAIGN_RELOADS, STATE_ERRORS, STATE_STORE_UP
 from .notices import NoticeHandler, Signer
-from .pipeline import AsyncStage, NoBid, Pipeline, PipelineConfig
+from .pipeline import AsyncStage, NoBid, Pipeline, PipelineConfig, sleep_stage
 from .redis_pipe import REDIS_SCHEMES
 from .shared_state import SharedState, SharedStore
 from .state import STORE_FORMS
@@ -84,6 +84,8 @@ class Bidder:
             STATE_STORE_UP.value = 1  # the host's memory is always there
         else:
             raise ValueError(f"state store must be {STORE_FORMS}, not {store!r}")
+        if config.pipeline.sleep_stage_ms > 0:
+            async_stages = (*async_stages, sleep_stage(config.pipeline.sleep_stage_ms / 1000.0))
         self.pipeline = Pipeline(
             self.holder,
             config=config.pipeline,

@@ -12,11 +12,13 @@ import json
 import h2.config
 import h2.connection
 import h2.events
+import h2.settings
 import pytest
 
 from bidder.app import BidderApp
 from bidder.metrics import REQUESTS, SHED
-from bidder.pipeline import NoBid
+from bidder.pipeline import NoBid, PipelineConfig
+from bidder.service import Bidder, BidderConfig
 from tests.test_deadline_timer import FakeTransport, http1_post
 from transport.admission import AdmissionConfig
 from transport.connection import Connection
@@ -29,19 +31,22 @@ HOPELESS = json.dumps({"id": "r", "tmax": 5, "imp": IMP}).encode()
 FINE = json.dumps({"id": "r", "tmax": 500, "imp": IMP}).encode()
 
 
-def serve(config: AdmissionConfig, data: list[bytes]) -> bytes:
-    """Feed ``data`` to one connection of a bidder that never bids; what it wrote."""
-    app = BidderApp(lambda request, arrival: NoBid("test"))
+def serve(config: AdmissionConfig, data: list[bytes], app: BidderApp | None = None) -> bytes:
+    """Feed ``data`` to one connection of ``app`` (default: a bidder that never bids); what it
+    wrote."""
+    app = app or BidderApp(lambda request, arrival: NoBid("test"))
     transport = FakeTransport()
+    dispatcher = Dispatcher(app, config)
 
     async def scenario() -> None:
-        connection = Connection(app, Limits(), {}, "raw", Dispatcher(app, config))
+        connection = Connection(app, Limits(), {}, "raw", dispatcher)
         connection.connection_made(transport)  # type: ignore[arg-type]
         for chunk in data:
             connection.data_received(chunk)
-        await asyncio.sleep(0.05)  # the dispatcher's run
+        await asyncio.sleep(0.05)  # the dispatcher's run (and a 5 ms async stage)
 
     asyncio.run(scenario())
+    assert dispatcher.admission.in_flight == 0  # every admitted request answered
     return b"".join(data for _, data in transport.written)
 
 
@@ -88,3 +93,28 @@ def test_http2_refusals(refusal: str) -> None:
         assert statuses[1] == b"204" and 1 not in resets
     assert ADMISSION_SHED.get("budget") == 1
     assert REQUESTS.get("json") == 1
+
+
+def test_an_admitted_request_with_an_async_stage_is_answered_through_the_dispatcher() -> None:
+    bidder = Bidder(BidderConfig(pipeline=PipelineConfig(sleep_stage_ms=5.0)))
+    assert bidder.app.decide_async is not None
+    out = serve(AdmissionConfig(), [http1_post(FINE)], bidder.app)
+    assert out.startswith(b"HTTP/1.1 200 ")  # the demo campaigns bid, after the stage
+    assert ANSWERS.get("on_time") == 1 and ANSWERS.get("late") == 0
+
+
+def test_the_raw_engine_advertises_the_admission_limit_as_its_stream_limit() -> None:
+    from transport.raw_h2 import RawH2Engine
+
+    engine = RawH2Engine(Limits(max_concurrent_streams=256), 0.0)
+    client = h2_client()
+    engine.receive_data(client.data_to_send(), 0.0)
+    client.receive_data(engine.data_to_send())
+    assert client.remote_settings.max_concurrent_streams == 256
+    engine.advertise_streams(40)
+    engine.advertise_streams(40)  # unchanged: nothing more to say
+    engine.advertise_streams(10_000)  # never above the configured maximum
+    events = client.receive_data(engine.data_to_send())
+    changes = [e for e in events if isinstance(e, h2.events.RemoteSettingsChanged)]
+    assert [e.changed_settings[h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS].new_value
+            for e in changes] == [40, 256]  # fmt: skip

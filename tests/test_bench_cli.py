@@ -11,7 +11,15 @@ import pytest
 
 from bidwire.benchmarks import decode
 from bidwire.benchmarks.fields import read_attrs, read_dict
-from bidwire.benchmarks.h2load import command, parse_log, parse_summary, percentile
+from bidwire.benchmarks.h2load import (
+    command,
+    parse_log,
+    parse_summary,
+    percentile,
+    timeliness,
+    windows,
+)
+from bidwire.benchmarks.overload import h1_clients, recovery_time
 from bidwire.benchmarks.servers import parse_metrics
 from bidwire.cli import build_parser, main
 from openrtb.model import BidRequest
@@ -187,3 +195,44 @@ def test_decode_writes_to_bench_results_by_default(
     written = sorted(p.name for p in (tmp_path / "bench" / "results").iterdir())
     assert [p.split("-")[0] for p in written] == ["decode", "decode"]  # the table and the plot
     assert {Path(p).suffix for p in written} == {".txt", ".png"}
+
+
+def test_timeliness_counts_late_on_time_bids_and_what_h2load_held_back() -> None:
+    # 100 requests offered at 1,000/s: due every ms. The first 50 go on schedule; the next 50
+    # leave 30 ms behind it (h2load held them back: 20 ms past its 10 ms timer's slack).
+    start = 1_795_468_104_000_000
+    lines = []
+    for i in range(100):
+        sent = start + i * 1000 + (30_000 if i >= 50 else 0)
+        status = 204 if i % 10 == 0 else 200
+        duration = 45_000 if i in (1, 60) else 5_000  # two answers after 40 ms
+        lines.append(f"{sent}\t{status}\t{duration}\n")
+    t = timeliness(lines, tmax_ms=40, offered_rps=1000)
+    assert (t.answered, t.late) == (100, 2)
+    assert t.on_time_bids == 90 - 1  # statuses 200 inside tmax (60, late, was a 204)
+    assert t.held == 50 and t.max_held_ms == pytest.approx(20.0)
+    # Counting the wait: 5 ms + 20 ms held stays inside 40 ms; 45 ms was late anyway.
+    assert t.late_with_held == 2
+    assert timeliness([], 40, 1000).answered == 0
+
+
+def test_windows_and_recovery_time() -> None:
+    start = 1_795_468_104_000_000
+    lines = []
+    for i in range(2000):  # 20 s at 100/s: 2 ms answers, 300 ms from 5 s to 15.5 s
+        at = i * 10_000
+        slow = 5_000_000 <= at < 15_500_000
+        lines.append(f"{start + at}\t200\t{300_000 if slow else 2_000}\n")
+    cut = windows(lines, 0.25)
+    assert cut[0] == (0.0, 25, 2.0)
+    assert cut[20][2] == 300.0  # 5.0 s
+    assert recovery_time(cut, 5.0, 15.0) == pytest.approx(0.5)
+    assert recovery_time(cut, 5.0, 14.0) == pytest.approx(1.5)
+    always = [(s, n, 300.0 if s >= 5.0 else p) for s, n, p in cut]
+    assert recovery_time(always, 5.0, 15.0) is None
+
+
+def test_h1_connections_carry_the_rate_inside_tmax() -> None:
+    assert h1_clients(1000, 50, 32) == 50
+    assert h1_clients(100, 50, 32) == 32
+    assert h1_clients(10**7, 100, 32) == 4096

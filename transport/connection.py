@@ -72,6 +72,7 @@ class Engine(Protocol):
     def charge(self, units: int) -> None: ...
     def close_now(self, reason: CloseReason) -> None: ...
     def refuse_stream(self, key: int) -> bool: ...
+    def advertise_streams(self, limit: int) -> None: ...
     @property
     def open_streams(self) -> int: ...
     @property
@@ -353,6 +354,12 @@ class Connection(asyncio.BufferedProtocol):
             return
         self.engine.tick(now)
         self._flush()
+
+    def advertise_streams(self, limit: int) -> None:
+        """HTTP/2: advertise ``limit`` concurrent streams (admission control's limit)."""
+        if self.engine is not None and not self.gone:
+            self.engine.advertise_streams(limit)
+            self._flush()
 
     def start_drain(self) -> None:
         """Finish in-flight requests, refuse new ones, then close."""

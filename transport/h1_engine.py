@@ -328,6 +328,9 @@ class H1Engine:
             if self.closed:
                 return
 
+    def advertise_streams(self, limit: int) -> None:
+        """HTTP/1.1 has no streams to advertise."""
+
     def refuse_stream(self, seq: int) -> bool:
         """HTTP/1.1 has no way to refuse a request without answering it: False."""
         return False

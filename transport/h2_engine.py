@@ -364,6 +364,10 @@ class H2Engine(H2Base[RequestStream]):
 
     # -- lifecycle -----------------------------------------------------------------------------
 
+    def advertise_streams(self, limit: int) -> None:
+        """Not on this engine: h2 would make streams past a lowered SETTINGS value connection
+        errors, where the raw engine leaves them to admission control."""
+
     @property
     def open_streams(self) -> int:
         """Requests received and not yet fully answered."""

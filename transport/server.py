@@ -191,8 +191,14 @@ class Server:
 
     def _tick(self) -> None:
         now = time.monotonic()
+        dispatcher = self.dispatcher
+        streams = 0
+        if dispatcher is not None and dispatcher.config.follow_streams:
+            streams = dispatcher.admission.limit
         for connection in list(self.connections):
             connection.tick(now)
+            if streams:
+                connection.advertise_streams(streams)
         # A closed connection is cyclic garbage (h2's connection keeps bound methods of itself
         # in a dispatch table; httptools' parser holds its protocol's callbacks), and the hot
         # path allocates so few tracked objects that the collector's thresholds are rarely

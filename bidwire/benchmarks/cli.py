@@ -22,6 +22,18 @@ def _floats(text: str) -> list[float]:
     return values
 
 
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of integers: {text}"
+        ) from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive integers: {text}")
+    return values
+
+
 def _names(choices: tuple[str, ...]) -> Any:
     def parse(text: str) -> list[str]:
         names = [part for part in text.split(",") if part]
@@ -87,10 +99,36 @@ def _load(args: argparse.Namespace) -> int:
     return load.main(args)
 
 
+def _overload(args: argparse.Namespace) -> int:
+    from . import overload
+
+    return overload.main(args)
+
+
 def _memory(args: argparse.Namespace) -> int:
     from . import memory
 
     return memory.main(args)
+
+
+def _load_args(parser: argparse.ArgumentParser, stem: str, plot: str) -> None:
+    """The arguments ``bench load`` and ``bench overload`` share: the request, the campaigns,
+    h2load's HTTP/2 connections, and where the results go."""
+    parser.add_argument("--body", type=Path, help="request body (default: a packaged 1 KB request)")
+    parser.add_argument(
+        "--campaigns", type=Path, help="campaign file for all servers (default: the demo)"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="h2load -c for HTTP/2 (default 8)")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help=plot)
+    parser.add_argument("--json", action="store_true", help="print every run as JSON (default off)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        default=machine.default_out_dir(),
+        help=f"where {stem}-<date>.txt goes (default: bench/results in a checkout)",
+    )
+    parser.add_argument("--no-save", action="store_true", help="print only (default: save)")
 
 
 def add_bench_parser(subparsers: Any) -> None:
@@ -156,7 +194,8 @@ def add_bench_parser(subparsers: Any) -> None:
     # bidwire-h2: bidwire serve --engine h2 (on the h2 library, the reference), on request;
     # bidwire-raw names the default engine explicitly.
     # grpcio: grpc.aio with the same gRPC front door and pipeline (--proto grpc only).
-    choices = (*servers, "bidwire-h2", "bidwire-raw", "grpcio")
+    # bidwire-inline: bidwire serve with [admission] enabled = false (each request inline).
+    choices = (*servers, "bidwire-h2", "bidwire-raw", "bidwire-inline", "grpcio")
     load = sub.add_parser(
         "load",
         help="bidwire vs hypercorn vs granian under h2load (HTTP/2 and HTTP/1.1)",
@@ -224,28 +263,64 @@ def add_bench_parser(subparsers: Any) -> None:
         help="tmax to write into the request body, ms (default: the body's own; 120 for the "
         "packaged body); replies later than it are counted as late",
     )
-    load.add_argument("--body", type=Path, help="request body (default: a packaged 1 KB request)")
-    load.add_argument(
-        "--campaigns", type=Path, help="campaign file for all servers (default: the demo)"
-    )
-    load.add_argument("--clients", type=int, default=8, help="h2load -c for HTTP/2 (default 8)")
     load.add_argument("--streams", type=int, default=32, help="h2load -m for HTTP/2 (default 32)")
     load.add_argument(
         "--h1-clients", type=int, default=32, help="h2load -c for HTTP/1.1 (default 32)"
     )
-    load.add_argument(
-        "--plot", type=Path, metavar="FILE.png", help="latency vs offered load plot (default: none)"
-    )
-    load.add_argument("--json", action="store_true", help="print every run as JSON (default off)")
-    load.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        default=machine.default_out_dir(),
-        help="where load-<mode>-<date>.txt goes (default: bench/results in a checkout)",
-    )
-    load.add_argument("--no-save", action="store_true", help="print only (default: save)")
+    _load_args(load, "load-<mode>", "latency vs offered load plot (default: none)")
     load.set_defaults(func=_load)
+
+    over = sub.add_parser(
+        "overload",
+        help="past the maximum: answers inside tmax, on-time bids/s, shedding, recovery",
+        description="Closed loop per server and protocol (the maximum), then open loop at "
+        "fractions of it (--load) for each --tmax over HTTP/2 and HTTP/1.1; reports replies "
+        "after tmax, requests h2load could not send or held back, on-time bids/s against the "
+        "closed-loop bids/s, p50/p99/p99.9 of the answered and the share shed; --async-ms: the "
+        "same at --async-load with an async stage; --recovery: 10 s at 5x, then how long the "
+        "p99 takes to come back. Writes overload-<date>.txt and .png.",
+    )
+    over.add_argument(
+        "--servers",
+        type=_names(choices),
+        default=list(servers),
+        help="comma-separated, of bidwire,hypercorn,granian, bidwire-inline (default: the three)",
+    )
+    over.add_argument(
+        "--proto", type=_names(("h2", "h1")), default=["h2", "h1"], help="h2, h1 (default both)"
+    )
+    over.add_argument(
+        "--tmax", type=_ints, default=[50, 100], help="ms, comma-separated (default 50,100)"
+    )
+    over.add_argument(
+        "--load",
+        type=_floats,
+        default=[0.5, 1.0, 2.0, 5.0],
+        help="fractions of each server's closed-loop maximum (default 0.5,1,2,5)",
+    )
+    over.add_argument("--duration", type=float, default=8.0, help="seconds per run (default 8)")
+    over.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up (default 2)")
+    over.add_argument(
+        "--rounds", type=int, default=1, help="rounds, server order rotated (default 1)"
+    )
+    over.add_argument(
+        "--async-ms",
+        type=float,
+        default=0.0,
+        help="also run with an async stage of this many ms, e.g. 5 (default 0: not)",
+    )
+    over.add_argument("--async-load", type=float, default=2.0, help="its load (default 2x)")
+    over.add_argument(
+        "--recovery", action="store_true", help="also the 10 s at 5x recovery run (default off)"
+    )
+    over.add_argument(
+        "--h1-clients",
+        type=int,
+        default=32,
+        help="HTTP/1.1 connections at least (default 32; open loop: rate x tmax)",
+    )
+    _load_args(over, "overload", "the plot (default: beside the result file)")
+    over.set_defaults(func=_overload)
 
     mem = sub.add_parser(
         "memory",

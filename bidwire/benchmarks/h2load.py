@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,16 +118,21 @@ def percentile(sorted_values: Sequence[int], q: float) -> int:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def log_rows(lines: Iterable[str]) -> Iterator[tuple[int, int, int]]:
+    """The rows of an h2load ``--log-file``: (start µs since the epoch, status, duration µs);
+    lines that are not rows are skipped."""
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            yield int(parts[0]), int(parts[1]), int(parts[2])
+
+
 def parse_log(lines: Iterable[str], tmax_ms: float | None = None) -> Latency:
     """Read an h2load ``--log-file``: tab-separated start µs, status, duration µs."""
     durations: list[int] = []
     statuses: Counter[int] = Counter()
     first = last = None
-    for line in lines:
-        parts = line.split("\t")
-        if len(parts) < 3:
-            continue
-        start, status, duration = int(parts[0]), int(parts[1]), int(parts[2])
+    for start, status, duration in log_rows(lines):
         durations.append(duration)
         statuses[status] += 1
         first = start if first is None else min(first, start)
@@ -147,6 +152,71 @@ def parse_log(lines: Iterable[str], tmax_ms: float | None = None) -> Latency:
         out.late = len(durations) - _count_at_most(durations, limit)
     if first is not None and last is not None and last > first:
         out.sent_rps = (len(durations) - 1) / ((last - first) / 1e6)
+    return out
+
+
+@dataclass
+class Timeliness:
+    """What an open-loop run's per-request log says against a deadline and a schedule."""
+
+    #: Requests answered (complete responses in the log), and of those after tmax.
+    answered: int = 0
+    late: int = 0
+    #: Answers with status 200 (a bid) within tmax.
+    on_time_bids: int = 0
+    #: Requests h2load sent more than ``tick`` behind the open-loop schedule (it held them back:
+    #: streams or connections all busy), and the largest such delay in ms: waiting on the
+    #: client's side, where h2load's own latency does not count it.
+    held: int = 0
+    max_held_ms: float = 0.0
+    #: Requests late once that wait is counted: answer time + (delay - tick) > tmax.
+    late_with_held: int = 0
+
+
+def timeliness(
+    lines: Iterable[str], tmax_ms: float, offered_rps: float, tick_s: float = 0.010
+) -> Timeliness:
+    """Read an h2load ``--log-file`` of an open-loop run at ``offered_rps``. The i-th request
+    (by start time) was due ``i / offered_rps`` after the first: the one sent later than that
+    by more than ``tick_s`` (h2load sends on a 10 ms timer) was held back by h2load."""
+    rows = sorted(log_rows(lines))
+    out = Timeliness(answered=len(rows))
+    if not rows:
+        return out
+    first = rows[0][0]
+    limit = tmax_ms * 1000
+    per = 1e6 / offered_rps if offered_rps > 0 else 0.0
+    tick = tick_s * 1e6
+    for i, (start, status, duration) in enumerate(rows):
+        if duration > limit:
+            out.late += 1
+        elif status == 200:
+            out.on_time_bids += 1
+        behind = (start - first) - i * per
+        held = behind - tick if per and behind > tick else 0.0
+        if held > 0:
+            out.held += 1
+            out.max_held_ms = max(out.max_held_ms, held / 1000)
+        if duration + held > limit:
+            out.late_with_held += 1
+    return out
+
+
+def windows(lines: Iterable[str], width_s: float) -> list[tuple[float, int, float]]:
+    """The log cut into windows of ``width_s`` by start time: (start in seconds from the first
+    request, requests, their p99 latency in ms)."""
+    rows = sorted((start, duration) for start, _status, duration in log_rows(lines))
+    if not rows:
+        return []
+    first = rows[0][0]
+    width = width_s * 1e6
+    groups: dict[int, list[int]] = {}
+    for start, duration in rows:
+        groups.setdefault(int((start - first) // width), []).append(duration)
+    out = []
+    for index in sorted(groups):
+        durations = sorted(groups[index])
+        out.append((index * width_s, len(durations), percentile(durations, 0.99) / 1000))
     return out
 
 
@@ -222,9 +292,13 @@ __all__ = [
     "H2loadError",
     "Latency",
     "Summary",
+    "Timeliness",
     "command",
+    "log_rows",
     "parse_log",
     "parse_summary",
     "percentile",
     "run",
+    "timeliness",
+    "windows",
 ]

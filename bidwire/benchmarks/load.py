@@ -389,14 +389,13 @@ def open_rates(
     return out
 
 
-def main(args: argparse.Namespace) -> int:
-    """Run ``bidwire bench load``; the exit status."""
-    missing = missing_tools(args.servers)
+def preamble(servers: Sequence[str], name: str) -> tuple[str, dict[str, str]] | None:
+    """What ``bench load`` and ``bench overload`` check and record first: the tools they need
+    (None, after a one-line error, when one is missing), the command line and the machine."""
+    missing = missing_tools(servers)
     if missing:
-        print(f"bidwire bench load: missing {', '.join(missing)}", file=sys.stderr)
-        return 2
-    fractions = args.load or ([args.overload] if args.overload else None)
-    command = machine.command_line()
+        print(f"bidwire bench {name}: missing {', '.join(missing)}", file=sys.stderr)
+        return None
     info = machine.describe(
         ["msgspec", "h2", "uvloop", "hypercorn", "granian", "grpcio"], [["h2load", "--version"]]
     )
@@ -406,6 +405,16 @@ def main(args: argparse.Namespace) -> int:
         if server_pin
         else "none (one core or no taskset): servers and h2load share the CPUs"
     )
+    return machine.command_line(), info
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``bidwire bench load``; the exit status."""
+    found = preamble(args.servers, "load")
+    if found is None:
+        return 2
+    command, info = found
+    fractions = args.load or ([args.overload] if args.overload else None)
     with tempfile.TemporaryDirectory(prefix="bidwire-bench-load-") as tmp:
         body, args.tmax = body_with_tmax(args.body or default_body(), args.tmax, Path(tmp))
         info["body"] = (
@@ -467,4 +476,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["Bench", "Run", "body_with_tmax", "default_body", "main", "report", "summarize"]
+__all__ = [
+    "Bench",
+    "Run",
+    "body_with_tmax",
+    "default_body",
+    "main",
+    "preamble",
+    "report",
+    "summarize",
+]

@@ -25,6 +25,7 @@ SERVER_COLOURS = {
     "bidwire": "#0072B2",
     "bidwire-h2": "#56B4E9",
     "bidwire-raw": "#009E73",
+    "bidwire-inline": "#CC79A7",
     "hypercorn": "#7f7f7f",
     "granian": "#E69F00",
 }
@@ -208,4 +209,89 @@ def plot_load(
     plt.close(fig)
 
 
-__all__ = ["CODEC_COLOURS", "SERVER_COLOURS", "plot_decode", "plot_load"]
+def plot_overload(
+    rows: Sequence[dict[str, Any]], cells: Sequence[Any], path: Path, title: str
+) -> None:
+    """``bidwire bench overload``'s picture: against offered load (a multiple of each server's
+    closed-loop maximum), the p99 of the answered, on-time bids/s over the closed-loop bids/s,
+    the share shed and the share lost (late + never sent); and, with a recovery run, the steady
+    client's p99 per window through the 5x burst. Colour: server; solid HTTP/2, dashed
+    HTTP/1.1; circles tmax 50 ms, squares 100 ms (other tmax: triangles)."""
+    plt = _pyplot()
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    recoveries = [c for c in cells if getattr(c, "mode", "") == "recovery" and c.windows]
+    fig, axes = plt.subplots(2, 3, figsize=(18, 10))
+    flat = list(axes.flat)
+    series: dict[tuple[str, str, int, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["mode"] in ("open", "async"):
+            series.setdefault((r["server"], r["proto"], r["tmax"], r["mode"]), []).append(r)
+    markers = {50: "o", 100: "s"}
+    panels = (
+        ("p99_ms", "p99 of answered requests", "ms (log scale)", True),
+        ("p50_ms", "Median of answered requests", "ms (log scale)", True),
+        (
+            "bids_vs_max",
+            "On-time bids/s over closed-loop bids/s",
+            "ratio (higher is better)",
+            False,
+        ),
+        ("shed_pct", "Shed at arrival or from the queue", "% of requests seen", False),
+        ("lost_pct", "Lost: replies after tmax + never sent", "% of offered (log scale)", True),
+    )
+    for ax, (metric, name, unit, log_y) in zip(flat, panels, strict=False):
+        for (server, proto, tmax, mode), members in sorted(series.items()):
+            members = sorted(members, key=lambda r: r["fraction"])
+            xs = [r["fraction"] for r in members]
+            ys = [r[metric] for r in members]
+            if log_y:
+                ys = [max(y, 1e-3) for y in ys]
+            label = f"{server} {proto} tmax {tmax}" + (" async" if mode == "async" else "")
+            ax.plot(xs, ys, color=SERVER_COLOURS.get(server, "black"),
+                    linestyle="-" if proto == "h2" else "--", marker=markers.get(tmax, "^"),
+                    alpha=0.6 if mode == "async" else 1.0, label=label)  # fmt: skip
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator([0.5, 1, 2, 5]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}x"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("offered load, x each server's closed-loop maximum (open loop)")
+        ax.set_ylabel(unit)
+        ax.set_title(name, fontsize=11)
+        ax.grid(True, which="both", alpha=0.3)
+        if log_y:
+            ax.set_yscale("log")
+        if metric == "p99_ms":
+            for tmax in sorted({k[2] for k in series}):
+                ax.axhline(tmax, color="black", linestyle=":", linewidth=1)
+        if metric == "lost_pct":
+            ax.axhline(0.1, color="red", linestyle=":", linewidth=1)
+            ax.annotate("0.1%", (0.02, 0.1), xycoords=("axes fraction", "data"), fontsize=8)
+        if metric == "bids_vs_max":
+            for level in (0.8, 0.5):
+                ax.axhline(level, color="grey", linestyle=":", linewidth=1)
+    flat[0].legend(fontsize=7, loc="upper left")
+    ax = flat[5]
+    if recoveries:
+        for c in recoveries:
+            xs = [start for start, _n, _p in c.windows]
+            ys = [max(p99, 1e-3) for _s, _n, p99 in c.windows]
+            ax.plot(xs, ys, color=SERVER_COLOURS.get(c.server, "black"),
+                    linestyle="-" if c.proto == "h2" else "--",
+                    label=f"{c.server} {c.proto} tmax {c.tmax}")  # fmt: skip
+        ax.axvspan(5, 15, color="red", alpha=0.08, label="5x burst")
+        ax.set_yscale("log")
+        ax.set_xlabel("seconds (steady client at 0.5x throughout)")
+        ax.set_ylabel("p99 per 250 ms window, ms (log scale)")
+        ax.set_title("Recovery after 10 s at 5x", fontsize=11)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    else:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+__all__ = ["CODEC_COLOURS", "SERVER_COLOURS", "plot_decode", "plot_load", "plot_overload"]

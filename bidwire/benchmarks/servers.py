@@ -38,6 +38,7 @@ PROTOCOLS = {
     "bidwire": ("h2", "h1", "grpc"),
     "bidwire-h2": ("h2", "h1", "grpc"),
     "bidwire-raw": ("h2", "h1", "grpc"),
+    "bidwire-inline": ("h2", "h1", "grpc"),
     "hypercorn": ("h2", "h1"),
     "granian": ("h2", "h1"),
     "grpcio": ("grpc",),
@@ -85,6 +86,13 @@ def _script(name: str) -> list[str]:
 def server_argv(name: str, port: int, workdir: Path, config: Path | None = None) -> list[str]:
     """The command that serves the bidder as ``name`` on ``port``."""
     host = "127.0.0.1"
+    if name == "bidwire-inline":
+        # Admission control off: each request decided inline as it is read (the A/B baseline
+        # of `bench overload`); with a config of its own, that file must say so itself.
+        if config is None:
+            config = workdir / "inline.toml"
+            config.write_text("[admission]\nenabled = false\n")
+        name = "bidwire"
     if name in ("bidwire", "bidwire-h2", "bidwire-raw"):
         argv = [*_script("bidwire"), "serve", "--host", host, "--port", str(port)]
         if name != "bidwire":
@@ -124,6 +132,7 @@ class Server:
         pin: Sequence[str] = (),
         start_timeout: float = 30.0,
         source: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         """``source``: serve the bidwire tree in that folder (``PYTHONPATH``, run from there)
         instead of the installed one, e.g. another commit's export (bench/ab_commits.py)."""
@@ -134,7 +143,7 @@ class Server:
         argv = [*pin, *server_argv(name, self.port, Path(self._workdir.name), config)]
         if name.startswith("bidwire") and campaigns is not None:
             argv += ["--campaigns", str(campaigns)]
-        env = dict(os.environ)
+        env = {**os.environ, **(extra_env or {})}
         if campaigns is not None:  # bidder.asgi reads the campaign file from here
             env["BIDWIRE_CAMPAIGNS"] = str(campaigns)
         if source is not None:

@@ -54,6 +54,18 @@ class RawH2Engine(Reader):
         )
         if limits.connection_window > F.DEFAULT_WINDOW:
             self._out.append(F.window_update(0, limits.connection_window - F.DEFAULT_WINDOW))
+        self._advertised = limits.max_concurrent_streams
+
+    def advertise_streams(self, limit: int) -> None:
+        """Say SETTINGS_MAX_CONCURRENT_STREAMS ``limit`` (admission control's concurrency
+        limit, at most ``[limits] max_concurrent_streams``): no client need open more streams
+        than can be decided in time. Advisory: streams past it are turned away by admission
+        control as any other, and only the configured maximum is enforced with REFUSED_STREAM
+        (a client may open more until it has read the new value)."""
+        limit = max(1, min(limit, self.limits.max_concurrent_streams))
+        if limit != self._advertised and not self.closed:
+            self._advertised = limit
+            self._out.append(F.settings({F.SETTINGS_MAX_CONCURRENT_STREAMS: limit}))
 
 
 __all__ = ["RawH2Engine"]
