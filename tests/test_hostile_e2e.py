@@ -25,7 +25,8 @@ from fuzz.answers import Outcome, Reader
 from .servers import ServerProcess, run, tool
 
 #: Short deadlines (the server ticks once a second), a small connection cap; no shedding on
-#: loop lag (a read of bombs lags the loop, and shed requests are never inflated at all).
+#: loop lag and no admission control (a read of bombs lags the loop and outlasts their tmax,
+#: and shed requests are never inflated at all: the ledger would have nothing to count).
 CONFIG = """
 [limits]
 header_timeout = 1.0
@@ -36,6 +37,8 @@ max_connections = 6
 {extra}
 [app.shedding]
 max_loop_lag_ms = 100000
+[admission]
+enabled = false
 """
 
 
