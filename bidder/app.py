@@ -31,7 +31,7 @@ from openrtb import (
     validate_request,
     validate_response,
 )
-from openrtb.peek import peek_tmax_json, peek_tmax_proto
+from openrtb.peek import peek_id_json, peek_id_proto, peek_tmax_json, peek_tmax_proto
 from openrtb.proto_fast import BiddingProto
 from transport.app import Health
 from transport.events import (
@@ -59,7 +59,7 @@ from .metrics import (
     count_nobid,
 )
 from .notices import NoticeAnswer
-from .pipeline import Later, NoBid
+from .pipeline import NBR_INSUFFICIENT_TIME, Later, NoBid
 from .shedding import LoadShedder, SheddingConfig
 
 #: The decision: a request and its arrival time in, a response or a no-bid out (or a
@@ -319,7 +319,7 @@ class BidderApp:
             return self.grpc.refuse(request, reason)
         path = request.path
         if path == self._bid_path or path.split(b"?", 1)[0] == self._bid_path:
-            response = self._shed(reason)
+            response = self._shed(reason, request)
         else:
             response = Response(503, error_body("overloaded"), content_type=CT_JSON)
         HTTP_RESPONSES.inc(response.status)
@@ -399,9 +399,30 @@ class BidderApp:
 
     # -- the bid endpoint ----------------------------------------------------------------------
 
-    def _shed(self, reason: str) -> Response:
+    def _shed(self, reason: str, request: Request | None = None) -> Response:
+        """A request not decided: 204, or with ``nobid = "nbr"`` 200 and a BidResponse with
+        the request's id (peeked, not decoded) and nbr 15, insufficient time (a 204 when the id
+        cannot be peeked)."""
         SHED.values[reason] += 1
-        return self._shed_answer
+        if self.config.nobid == "204" or request is None:
+            return self._shed_answer
+        is_proto = _media_type(request.content_type) in _PROTO_TYPES
+        plain = request.content_encoding is None or (
+            _media_type(request.content_encoding) in _IDENTITY
+        )
+        body = request.body
+        request_id = None
+        if plain:
+            request_id = peek_id_proto(body) if is_proto else peek_id_json(body)
+        if request_id is None:
+            return self._shed_answer
+        nobid = BidResponse(id=request_id, nbr=NBR_INSUFFICIENT_TIME)
+        if is_proto:
+            payload: bytes = self._proto_bidding.encode_response(nobid)
+        else:
+            payload = self._json.encode(nobid)
+        content_type = CT_PROTO if is_proto else CT_JSON
+        return Response(200, payload, content_type=content_type, headers=self._version_header)
 
     def _bid(self, request: Request) -> Response | Deferred:
         if request.method != b"POST":

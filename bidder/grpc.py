@@ -19,8 +19,8 @@ deadline, with the caller's folded in (:func:`~bidder.deadline.arrival_for_deadl
 
 Status codes: INVALID_ARGUMENT (the field path in the message) for a request that does not
 frame, decode or validate, and for a malformed ``grpc-timeout``; RESOURCE_EXHAUSTED for a
-message over the size cap and for a call shed under load; DEADLINE_EXCEEDED for a call shed
-because its deadline cannot be met (admission control); UNAVAILABLE for a call refused
+message over the size cap; a Bid call shed under load is a no-bid (OK, nbr 15), or
+DEADLINE_EXCEEDED when its own grpc-timeout has passed; UNAVAILABLE for a call refused
 while draining; UNIMPLEMENTED for an unknown method or message encoding; NOT_FOUND for a health
 check of an unknown service; INTERNAL only for our own failures, never for bad input.
 """
@@ -41,7 +41,7 @@ from openrtb import (
     validate_request,
     validate_response,
 )
-from openrtb.peek import peek_tmax_proto
+from openrtb.peek import peek_id_proto, peek_tmax_proto
 from openrtb.proto_fast import BiddingProto
 from transport.app import DEADLINE_REASONS, Health
 from transport.events import Deferred, Fields, Request, Response
@@ -178,16 +178,26 @@ class GrpcFrontDoor:
         """Nothing to give back: gRPC answers are fresh bytes, not arena buffers."""
 
     def refuse(self, request: Request, reason: str) -> Response:
-        """A call the transport will not hand on: UNAVAILABLE while draining (go elsewhere),
-        DEADLINE_EXCEEDED when its own deadline cannot be met, RESOURCE_EXHAUSTED otherwise
-        (shed under load); counted by ``reason``."""
+        """A call the transport will not hand on: UNAVAILABLE while draining (go elsewhere);
+        a Bid call shed by admission control (counted by ``reason``) is a no-bid like any
+        other, OK with nbr 15 (insufficient time) and the request's id peeked off the message,
+        unless its own ``grpc-timeout`` has passed (DEADLINE_EXCEEDED: the caller has given
+        up) or the message cannot be peeked (RESOURCE_EXHAUSTED)."""
         if self.app.draining:
             return self.error(GrpcError(Status.UNAVAILABLE, "draining", "grpc_draining"))
-        if request.path == BID_METHOD:
-            SHED.inc(reason)
-        if reason in DEADLINE_REASONS:
+        if request.path != BID_METHOD:
+            return self.error(GrpcError(Status.RESOURCE_EXHAUSTED, "overloaded", "shed"))
+        SHED.inc(reason)
+        if reason in DEADLINE_REASONS and request.grpc_timeout is not None:
             return self.error(GrpcError(Status.DEADLINE_EXCEEDED, "deadline exceeded", "shed"))
-        return self.error(GrpcError(Status.RESOURCE_EXHAUSTED, f"overloaded ({reason})", "shed"))
+        body = request.body
+        request_id = peek_id_proto(body, 5) if body[:1] == b"\x00" else None
+        if request_id is None:
+            return self.error(
+                GrpcError(Status.RESOURCE_EXHAUSTED, f"overloaded ({reason})", "shed")
+            )
+        nobid = BidResponse(id=request_id, nbr=NBR_INSUFFICIENT_TIME)
+        return self._ok(self._bidding.encode_response(nobid), request)
 
     def observe_lag(self, lag: float) -> None:
         """The bidder's shedder hears it."""

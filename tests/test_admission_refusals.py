@@ -118,3 +118,16 @@ def test_the_raw_engine_advertises_the_admission_limit_as_its_stream_limit() -> 
     changes = [e for e in events if isinstance(e, h2.events.RemoteSettingsChanged)]
     assert [e.changed_settings[h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS].new_value
             for e in changes] == [40, 256]  # fmt: skip
+
+
+def test_with_nobid_nbr_a_shed_request_is_200_with_its_id_and_nbr_15() -> None:
+    from bidder.app import AppConfig
+    from openrtb import JsonCodec
+
+    app = BidderApp(lambda request, arrival: NoBid("test"), config=AppConfig(nobid="nbr"))
+    out = serve(AdmissionConfig(), [http1_post(HOPELESS)], app)
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    answer = JsonCodec().decode_response(body)
+    assert (answer.id, answer.nbr, answer.seatbid) == ("r", 15, None)
+    assert REQUESTS.get("json") == 0  # never decoded

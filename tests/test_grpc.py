@@ -262,14 +262,27 @@ def test_grpc_timeout_is_folded_into_the_deadline() -> None:
     assert status_of(bad)[0] == Status.INVALID_ARGUMENT
 
 
-def test_shed_calls_are_resource_exhausted_and_drain_is_unavailable() -> None:
+def test_shed_calls_are_no_bids_and_drain_is_unavailable() -> None:
+    """A shed call is a no-bid like any other (OK, nbr 15, the request's id), not decoded;
+    DEADLINE_EXCEEDED when the caller's own timeout made it hopeless; RESOURCE_EXHAUSTED when
+    the message cannot be peeked for its id; UNAVAILABLE while draining."""
     b = bidder()
     b.app.shedder.observe_lag(0.5)
     before = SHED.get("loop_lag")
-    assert status_of(call(frame(BID_PROTO), b=b))[0] == Status.RESOURCE_EXHAUSTED
+    shed = call(frame(BID_PROTO), b=b)
+    assert status_of(shed)[0] == Status.OK
+    answer = PROTO.decode_response(message_of(shed))
+    assert answer.id == PROTO.decode_request(BID_PROTO).id and answer.nbr == 15
+    assert not answer.seatbid
     assert SHED.get("loop_lag") == before + 1
     request = Request(b"POST", BID_METHOD, frame(BID_PROTO), content_type=b"application/grpc")
-    assert status_of(b.app.refuse(request, "queue_full"))[0] == Status.RESOURCE_EXHAUSTED
+    assert status_of(b.app.refuse(request, "queue_full"))[0] == Status.OK
+    hurried = Request(b"POST", BID_METHOD, frame(BID_PROTO), content_type=b"application/grpc",
+                      grpc_timeout=b"1m")  # fmt: skip
+    assert status_of(b.app.refuse(hurried, "budget"))[0] == Status.DEADLINE_EXCEEDED
+    garbage = Request(b"POST", BID_METHOD, b"\x00\x00\x00\x00\x02\x0a\xff",
+                      content_type=b"application/grpc")  # fmt: skip
+    assert status_of(b.app.refuse(garbage, "queue_full"))[0] == Status.RESOURCE_EXHAUSTED
     b.app.start_drain()
     assert status_of(b.app.refuse(request, "queue_full"))[0] == Status.UNAVAILABLE
 
