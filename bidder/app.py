@@ -401,19 +401,23 @@ class BidderApp:
 
     def _shed(self, reason: str, request: Request | None = None) -> Response:
         """A request not decided: 204, or with ``nobid = "nbr"`` 200 and a BidResponse with
-        the request's id (peeked, not decoded) and nbr 15, insufficient time (a 204 when the id
-        cannot be peeked)."""
+        the request's id (peeked, not decoded; a gzip body inflated first) and nbr 15,
+        insufficient time (a 204 when the id cannot be peeked)."""
         SHED.values[reason] += 1
         if self.config.nobid == "204" or request is None:
             return self._shed_answer
         is_proto = _media_type(request.content_type) in _PROTO_TYPES
-        plain = request.content_encoding is None or (
-            _media_type(request.content_encoding) in _IDENTITY
-        )
         body = request.body
-        request_id = None
-        if plain:
-            request_id = peek_id_proto(body) if is_proto else peek_id_json(body)
+        if request.content_encoding is not None:
+            encoding = _media_type(request.content_encoding)
+            if encoding == b"gzip":
+                try:  # bounded as a decision's would be: the id is worth that much
+                    body = gunzip(body, self.config.max_inflated_body, self.config.max_gzip_ratio)
+                except InflateError:
+                    return self._shed_answer
+            elif encoding not in _IDENTITY:
+                return self._shed_answer
+        request_id = peek_id_proto(body) if is_proto else peek_id_json(body)
         if request_id is None:
             return self._shed_answer
         nobid = BidResponse(id=request_id, nbr=NBR_INSUFFICIENT_TIME)

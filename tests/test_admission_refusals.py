@@ -7,6 +7,7 @@ outcome does not depend on the machine's speed."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 
 import h2.config
@@ -125,9 +126,21 @@ def test_with_nobid_nbr_a_shed_request_is_200_with_its_id_and_nbr_15() -> None:
     from openrtb import JsonCodec
 
     app = BidderApp(lambda request, arrival: NoBid("test"), config=AppConfig(nobid="nbr"))
-    out = serve(AdmissionConfig(), [http1_post(HOPELESS)], app)
-    head, _, body = out.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200 ")
-    answer = JsonCodec().decode_response(body)
-    assert (answer.id, answer.nbr, answer.seatbid) == ("r", 15, None)
-    assert REQUESTS.get("json") == 0  # never decoded
+    zipped = gzip.compress(HOPELESS)
+    gzip_post = (
+        b"POST /openrtb2/bid HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"content-encoding: gzip\r\ncontent-length: %d\r\n\r\n" % len(zipped)
+    ) + zipped
+    # gzipped: tmax is not peeked (the default, 200 ms, leaves time): a fixed limit of 1 and
+    # the first request still queued turn the second away.
+    config = AdmissionConfig(min_limit=1, initial_limit=1, max_limit=1)
+    out = serve(config, [http1_post(HOPELESS) + http1_post(FINE) + gzip_post], app)
+    answers = [part for part in out.split(b"HTTP/1.1 ") if part]
+    assert len(answers) == 3
+    for answer in (answers[0], answers[2]):
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"200 ")
+        decoded = JsonCodec().decode_response(body)
+        assert (decoded.id, decoded.nbr, decoded.seatbid) == ("r", 15, None)
+    assert ADMISSION_SHED.get("budget") == 1 and ADMISSION_SHED.get("concurrency") == 1
+    assert REQUESTS.get("json") == 1  # only FINE was decoded

@@ -25,11 +25,12 @@ from .servers import ServerProcess, run, tool
 from .test_replay import CAMPAIGNS_V1, expected_changes, oracle_request, repriced
 
 KINDS = ("json", "proto", "grpc", "gzip")
-#: What every server of these tests runs with: no shedding at arrival (a loaded test machine
-#: lags, and a shed request is answered without a decision); with requests that give the
-#: bidder a second (tmax 1000, see :func:`bodies`), no deadline is missed either, so every
-#: request is decided by the campaigns whatever the machine's speed.
-STEADY = "[app.shedding]\nmax_loop_lag_ms = 600000\n"
+#: What every server of these tests runs with: no shedding at arrival, on loop lag or by
+#: admission control (a loaded test machine lags, a gzipped body's tmax is not peeked, and a
+#: shed request is answered without a decision); with requests that give the bidder a second
+#: (tmax 1000, see :func:`bodies`), no deadline is missed either, so every request is decided
+#: by the campaigns whatever the machine's speed.
+STEADY = "[app.shedding]\nmax_loop_lag_ms = 600000\n[admission]\nenabled = false\n"
 
 
 def steady(folder: Path, *args: str, extra: str = "") -> ServerProcess:
