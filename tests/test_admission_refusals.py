@@ -40,7 +40,7 @@ def serve(config: AdmissionConfig, data: list[bytes], app: BidderApp | None = No
     dispatcher = Dispatcher(app, config)
 
     async def scenario() -> None:
-        connection = Connection(app, Limits(), {}, "raw", dispatcher)
+        connection = Connection(app, Limits(), {}, "raw", dispatcher=dispatcher)
         connection.connection_made(transport)  # type: ignore[arg-type]
         for chunk in data:
             connection.data_received(chunk)
