@@ -272,11 +272,13 @@ def add_audiences_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
     load.add_argument("--format", choices=("csv", "jsonl"), help="default: from FILE's name")
     load.add_argument("--ttl", type=int,
                       help="seconds, for rows without one (default 30 days)")  # fmt: skip
-    load.add_argument("--batch", type=int, default=2000, help="rows per pipelined batch")
+    load.add_argument("--batch", type=int, default=2000,
+                      help="rows per pipelined batch (default 2000)")  # fmt: skip
     load.add_argument("--checkpoint", metavar="PATH", help="default: FILE.checkpoint")
     load.add_argument("--checkpoint-every", type=int, default=500_000, metavar="ROWS",
                       help="rows between checkpoints (default 500,000)")  # fmt: skip
-    load.add_argument("--restart", action="store_true", help="ignore a checkpoint: start over")
+    load.add_argument("--restart", action="store_true",
+                      help="ignore a checkpoint: start over (default: resume from it)")  # fmt: skip
     load.add_argument("--bloom-capacity", type=int, help="users the Bloom filter is sized for, "
                       "when Redis has none yet (default 10,000,000)")  # fmt: skip
     load.add_argument("--bloom-fp-rate", type=float,
