@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from transport.admission import (
     INITIAL_COST,
+    OUTLIER,
     Admission,
     AdmissionConfig,
     GradientLimit,
@@ -161,6 +162,96 @@ def test_in_flight_counts_every_way_out() -> None:
     assert adm.expired(2.0, 0.0) == [(tickets[2], ShedReason.EXPIRED)]
     assert adm.in_flight == 0 and adm.queued == 0
     assert adm.take(2.0) is None
+
+
+def _worker(adm: Admission[str], arrivals: list[float], budget: float, cost: float,
+            stall_at: float, stall: float) -> list[tuple[float, ShedReason | None]]:  # fmt: skip
+    """A worker as transport.dispatch runs one: reads (each arrival checked when read), then a
+    run (the sweep over a slice and the loop's measured gap between runs, then decisions of
+    ``cost`` for one slice). The loop stops once for ``stall`` seconds, after the first run
+    past ``stall_at`` that leaves requests queued (the process descheduled, a collector pause,
+    a disk). Each request's arrival and fate: None decided,
+    else why it was turned away."""
+    slice_s = adm.config.slice_ms / 1000.0
+    fates: list[tuple[float, ShedReason | None]] = []
+    now, ran_at, stalled, i = 0.0, 0.0, False, 0
+    while i < len(arrivals) or adm.queued:
+        now += 50e-6  # the reads
+        while i < len(arrivals) and arrivals[i] <= now:
+            item = ticket(now, budget, i)
+            reason = adm.check(item.deadline, now)
+            if reason is None:
+                adm.push(item)
+            else:
+                fates.append((arrivals[i], reason))
+            i += 1
+        if ran_at:
+            adm.between_runs(now - ran_at, slice_s)
+        fates += [(item.arrival, why) for item, why in adm.expired(now, slice_s + adm.gap)]
+        end = now + slice_s
+        while now < end and (taken := adm.take(now)) is not None:
+            item, why = taken
+            if why is None:
+                now += cost
+                adm.decided(cost)
+                adm.answered(item, now)
+            fates.append((item.arrival, why))
+        if adm.queued:
+            ran_at = now
+            if not stalled and now >= stall_at:  # between two runs, with requests waiting
+                now, stalled = now + stall, True
+        else:
+            ran_at = 0.0
+            adm.emptied()
+        if not adm.queued and i < len(arrivals):
+            now = max(now, arrivals[i])
+    return fates
+
+
+def test_one_stall_does_not_turn_requests_away_for_good() -> None:
+    """A stall of a second (longer than any budget) sheds what waited through it, and then
+    the worker decides again: no estimate it inflated (the gap between runs, the drain, the
+    cost) keeps turning requests away. Half the worker's capacity is offered, in bursts of 40
+    (as h2load's clients fire), so runs end with requests still queued."""
+    adm: Admission[str] = Admission(AdmissionConfig(slice_ms=2.0, slack_ms=1.0))
+    cost = 100e-6
+    # 4 s at 5,000 a second: 40 every 8 ms.
+    arrivals = [burst * 0.008 for burst in range(500) for _ in range(40)]
+    fates = _worker(adm, arrivals, budget=0.030, cost=cost, stall_at=1.0, stall=1.0)
+    assert len(fates) == len(arrivals)
+    assert any(why is not None for arrival, why in fates if 1.0 <= arrival <= 2.0)
+    after = [why for arrival, why in fates if arrival >= 2.5]
+    assert after.count(None) >= 0.99 * len(after)
+
+
+def test_a_cost_estimate_a_stall_inflated_is_corrected_by_an_idle_probe() -> None:
+    adm: Admission[str] = Admission(AdmissionConfig(slack_ms=1.0, interval_ms=50.0))
+    adm.cost = 0.040  # a decision believed to take longer than a whole budget
+    budget = 0.030
+    probe = ticket(5.0, budget, 1)
+    assert admit(adm, probe) is None  # idle: one request is decided anyway
+    assert admit(adm, ticket(5.0001, budget, 2)) == ShedReason.BUDGET  # not two at once
+    taken = adm.take(5.0002)
+    assert taken is not None and taken[1] is None
+    adm.decided(60e-6)  # the probe's decision: what a decision really costs
+    adm.answered(taken[0], 5.00026)
+    assert adm.cost <= OUTLIER * 60e-6
+    assert admit(adm, ticket(5.001, budget, 3)) is None
+    # With a true estimate, a request whose deadline leaves less than it is still turned away.
+    adm.cost = 0.040
+    assert adm.check(5.2 + 0.005, 5.2) == ShedReason.BUDGET  # less than the target left
+
+
+def test_a_stall_between_two_decisions_does_not_fill_the_queue_estimate() -> None:
+    adm: Admission[str] = Admission(AdmissionConfig(slack_ms=0.0))
+    adm.drain = 100e-6
+    for i in range(4):
+        assert admit(adm, ticket(0.0, 1.0, i)) is None
+    assert adm.take(0.0001) is not None
+    assert adm.take(1.0001) is not None  # a second between two decisions
+    assert adm.drain <= OUTLIER * 100e-6
+    # Five queued at ~400 µs each: 2 ms of wait, well inside a 30 ms budget.
+    assert adm.check(1.001 + 0.030, 1.001) is None
 
 
 def test_gradient_limit_shrinks_on_late_answers_grows_on_timely_ones_in_use() -> None:

@@ -47,6 +47,20 @@ Limit = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
 INITIAL_COST: Final = 100e-6
 #: Weight of a new sample in the cost and drain estimates (EWMA).
 ALPHA: Final = 0.05
+#: How far one sample may move an estimate: up, it counts at most as this many times the
+#: estimate; down, one this many times below it pulls the estimate to this many times it. A
+#: stall (a collector pause, the process descheduled, a disk) must not make every request look
+#: undecidable, and an estimate a stall did inflate must come back with the first true sample.
+OUTLIER: Final = 4.0
+
+
+def _fold(estimate: float, sample: float) -> float:
+    """An EWMA step with :data:`OUTLIER`'s bounds."""
+    if sample > OUTLIER * estimate:
+        sample = OUTLIER * estimate
+    elif sample * OUTLIER < estimate:
+        return sample * OUTLIER
+    return estimate + ALPHA * (sample - estimate)
 
 
 class AdmissionConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -174,6 +188,12 @@ class Admission(Generic[Owner]):
         self.queued = 0
         #: Since when the queue has held something without a break (None: it is empty).
         self._busy_since: float | None = None
+        #: The time the loop takes between two runs while requests wait (its reads): the next
+        #: sweep may come that late, so what would expire before it is shed at this one.
+        self.gap = 0.0
+        #: The earliest moment an idle worker may decide a request its cost estimate turns
+        #: away (a probe: see :meth:`check`).
+        self._probe_at = 0.0
         #: Whether the queue is standing: busy for an interval with its oldest request waiting
         #: longer than the target; until it empties.
         self.standing = False
@@ -186,7 +206,14 @@ class Admission(Generic[Owner]):
         Cheap (a shed request costs what its no-bid costs): no allocation."""
         remaining = deadline - now - self.cost - self.slack
         if remaining < 0.0:
-            return ShedReason.BUDGET
+            # An idle worker decides one such request per interval anyway when its deadline
+            # leaves more than the target: otherwise an estimate that a stall inflated past
+            # the budgets would turn every request away, and, nothing decided, nothing would
+            # correct it. (A true decision that long is late once per interval.)
+            if self.in_flight or now < self._probe_at or deadline - now - self.slack < self.target:
+                return ShedReason.BUDGET
+            self._probe_at = now + self.interval
+            return None
         if self.in_flight >= self.limiter.limit:
             return ShedReason.LIMIT
         wait = self.queued * self.drain
@@ -196,7 +223,9 @@ class Admission(Generic[Owner]):
 
     def push(self, ticket: Ticket[Owner]) -> None:
         """Queue a ticket that :meth:`check` admitted."""
-        ticket.expires = ticket.deadline - self.cost - self.slack
+        expires = ticket.deadline - self.cost - self.slack
+        # A probe (see check) could not start in time by the estimate: only its deadline holds.
+        ticket.expires = expires if expires >= ticket.arrival else ticket.deadline - self.slack
         ticket.stale = ticket.arrival + self._patience(ticket.deadline - ticket.arrival)
         ticket.queued = True
         self._seq += 1
@@ -248,9 +277,9 @@ class Admission(Generic[Owner]):
                 continue  # swept already
             self._leave(ticket)
             if self._last_take:
-                self.drain += ALPHA * (now - self._last_take - self.drain)
+                self.drain = _fold(self.drain, now - self._last_take)
             self._last_take = now
-            if now > ticket.deadline - self.cost - self.slack:
+            if now > ticket.expires:
                 self.in_flight -= 1
                 return ticket, ShedReason.EXPIRED
             return ticket, None
@@ -295,11 +324,27 @@ class Admission(Generic[Owner]):
     def decided(self, seconds: float) -> None:
         """One decision took ``seconds`` (from its start until its answer, or its deferred
         answer, was handed over)."""
-        # One sample counts at most as four times the estimate: a collector pause or a cold
-        # first call must not make every request look undecidable for a while (nothing would
-        # be decided, and so nothing measured to bring the estimate back).
-        cost = self.cost
-        self.cost = cost + ALPHA * (min(seconds, 4.0 * cost) - cost)
+        # Bounded both ways (OUTLIER): a collector pause or a cold first call must not make
+        # every request look undecidable for a while.
+        self.cost = _fold(self.cost, seconds)
+
+    def between_runs(self, gap: float, slice_s: float) -> None:
+        """The loop took ``gap`` seconds between two runs while requests waited (``slice_s``:
+        the longest a run decides). The sweep's horizon rises at once with a longer gap, at
+        most to :data:`OUTLIER` times the last plus a slice, and falls slowly; a one-off stall
+        must not sweep every queued request for good (the estimate falls only with gaps
+        measured, and an emptied queue measures none: :meth:`emptied`)."""
+        known = self.gap
+        if gap > known:
+            ceiling = OUTLIER * known + slice_s
+            self.gap = gap if gap < ceiling else ceiling
+        else:
+            self.gap = known + ALPHA * (gap - known)
+
+    def emptied(self) -> None:
+        """A run left nothing queued: nothing waited through the loop's reads, so the gap it
+        allowed for was not needed (the estimate decays)."""
+        self.gap *= 1.0 - ALPHA
 
     def answered(self, ticket: Ticket[Owner], now: float) -> None:
         """The answer to an admitted request was written (or its connection is gone)."""
@@ -324,6 +369,7 @@ class Admission(Generic[Owner]):
 __all__ = [
     "ALPHA",
     "INITIAL_COST",
+    "OUTLIER",
     "Admission",
     "AdmissionConfig",
     "GradientLimit",

@@ -50,9 +50,6 @@ class Dispatcher:
         self.slice = config.slice_ms / 1000.0
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: The longest recent gap between two runs (the loop's reads): the next sweep may
-        #: come that late, so what would expire before it is shed now.
-        self._gap = 0.0
         self._ran_at = 0.0
         #: When the next run must start at the latest (reads may not delay it past this).
         self._due = 0.0
@@ -91,10 +88,9 @@ class Dispatcher:
         app = self.app
         now = _clock()
         if self._ran_at:  # the last run left work queued: the time since is the loop's reads
-            gap = now - self._ran_at
-            self._gap = gap if gap > self._gap else self._gap * 0.95 + gap * 0.05
+            admission.between_runs(now - self._ran_at, self.slice)
         touched = self._touched
-        for ticket, reason in admission.expired(now, self.slice + self._gap):
+        for ticket, reason in admission.expired(now, self.slice + admission.gap):
             QUEUE_SECONDS.observe(now - ticket.request.arrival)
             self._shed(ticket, reason, now)
         end = now + self.slice
@@ -146,7 +142,11 @@ class Dispatcher:
             owner.flush_answers()
         touched.clear()
         ended = _clock()
-        self._ran_at = ended if admission.queued else 0.0
+        if admission.queued:
+            self._ran_at = ended
+        else:
+            self._ran_at = 0.0
+            admission.emptied()
         self._due = ended + self.slice
         ADMISSION_LIMIT.value = admission.limit
         ADMISSION_IN_FLIGHT.value = admission.in_flight
