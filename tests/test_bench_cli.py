@@ -6,21 +6,30 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bidwire.benchmarks import decode
 from bidwire.benchmarks.fields import read_attrs, read_dict
 from bidwire.benchmarks.h2load import (
+    Summary,
     command,
+    merge,
     parse_log,
     parse_summary,
     percentile,
     timeliness,
     windows,
 )
-from bidwire.benchmarks.overload import h1_clients, recovery_time
-from bidwire.benchmarks.servers import parse_metrics
+from bidwire.benchmarks.overload import (
+    H1_GROUPS,
+    MAX_H1_CLIENTS,
+    Overload,
+    h1_clients,
+    recovery_time,
+)
+from bidwire.benchmarks.servers import Server, parse_metrics
 from bidwire.cli import build_parser, main
 from openrtb.model import BidRequest
 
@@ -235,4 +244,39 @@ def test_windows_and_recovery_time() -> None:
 def test_h1_connections_carry_the_rate_inside_tmax() -> None:
     assert h1_clients(1000, 50, 32) == 50
     assert h1_clients(100, 50, 32) == 32
-    assert h1_clients(10**7, 100, 32) == 4096
+    assert h1_clients(10**7, 100, 32) == MAX_H1_CLIENTS
+
+
+def test_http1_open_loop_spreads_its_connections_over_staggered_h2loads(tmp_path: Path) -> None:
+    """One h2load's clients fire together; an open HTTP/1.1 run splits its connections over
+    groups started apart, so the bursts spread over the period, at the same rate in all."""
+
+    class _Server:
+        def url(self, path: str = "/openrtb2/bid") -> str:
+            return "http://127.0.0.1:1" + path
+
+    args = build_parser().parse_args(["bench", "overload", "--tmax", "50", "--h1-clients", "8"])
+    bench = Overload(args, tmp_path)
+    server = cast(Server, _Server())
+    rate = 10_000.0
+    argvs, offsets, logs = bench._group_argvs(server, "h1", 50, 2.0, rate)
+    clients = h1_clients(rate, 50, 8)
+    assert len(argvs) == len(offsets) == len(logs) == H1_GROUPS
+    assert sum(int(a[a.index("-c") + 1]) for a in argvs) == clients
+    per_client = {float(a[a.index("--rps") + 1]) for a in argvs}
+    assert len(per_client) == 1 and per_client.pop() * clients == pytest.approx(rate, rel=1e-3)
+    period = clients / rate
+    assert offsets == sorted(offsets) and offsets[0] == 0 and offsets[-1] < period
+    assert len(set(logs)) == H1_GROUPS
+    # HTTP/2, and the closed loop: one h2load.
+    assert len(bench._group_argvs(server, "h2", 50, 2.0, rate)[0]) == 1
+    assert len(bench._group_argvs(server, "h1", 50, 2.0, None)[0]) == 1
+
+
+def test_summaries_of_side_by_side_h2loads_add_up() -> None:
+    one = Summary(2.0, 100.0, 200, 200, 190, 190, 0, 0, 0, status_2xx=190, protocol="http/1.1")
+    two = Summary(2.1, 50.0, 100, 100, 100, 90, 10, 0, 0, status_2xx=90, protocol="http/1.1")
+    both = merge([one, two])
+    assert (both.rps, both.started, both.done, both.failed, both.status_2xx) == (
+        150.0, 300, 290, 10, 280)  # fmt: skip
+    assert both.duration_s == 2.1

@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -288,6 +289,55 @@ def run(argv: Sequence[str], timeout_s: float) -> tuple[str, float]:
         return out.read(), usage.ru_utime + usage.ru_stime
 
 
+def run_staggered(
+    argvs: Sequence[Sequence[str]], offsets_s: Sequence[float], timeout_s: float
+) -> tuple[list[str], float]:
+    """Run several h2loads at once, the i-th started ``offsets_s[i]`` after the first: their
+    outputs and the CPU seconds they used together. One h2load's clients all send on the same
+    timer, so many HTTP/1.1 clients at a low rate each fire together, in bursts no exchange
+    sends: started apart, the groups spread the bursts over the period. Raises
+    :class:`H2loadError` if one fails to start or runs over ``timeout_s``."""
+    outputs: list[str] = [""] * len(argvs)
+    cpu = [0.0] * len(argvs)
+    errors: list[str] = []
+
+    def one(index: int) -> None:
+        time.sleep(offsets_s[index])
+        try:
+            outputs[index], cpu[index] = run(argvs[index], timeout_s)
+        except H2loadError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(argvs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise H2loadError(errors[0])
+    return outputs, sum(cpu)
+
+
+def merge(summaries: Sequence[Summary]) -> Summary:
+    """Summaries of h2loads run side by side as one: counts and rates added."""
+    return Summary(
+        duration_s=max(s.duration_s for s in summaries),
+        rps=sum(s.rps for s in summaries),
+        total=sum(s.total for s in summaries),
+        started=sum(s.started for s in summaries),
+        done=sum(s.done for s in summaries),
+        succeeded=sum(s.succeeded for s in summaries),
+        failed=sum(s.failed for s in summaries),
+        errored=sum(s.errored for s in summaries),
+        timeout=sum(s.timeout for s in summaries),
+        status_2xx=sum(s.status_2xx for s in summaries),
+        status_3xx=sum(s.status_3xx for s in summaries),
+        status_4xx=sum(s.status_4xx for s in summaries),
+        status_5xx=sum(s.status_5xx for s in summaries),
+        protocol=summaries[0].protocol,
+    )
+
+
 __all__ = [
     "H2loadError",
     "Latency",
@@ -295,10 +345,12 @@ __all__ = [
     "Timeliness",
     "command",
     "log_rows",
+    "merge",
     "parse_log",
     "parse_summary",
     "percentile",
     "run",
+    "run_staggered",
     "timeliness",
     "windows",
 ]

@@ -44,8 +44,12 @@ OPEN_STREAMS = 256
 #: Streams per connection in the closed-loop phase: few enough that bidwire decides every
 #: request (256 in flight take longer than a 30 ms budget to decide on this machine).
 CLOSED_STREAMS = 8
-#: The most HTTP/1.1 connections an open-loop run opens.
-MAX_H1_CLIENTS = 4096
+#: The most HTTP/1.1 connections an open-loop run opens (thousands take h2load, on one core,
+#: longer to open than a run lasts; a shed answer comes back in milliseconds, so fewer do).
+MAX_H1_CLIENTS = 1024
+#: HTTP/1.1 open loop: the connections are split over this many h2loads started apart (see
+#: h2load.run_staggered), so their clients' bursts are spread over the period.
+H1_GROUPS = 8
 
 
 @dataclass
@@ -160,17 +164,21 @@ class Overload:
         rnd: int,
     ) -> Cell:
         """One run; its cell."""
-        log = self.workdir / "run.log"
         duration = self.args.duration
-        argv = self._argv(server, proto, self.bodies[tmax], duration, rate, tmax, log)
+        argvs, offsets, logs = self._group_argvs(server, proto, tmax, duration, rate)
+        argv = argvs[0]
         before, cpu0 = server.metrics(), server.cpu_seconds()
-        out, _ = h2load.run([*self.load_pin, *argv], timeout_s=duration + 60)
+        outs, _ = h2load.run_staggered(
+            [[*self.load_pin, *a] for a in argvs], offsets, timeout_s=duration + 60
+        )
         cpu = server.cpu_seconds() - cpu0
         after = server.metrics()
-        summary = h2load.parse_summary(out)
-        with open(log) as f:
-            lines = f.readlines()
-        log.unlink()
+        summary = h2load.merge([h2load.parse_summary(out) for out in outs])
+        lines = []
+        for log in logs:
+            with open(log) as f:
+                lines += f.readlines()
+            log.unlink()
         latency = h2load.parse_log(lines, tmax)
         cell = Cell(server.name, proto, tmax, mode, fraction, rate or summary.rps, duration, rnd)
         cell.rps, cell.started, cell.answered = summary.rps, summary.started, latency.count
@@ -193,10 +201,47 @@ class Overload:
         cell.shed = delta.get("admission_shed", 0) or delta.get("shed", 0)
         cell.seen = delta.get("requests", 0) + cell.shed
         cell.server_late = delta.get("answers", 0) and _late(server)
-        cell.command = " ".join(argv)
+        cell.command = " ".join(argv) + (
+            f" (x{len(argvs)} started {offsets[1] * 1000:.1f} ms apart, -c split)"
+            if len(argvs) > 1
+            else ""
+        )
         self.cells.append(cell)
         print(_line(cell), flush=True)
         return cell
+
+    def _group_argvs(
+        self, server: Server, proto: str, tmax: int, duration: float, rate: float | None
+    ) -> tuple[list[list[str]], list[float], list[Path]]:
+        """The h2load argvs of one run, their start offsets and log files: one h2load, or, for
+        HTTP/1.1 in open loop, :data:`H1_GROUPS` of them, each with its share of the
+        connections at the same rate per connection, started a share of the period apart."""
+        body = self.bodies[tmax]
+        if proto != "h1" or rate is None:
+            log = self.workdir / "run.log"
+            return [self._argv(server, proto, body, duration, rate, tmax, log)], [0.0], [log]
+        clients = h1_clients(rate, tmax, self.args.h1_clients)
+        groups = min(H1_GROUPS, clients)
+        period = clients / rate  # each connection sends once per period
+        argvs, offsets, logs = [], [], []
+        for g in range(groups):
+            share = clients // groups + (1 if g < clients % groups else 0)
+            log = self.workdir / f"run-{g}.log"
+            argvs.append(
+                h2load.command(
+                    server.url(),
+                    proto=proto,
+                    clients=share,
+                    streams=1,
+                    duration_s=duration,
+                    body=body,
+                    log_file=log,
+                    rps_per_client=rate / clients,
+                )
+            )
+            offsets.append(g * period / groups)
+            logs.append(log)
+        return argvs, offsets, logs
 
     def warm_up(self, server: Server, proto: str) -> None:
         if self.args.warmup > 0:
@@ -230,14 +275,20 @@ class Overload:
             for tmax in args.tmax:
                 for fraction in sorted(args.load):
                     time.sleep(1.0)
-                    self.measure(server, proto, tmax, "open", fraction, fraction * top.rps, rnd)
+                    try:
+                        self.measure(server, proto, tmax, "open", fraction, fraction * top.rps, rnd)
+                    except h2load.H2loadError as exc:  # one run lost, not the whole table
+                        print(f"{name} {proto} tmax {tmax} {fraction:g}x: {exc}", file=sys.stderr)
         if args.async_ms:
             with self.serve(name, args.async_ms) as server:
                 self.warm_up(server, proto)
                 for tmax in args.tmax:
                     rate = args.async_load * top.rps
                     time.sleep(1.0)
-                    self.measure(server, proto, tmax, "async", args.async_load, rate, rnd)
+                    try:
+                        self.measure(server, proto, tmax, "async", args.async_load, rate, rnd)
+                    except h2load.H2loadError as exc:
+                        print(f"{name} {proto} tmax {tmax} async: {exc}", file=sys.stderr)
 
     def recovery(self, name: str, proto: str) -> None:
         """A steady 0.5x client for the whole run; 4.5x more for 10 s from 5 s in."""
