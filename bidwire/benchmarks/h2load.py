@@ -318,24 +318,16 @@ def run_staggered(
     return outputs, sum(cpu)
 
 
+#: The fields of :class:`Summary` that add up over h2loads run side by side.
+_ADDED = ("rps", "total", "started", "done", "succeeded", "failed", "errored", "timeout",
+          "status_2xx", "status_3xx", "status_4xx", "status_5xx")  # fmt: skip
+
+
 def merge(summaries: Sequence[Summary]) -> Summary:
     """Summaries of h2loads run side by side as one: counts and rates added."""
-    return Summary(
-        duration_s=max(s.duration_s for s in summaries),
-        rps=sum(s.rps for s in summaries),
-        total=sum(s.total for s in summaries),
-        started=sum(s.started for s in summaries),
-        done=sum(s.done for s in summaries),
-        succeeded=sum(s.succeeded for s in summaries),
-        failed=sum(s.failed for s in summaries),
-        errored=sum(s.errored for s in summaries),
-        timeout=sum(s.timeout for s in summaries),
-        status_2xx=sum(s.status_2xx for s in summaries),
-        status_3xx=sum(s.status_3xx for s in summaries),
-        status_4xx=sum(s.status_4xx for s in summaries),
-        status_5xx=sum(s.status_5xx for s in summaries),
-        protocol=summaries[0].protocol,
-    )
+    added = {name: sum(getattr(s, name) for s in summaries) for name in _ADDED}
+    duration = max(s.duration_s for s in summaries)
+    return Summary(duration_s=duration, protocol=summaries[0].protocol, **added)
 
 
 __all__ = [
