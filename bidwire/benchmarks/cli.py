@@ -319,6 +319,13 @@ def add_bench_parser(subparsers: Any) -> None:
         default=32,
         help="HTTP/1.1 connections at least (default 32; open loop: rate x tmax)",
     )
+    over.add_argument(
+        "--bidwire-config",
+        type=Path,
+        metavar="FILE",
+        help="settings for the bidwire servers, e.g. an [admission] section to compare "
+        "policies (default: none, the defaults)",
+    )
     _load_args(over, "overload", "the plot (default: beside the result file)")
     over.set_defaults(func=_overload)
 

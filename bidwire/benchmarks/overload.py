@@ -144,11 +144,16 @@ class Overload:
         """A fresh server process, pinned (with an async stage of ``async_ms``)."""
         config = None
         env: dict[str, str] = {}
-        if async_ms:
-            config = self.workdir / f"async-{name}-{async_ms:g}.toml"
-            inline = "[admission]\nenabled = false\n" if name == "bidwire-inline" else ""
-            config.write_text(f"{inline}[pipeline]\nsleep_stage_ms = {async_ms}\n")
-            env["BIDWIRE_SLEEP_STAGE_MS"] = str(async_ms)
+        own = self.args.bidwire_config
+        if async_ms or (own is not None and name.startswith("bidwire")):
+            config = self.workdir / f"{name}-{async_ms:g}.toml"
+            text = own.read_text() + "\n" if own is not None else ""
+            if name == "bidwire-inline":
+                text += "[admission]\nenabled = false\n"
+            if async_ms:
+                text += f"[pipeline]\nsleep_stage_ms = {async_ms}\n"
+                env["BIDWIRE_SLEEP_STAGE_MS"] = str(async_ms)
+            config.write_text(text)
         return Server(
             name, campaigns=self.args.campaigns, config=config, pin=self.server_pin, extra_env=env
         )
@@ -491,6 +496,8 @@ def main(args: argparse.Namespace) -> int:
     if found is None:
         return 2
     command, info = found
+    if args.bidwire_config is not None:  # what the bidwire servers ran with, in the results
+        info = {**info, "bidwire config": repr(args.bidwire_config.read_text().strip())}
     for line in machine.header(command, info):
         print(line, flush=True)
     with tempfile.TemporaryDirectory(prefix="bidwire-bench-overload-") as tmp:
