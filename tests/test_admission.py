@@ -283,6 +283,23 @@ def test_the_limit_follows_latency_against_the_budget() -> None:
     assert adm.limit == 8
 
 
+def test_a_wait_in_the_queue_does_not_shrink_the_limit() -> None:
+    """The limit bounds work in service; the queue's own rules bound the wait. Requests that
+    waited 60 ms of a 100 ms budget and were then answered 1 ms after their decision started
+    leave the limit where it was (counted from arrival, 61 ms > half the budget, it fell)."""
+    adm: Admission[str] = Admission(
+        AdmissionConfig(initial_limit=64, min_limit=8, max_limit=512, latency_share=0.5)
+    )
+    adm.drain = 0.0
+    for i in range(200):
+        t = ticket(float(i), 0.100, i)
+        assert admit(adm, t) is None
+        taken = adm.take(i + 0.060)
+        assert taken == (t, None)
+        adm.answered(t, i + 0.061)
+    assert adm.limit == 64
+
+
 @pytest.mark.parametrize(
     ("section", "field"),
     [
