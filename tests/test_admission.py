@@ -268,25 +268,14 @@ def test_gradient_limit_shrinks_on_late_answers_grows_on_timely_ones_in_use() ->
     assert limit.limit == 1000
 
 
-def test_the_limit_follows_latency_against_the_budget() -> None:
-    adm: Admission[str] = Admission(
-        AdmissionConfig(initial_limit=64, min_limit=8, max_limit=512, latency_share=0.5)
-    )
-    adm.drain = 0.0
-    # Answers after 80% of a 100 ms budget: later than half of it, so the limit falls.
-    for i in range(200):
-        t = ticket(float(i), 0.100, i)
-        assert admit(adm, t) is None
-        taken = adm.take(float(i))
-        assert taken is not None
-        adm.answered(t, i + 0.080)
-    assert adm.limit == 8
-
-
-def test_a_wait_in_the_queue_does_not_shrink_the_limit() -> None:
-    """The limit bounds work in service; the queue's own rules bound the wait. Requests that
-    waited 60 ms of a 100 ms budget and were then answered 1 ms after their decision started
-    leave the limit where it was (counted from arrival, 61 ms > half the budget, it fell)."""
+@pytest.mark.parametrize(("wait", "service", "limit"), [(0.0, 0.080, 8), (0.060, 0.001, 64)])
+def test_the_limit_follows_the_time_in_service_against_the_budget(
+    wait: float, service: float, limit: int
+) -> None:
+    """Answers 80 ms after their decision started, later than half their 100 ms budget: the
+    limit falls to its floor. Requests that waited 60 ms in the queue and were served in 1 ms
+    leave it where it was: the queue's own rules bound the wait (counted from arrival, 61 ms,
+    the limit fell)."""
     adm: Admission[str] = Admission(
         AdmissionConfig(initial_limit=64, min_limit=8, max_limit=512, latency_share=0.5)
     )
@@ -294,10 +283,9 @@ def test_a_wait_in_the_queue_does_not_shrink_the_limit() -> None:
     for i in range(200):
         t = ticket(float(i), 0.100, i)
         assert admit(adm, t) is None
-        taken = adm.take(i + 0.060)
-        assert taken == (t, None)
-        adm.answered(t, i + 0.061)
-    assert adm.limit == 64
+        assert adm.take(i + wait) == (t, None)
+        adm.answered(t, i + wait + service)
+    assert adm.limit == limit
 
 
 @pytest.mark.parametrize(
