@@ -60,14 +60,16 @@ typecheck: install
 
 # The end-to-end tests drive the server with independent clients: curl, and nghttp/h2load
 # from Debian's nghttp2-client; the fleet-state tests start their own redis-server; the gRPC
-# tests run @grpc/grpc-js under node (tests/test_grpc_clients.py installs it with npm).
-# Installed here when missing (root, or sudo without a password).
+# tests run @grpc/grpc-js under node (tests/test_grpc_clients.py installs it with npm);
+# `bench load --servers nghttpd` (the latency floor, tests/test_bench_load_e2e.py) runs nghttpd
+# from nghttp2-server. Installed here when missing (root, or sudo without a password).
 tools:
 	@command -v curl >/dev/null && command -v nghttp >/dev/null && command -v h2load >/dev/null \
+	  && command -v nghttpd >/dev/null \
 	  && command -v redis-server >/dev/null && command -v node >/dev/null \
 	  && command -v npm >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
-	  PKGS="curl nghttp2-client redis-server"; \
+	  PKGS="curl nghttp2-client nghttp2-server redis-server"; \
 	  command -v node >/dev/null || PKGS="$$PKGS nodejs"; \
 	  command -v npm >/dev/null || PKGS="$$PKGS npm"; \
 	  $$SUDO apt-get update -qq && \

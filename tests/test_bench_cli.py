@@ -192,6 +192,13 @@ def test_load_and_memory_arguments() -> None:
         parser.parse_args(["bench", "load", "--servers", "nginx"])
     with pytest.raises(SystemExit):
         parser.parse_args(["bench", "load", "--rps", "100", "--load", "1"])
+    args = parser.parse_args(["bench", "load"])
+    assert args.servers == ["bidwire", "granian", "uvicorn", "hypercorn"]
+    args = parser.parse_args(["bench", "load", "--servers", "bidwire,uvicorn,nghttpd"])
+    assert args.servers == ["bidwire", "uvicorn", "nghttpd"]
+    assert parser.parse_args(["bench", "overload", "--servers", "uvicorn"]).servers == ["uvicorn"]
+    with pytest.raises(SystemExit):  # a fixed answer past its maximum says nothing
+        parser.parse_args(["bench", "overload", "--servers", "nghttpd"])
 
 
 def test_decode_writes_to_bench_results_by_default(

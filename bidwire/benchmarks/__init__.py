@@ -2,8 +2,9 @@
 
 - ``decode``: the cost per message of each JSON and protobuf decoder and encoder on a corpus
   (:mod:`.decode`, plotted by :mod:`.plots`);
-- ``load``: bidwire against hypercorn and granian serving the same app, under h2load
-  (:mod:`.load`, over :mod:`.servers` and :mod:`.h2load`);
+- ``load``: bidwire against granian, uvicorn and hypercorn serving the same app, under h2load,
+  with nghttpd's fixed answer as the floor (:mod:`.load`, over :mod:`.servers` and
+  :mod:`.h2load`);
 - ``memory``: RSS and garbage collections over a long run, request arena on and off
   (:mod:`.memory`).
 

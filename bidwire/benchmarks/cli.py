@@ -135,10 +135,11 @@ def add_bench_parser(subparsers: Any) -> None:
     """Add ``bench`` with its subcommands to the ``bidwire`` command's subparsers."""
     bench = subparsers.add_parser(
         "bench",
-        help="benchmarks: codecs, load against hypercorn and granian, memory",
+        help="benchmarks: codecs, load against granian, uvicorn and hypercorn, memory",
         description="Benchmarks whose results the README quotes. `bench load` and `bench memory` "
-        "need h2load (Debian's nghttp2-client), and hypercorn and granian for the baselines "
-        "(pip install 'bidwire[bench]').",
+        "need h2load (Debian's nghttp2-client), and granian, uvicorn and hypercorn for the "
+        "baselines (pip install 'bidwire[bench]'); `bench load --servers nghttpd` needs nghttpd "
+        "(Debian's nghttp2-server).",
     )
     sub = bench.add_subparsers(dest="bench_command", required=True)
 
@@ -190,15 +191,18 @@ def add_bench_parser(subparsers: Any) -> None:
     d.add_argument("--no-save", action="store_true", help="print only (default: save)")
     d.set_defaults(func=_decode)
 
-    servers = ("bidwire", "hypercorn", "granian")
+    # The same list as servers.SERVERS (not imported: `bidwire serve` does not load the bench).
+    servers = ("bidwire", "granian", "uvicorn", "hypercorn")
     # bidwire-h2: bidwire serve --engine h2 (on the h2 library, the reference), on request;
     # bidwire-raw names the default engine explicitly.
     # grpcio: grpc.aio with the same gRPC front door and pipeline (--proto grpc only).
     # bidwire-inline: bidwire serve with [admission] enabled = false (each request inline).
     choices = (*servers, "bidwire-h2", "bidwire-raw", "bidwire-inline", "grpcio")
+    # nghttpd: the floor, a fixed answer from nghttp2's C server (bench load only: past its
+    # maximum there is nothing of it to measure).
     load = sub.add_parser(
         "load",
-        help="bidwire vs hypercorn vs granian under h2load (HTTP/2 and HTTP/1.1)",
+        help="bidwire vs granian, uvicorn and hypercorn under h2load (HTTP/2 and HTTP/1.1)",
         description="Starts each server (fresh for every run), pins it and h2load to separate "
         "cores when there are two, and reports req/s, latency percentiles from h2load's "
         "per-request log, server CPU µs per request and the ratios to bidwire. Rounds rotate "
@@ -208,10 +212,12 @@ def add_bench_parser(subparsers: Any) -> None:
     )
     load.add_argument(
         "--servers",
-        type=_names(choices),
+        type=_names((*choices, "nghttpd")),
         default=list(servers),
-        help="comma-separated, of bidwire,hypercorn,granian (all), bidwire-h2, bidwire-raw, "
-        "grpcio (gRPC only: grpc.aio serving the same pipeline) (default: the first three)",
+        help="comma-separated, of bidwire,granian,uvicorn,hypercorn (uvicorn + httptools: "
+        "HTTP/1.1 only), bidwire-h2, bidwire-raw, grpcio (gRPC only: grpc.aio serving the same "
+        "pipeline), nghttpd (HTTP/2 only: a fixed answer, the floor; open loop offers it the "
+        "first bidder's rate) (default: the first four)",
     )
     load.add_argument(
         "--proto",
@@ -284,7 +290,8 @@ def add_bench_parser(subparsers: Any) -> None:
         "--servers",
         type=_names(choices),
         default=list(servers),
-        help="comma-separated, of bidwire,hypercorn,granian, bidwire-inline (default: the three)",
+        help="comma-separated, of bidwire,granian,uvicorn,hypercorn, bidwire-inline "
+        "(default: the four)",
     )
     over.add_argument(
         "--proto", type=_names(("h2", "h1")), default=["h2", "h1"], help="h2, h1 (default both)"

@@ -1,4 +1,4 @@
-"""``bidwire bench load``: bidwire against hypercorn and granian serving the same app.
+"""``bidwire bench load``: bidwire against granian, uvicorn and hypercorn serving the same app.
 
 Each measured run gets a fresh server process pinned to core 0 (h2load on core 1), a closed-loop
 warm-up, then the run; rounds rotate the order of the servers so that a slow minute on a shared
@@ -11,6 +11,11 @@ Modes:
 - open loop at fixed rates (``--rps``), or at fractions of each server's closed-loop maximum
   (``--load 0.5,1,2``; ``--overload`` is ``--load 2``). The closed-loop phase runs first to find
   the maxima. Every request carries ``tmax``; replies later than it are counted as late.
+
+``--servers nghttpd`` adds the floor: nghttp2's C server answering every request with the bytes
+the bidder answers to the same body (decided once, in this process). In open loop it is
+offered the first bidder's rate, so its latency is what the machine and h2load add at that
+load; the rest is the bidder's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -32,7 +38,7 @@ from typing import Any
 import orjson
 
 from . import h2load, machine
-from .servers import PROTOCOLS, Server, ServerError, pinning
+from .servers import FLOORS, PROTOCOLS, Server, ServerError, pinning
 
 #: HTTP/2 streams per connection in open-loop runs: enough that h2load rarely holds a request
 #: back below the servers' own limits (bidwire and hypercorn allow 256, granian 200).
@@ -62,6 +68,8 @@ class Run:
     shed: int = 0
     #: Bid requests the server saw (decoded plus shed) over the same span as bids and shed.
     seen: int = 0
+    #: The machine's 1-minute load average just before the run (other work on the box).
+    load1: float = 0.0
     notes: list[str] = field(default_factory=list)
 
 
@@ -103,16 +111,50 @@ GRPC_PATH = "/bidwire.v1.Bidder/Bid"
 GRPC_HEADERS = ("te: trailers",)
 
 
+#: The Python modules each baseline server needs (bidwire's own need nothing more).
+MODULES = {
+    "granian": ("granian",),
+    "hypercorn": ("hypercorn",),
+    "uvicorn": ("uvicorn", "httptools", "uvloop"),
+    "grpcio": ("grpc",),
+}
+
+
 def missing_tools(servers: Sequence[str]) -> list[str]:
     """What this machine lacks to run the benchmark, as install hints."""
     missing = []
     if shutil.which("h2load") is None:
         missing.append("h2load (apt-get install nghttp2-client)")
+    if "nghttpd" in servers and shutil.which("nghttpd") is None:
+        missing.append("nghttpd (apt-get install nghttp2-server)")
     for name in servers:
-        module = "grpc" if name == "grpcio" else name
-        if not name.startswith("bidwire") and importlib.util.find_spec(module) is None:
+        if any(importlib.util.find_spec(m) is None for m in MODULES.get(name, ())):
             missing.append(f"{name} (pip install 'bidwire[bench]')")
     return missing
+
+
+def bidder_answer(body: Path, campaigns: Path | None) -> bytes:
+    """What the bidder answers to ``body``, decided once in this process with the same
+    campaigns: the fixed answer of a floor server, so it sends as many bytes as the bidders.
+    (An answer deferred to an async stage would be its no-bid fallback; bench load runs
+    none.)"""
+    from bidder.service import Bidder, BidderConfig
+    from transport.events import Deferred, Request
+
+    app = Bidder(BidderConfig(campaigns=None if campaigns is None else str(campaigns))).app
+    request = Request(
+        b"POST",
+        b"/openrtb2/bid",
+        body.read_bytes(),
+        content_type=b"application/json",
+        arrival=time.monotonic(),
+    )
+    answer = app.handle(request)
+    response = answer.fallback if isinstance(answer, Deferred) else answer
+    data = bytes(response.body)
+    if response.context is not None:
+        app.release(response)
+    return data
 
 
 class Bench:
@@ -122,6 +164,8 @@ class Bench:
         self.args = args
         self.body = body
         self.grpc_body = grpc_body(body, workdir) if "grpc" in args.proto else None
+        floors = any(name in FLOORS for name in args.servers)
+        self.answer = bidder_answer(body, args.campaigns) if floors else None
         self.workdir = workdir
         self.server_pin, self.load_pin = pinning()
         self.runs: list[Run] = []
@@ -162,6 +206,7 @@ class Bench:
     ) -> Run:
         """One measured run (closed loop when ``rate`` is None) and its figures."""
         log = self.workdir / f"{server.name}-{proto}.log"
+        load1 = os.getloadavg()[0]
         before = server.metrics()
         cpu0 = server.cpu_seconds()
         start = time.monotonic()
@@ -191,6 +236,7 @@ class Bench:
             bids=after.get("bids", 0) - before.get("bids", 0),
             shed=after.get("shed", 0) - before.get("shed", 0),
             seen=sum(after.get(k, 0) - before.get(k, 0) for k in ("requests", "shed")),
+            load1=load1,
         )
         if latency.statuses.get(0):
             run.notes.append(
@@ -203,7 +249,8 @@ class Bench:
 
     def serve(self, name: str) -> Server:
         """A fresh server process, pinned."""
-        return Server(name, campaigns=self.args.campaigns, pin=self.server_pin)
+        answer = self.answer if name in FLOORS else None
+        return Server(name, campaigns=self.args.campaigns, pin=self.server_pin, answer=answer)
 
     def warm_up(self, server: Server, proto: str) -> None:
         """A closed-loop run that is not measured: caches, buffers, the allocator."""
@@ -260,7 +307,8 @@ def _run_line(run: Run) -> str:
         f"round {run.round + 1} {run.server:9} {run.proto}{offered}: {run.rps:,.0f} req/s, "
         f"p50 {lat.p50_ms:.2f} p99 {lat.p99_ms:.2f} p99.9 {lat.p999_ms:.2f} ms, "
         f"late {lat.late}, bids {run.bids:,}, shed {run.shed:,}, errors {run.errors}, "
-        f"server CPU {run.cpu_us_per_req:.1f} µs/req, h2load CPU {run.h2load_cpu_pct:.0f}%"
+        f"server CPU {run.cpu_us_per_req:.1f} µs/req, h2load CPU {run.h2load_cpu_pct:.0f}%, "
+        f"load average {run.load1:.2f}"
     )
 
 
@@ -339,8 +387,8 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
             )
         if base is not None:
             for c in rows:
-                if c is base or not c["rps"]:
-                    continue
+                if c is base or not c["rps"] or c["server"] in FLOORS:
+                    continue  # a floor runs no bidder: its ratio says nothing
                 bids = f"{base['bids_per_s'] / c['bids_per_s']:.2f}x" if c["bids_per_s"] else "-"
                 lines.append(
                     f"ratio bidwire/{c['server']} ({proto}): req/s {base['rps'] / c['rps']:.2f}x, "
@@ -378,13 +426,21 @@ def report(cells: Sequence[dict[str, Any]], args: argparse.Namespace) -> list[st
 
 
 def open_rates(
-    maxima: dict[tuple[str, str], float], fractions: Sequence[float], base: str
+    maxima: dict[tuple[str, str], float],
+    fractions: Sequence[float],
+    base: str,
+    servers: Sequence[str] = (),
 ) -> dict[tuple[str, str], list[tuple[float, float | None]]]:
     """The open-loop rates of each (server, proto): fractions of its own closed-loop maximum,
-    or with ``base`` "bidwire" of bidwire's (the same offered load for every server)."""
+    or with ``base`` "bidwire" of bidwire's (the same offered load for every server). A floor
+    (nghttpd) is always offered the rates of the first of ``servers`` that is not one: the
+    same load as a bidder, not a fraction of h2load's maximum."""
     out: dict[tuple[str, str], list[tuple[float, float | None]]] = {}
     for (server, proto), rps in maxima.items():
         reference = maxima.get(("bidwire", proto), rps) if base == "bidwire" else rps
+        if server in FLOORS:
+            bidders = [s for s in servers if s not in FLOORS and (s, proto) in maxima]
+            reference = maxima[(bidders[0], proto)] if bidders else rps
         out[(server, proto)] = [(f * reference, f) for f in fractions]
     return out
 
@@ -396,8 +452,12 @@ def preamble(servers: Sequence[str], name: str) -> tuple[str, dict[str, str]] | 
     if missing:
         print(f"bidwire bench {name}: missing {', '.join(missing)}", file=sys.stderr)
         return None
+    tools = [["h2load", "--version"]]
+    if "nghttpd" in servers:
+        tools.append(["nghttpd", "--version"])
     info = machine.describe(
-        ["msgspec", "h2", "uvloop", "hypercorn", "granian", "grpcio"], [["h2load", "--version"]]
+        ["msgspec", "h2", "uvloop", "hypercorn", "granian", "uvicorn", "httptools", "grpcio"],
+        tools,
     )
     server_pin, load_pin = pinning()
     info["pinning"] = (
@@ -434,7 +494,8 @@ def main(args: argparse.Namespace) -> int:
             else:
                 maxima = bench.closed_loop()
                 if fractions:
-                    bench.open_loop(open_rates(maxima, fractions, args.load_base))
+                    rates = open_rates(maxima, fractions, args.load_base, args.servers)
+                    bench.open_loop(rates)
         except (ServerError, h2load.H2loadError) as exc:
             print(f"bidwire bench load: {exc}", file=sys.stderr)
             return 1

@@ -95,6 +95,10 @@ def describe(packages: Iterable[str] = (), tools: Iterable[Sequence[str]] = ()) 
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "bidwire": f"{package_version('bidwire')} (git {git_revision()})",
     }
+    if hasattr(os, "getloadavg"):
+        # Other work on a shared machine moves every figure: say how busy it was.
+        one, five, fifteen = os.getloadavg()
+        info["load average"] = f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min; at the start)"
     versions = [f"{name} {package_version(name)}" for name in packages]
     versions += [tool_version(argv) for argv in tools]
     if versions:

@@ -28,6 +28,8 @@ SERVER_COLOURS = {
     "bidwire-inline": "#CC79A7",
     "hypercorn": "#7f7f7f",
     "granian": "#E69F00",
+    "uvicorn": "#D55E00",
+    "nghttpd": "#000000",
 }
 
 

@@ -1,9 +1,10 @@
 """Starting the servers under test, pinning them to a core, and reading their CPU and memory.
 
 Every server runs the same front door and pipeline: ``bidwire serve``, or ``bidder.asgi:app``
-under hypercorn or granian, with the same campaigns. Each runs in its own session (process
-group), so its CPU time is the sum over the group: granian and hypercorn run their workers as
-child processes.
+under granian, uvicorn or hypercorn, with the same campaigns. Each runs in its own session
+(process group), so its CPU time is the sum over the group: granian and hypercorn run their
+workers as child processes. ``nghttpd`` (nghttp2's C server) is the floor, not a bidder: it
+answers every request with the same fixed bytes (``FLOORS``).
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ h2_max_concurrent_streams = 256
 worker_class = "uvloop"
 workers = 1
 """
-SERVERS = ("bidwire", "hypercorn", "granian")
+SERVERS = ("bidwire", "granian", "uvicorn", "hypercorn")
+#: Servers that answer a fixed body without running the pipeline: what the machine and h2load
+#: cost alone. Open loop offers them the first bidder's rate, not a fraction of their own
+#: maximum (which is h2load's).
+FLOORS = ("nghttpd",)
 #: What each server speaks (``bench load --proto``): grpcio serves gRPC only, the ASGI servers
-#: no gRPC (bidder.asgi is the HTTP front door).
+#: no gRPC (bidder.asgi is the HTTP front door), uvicorn HTTP/1.1 only, nghttpd HTTP/2 only
+#: (h2c prior knowledge).
 PROTOCOLS = {
     "bidwire": ("h2", "h1", "grpc"),
     "bidwire-h2": ("h2", "h1", "grpc"),
@@ -41,7 +47,9 @@ PROTOCOLS = {
     "bidwire-inline": ("h2", "h1", "grpc"),
     "hypercorn": ("h2", "h1"),
     "granian": ("h2", "h1"),
+    "uvicorn": ("h1",),
     "grpcio": ("grpc",),
+    "nghttpd": ("h2",),
 }
 _CLOCK_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -83,8 +91,11 @@ def _script(name: str) -> list[str]:
     return [sys.executable, "-m", name]
 
 
-def server_argv(name: str, port: int, workdir: Path, config: Path | None = None) -> list[str]:
-    """The command that serves the bidder as ``name`` on ``port``."""
+def server_argv(
+    name: str, port: int, workdir: Path, config: Path | None = None, answer: bytes | None = None
+) -> list[str]:
+    """The command that serves the bidder as ``name`` on ``port``; for a floor (nghttpd), the
+    command that answers every bid request with ``answer`` (written under ``workdir``)."""
     host = "127.0.0.1"
     if name == "bidwire-inline":
         # Admission control off: each request decided inline as it is read (the A/B baseline
@@ -113,6 +124,27 @@ def server_argv(name: str, port: int, workdir: Path, config: Path | None = None)
             "--runtime-threads", "1", "--loop", "uvloop", "--no-ws", "--host", host,
             "--port", str(port), "bidder.asgi:app",
         ]  # fmt: skip
+    if name == "uvicorn":
+        # What Python users pick for HTTP/1.1: httptools' parser on uvloop, one process (no
+        # --workers: uvicorn then serves in the process it starts in). No access log, as
+        # bidwire and granian write none.
+        return [
+            *_script("uvicorn"), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            "--host", host, "--port", str(port), "bidder.asgi:app",
+        ]  # fmt: skip
+    if name == "nghttpd":
+        if answer is None:
+            raise ValueError("nghttpd serves a fixed answer: give one")
+        # nghttpd serves files: the bid path is a file holding the answer, whatever the method
+        # (it reads a POST's body and drops it). One worker thread, and as many streams per
+        # connection as bidwire allows (its default is 100).
+        htdocs = workdir / "htdocs"
+        (htdocs / "openrtb2").mkdir(parents=True, exist_ok=True)
+        (htdocs / "openrtb2" / "bid").write_bytes(answer)
+        return [
+            "nghttpd", "--no-tls", "--address", host, "--htdocs", str(htdocs),
+            "--workers", "1", "--max-concurrent-streams", "256", str(port),
+        ]  # fmt: skip
     raise ValueError(f"unknown server {name!r}")
 
 
@@ -133,14 +165,17 @@ class Server:
         start_timeout: float = 30.0,
         source: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        answer: bytes | None = None,
     ) -> None:
         """``source``: serve the bidwire tree in that folder (``PYTHONPATH``, run from there)
-        instead of the installed one, e.g. another commit's export (bench/ab_commits.py)."""
+        instead of the installed one, e.g. another commit's export (bench/ab_commits.py).
+        ``answer``: what a floor server (nghttpd) answers to every bid request."""
         self.name = name
         self.port = free_port()
         self._workdir = tempfile.TemporaryDirectory(prefix=f"bidwire-bench-{name}-")
         self.log = Path(self._workdir.name) / "server.log"
-        argv = [*pin, *server_argv(name, self.port, Path(self._workdir.name), config)]
+        workdir = Path(self._workdir.name)
+        argv = [*pin, *server_argv(name, self.port, workdir, config, answer)]
         if name.startswith("bidwire") and campaigns is not None:
             argv += ["--campaigns", str(campaigns)]
         env = {**os.environ, **(extra_env or {})}
@@ -217,12 +252,12 @@ class Server:
         return rss, hwm
 
     def metrics(self) -> dict[str, int]:
-        """The bidder's counters from GET /metrics, summed over labels (every server here
-        runs bidwire's front door, so every one answers it; grpcio has no HTTP door: empty),
-        with the gc collections as ``gc0``, ``gc1``, ``gc2``; empty if the server does not
-        answer."""
+        """The bidder's counters from GET /metrics, summed over labels (every bidder here
+        runs bidwire's front door, so every one answers it; grpcio has no HTTP door and
+        nghttpd no bidder: empty), with the gc collections as ``gc0``, ``gc1``, ``gc2``; empty
+        if the server does not answer."""
         if "h1" not in PROTOCOLS.get(self.name, ("h1",)):
-            return {}  # grpcio speaks HTTP/2 only, and has no /metrics
+            return {}  # grpcio and nghttpd: no HTTP/1.1 (the request below), no /metrics
         try:
             with urllib.request.urlopen(self.url("/metrics"), timeout=10) as answer:
                 return parse_metrics(answer.read().decode())
@@ -313,7 +348,9 @@ def read_status(pid: int) -> dict[str, int]:
 
 
 __all__ = [
+    "FLOORS",
     "HYPERCORN_CONFIG",
+    "PROTOCOLS",
     "SERVERS",
     "Server",
     "ServerError",
