@@ -7,8 +7,12 @@ shadow candidate on core 1), with the demo campaigns (budgets a million times la
 bid is refused as the run goes on) and the 1 KB bid request:
 
 - **base**: nothing more;
-- **shadow**: ``[shadow] url = <candidate>, fraction = 0.1`` (the candidate: another
-  `bidwire serve` with the same campaigns, on core 1, for the whole run);
+- **shadow**: ``[shadow] url = <candidate>, fraction = 0.1``. The candidate, on core 1 for the
+  whole run, is by default nghttpd (nghttp2's C server) answering every request with the bytes
+  the bidder answers to the same body (``--candidate nghttpd``): the live side sends, receives,
+  describes and compares exactly as with a bidder, and the candidate's own work does not
+  slow the load generator it shares core 1 with (a candidate elsewhere, as in production).
+  ``--candidate bidwire``: another `bidwire serve` with the same campaigns, deciding;
 - **capture**: ``[capture] path = <tmp>/capture.jsonl.gz, fraction = 0.01``.
 
 Per side and round, two measurements:
@@ -38,6 +42,7 @@ import urllib.request
 from pathlib import Path
 
 from bidwire.benchmarks import h2load
+from bidwire.benchmarks.load import bidder_answer
 from bidwire.benchmarks.servers import Server, pinning, rich_campaigns
 
 BODY = Path(__file__).with_name("body-1k.json")
@@ -101,20 +106,27 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--rate", type=float, default=4000.0, help="open-loop req/s")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--candidate",
+        choices=("nghttpd", "bidwire"),
+        default="nghttpd",
+        help="the shadow candidate: a fixed answer from C, or a deciding bidwire",
+    )
     args = parser.parse_args()
     server_pin, load_pin = pinning()
     lines = [
         "$ .venv/bin/python bench/shadow_ab.py " + " ".join(sys.argv[1:]),
         f"# python {platform.python_version()}, {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.2f} at start; server {' '.join(server_pin) or 'unpinned'}, "
-        f"h2load and the shadow candidate {' '.join(load_pin) or 'unpinned'}",
+        f"h2load and the shadow candidate ({args.candidate}) {' '.join(load_pin) or 'unpinned'}",
     ]
     print("\n".join(lines), flush=True)
     results: dict[str, list[dict[str, object]]] = {side: [] for side in SIDES}
     with tempfile.TemporaryDirectory(prefix="bidwire-shadow-ab-") as tmp:
         folder = Path(tmp)
         campaigns = rich_campaigns(folder)
-        with Server("bidwire", campaigns=campaigns, pin=load_pin) as candidate:
+        answer = bidder_answer(BODY, campaigns) if args.candidate == "nghttpd" else None
+        with Server(args.candidate, campaigns=campaigns, pin=load_pin, answer=answer) as candidate:
             for round_no in range(1, args.rounds + 1):
                 order = SIDES[round_no % 3 :] + SIDES[: round_no % 3]
                 for side in order:
