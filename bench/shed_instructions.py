@@ -1,0 +1,60 @@
+"""Instructions per request of one ``bench/shed_cost.py`` lane, counted by valgrind: a figure
+the machine's load cannot disturb.
+
+The lane runs under ``valgrind --tool=callgrind`` twice, with a small and a large request
+count (one round each); the difference of the totals over the difference in requests is the
+cost of one request (start-up, imports and the demo index cancel out).
+
+    .venv/bin/python -m bench.shed_instructions [--engine raw|h2|h1] [--streams M]
+        [--lane NAME]... [--small 2000] [--large 6000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def instructions(argv: list[str], out: Path) -> int:
+    """Instructions callgrind counted for one run of ``python -m bench.shed_cost argv``."""
+    subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+         sys.executable, "-m", "bench.shed_cost", *argv],
+        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, check=True, capture_output=True,
+    )  # fmt: skip
+    match = re.search(rb"^summary: (\d+)", out.read_bytes(), re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no summary line in {out}")
+    return int(match[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", default="raw")
+    parser.add_argument("--streams", type=int, default=16)
+    parser.add_argument("--lane", action="append", help="a lane (prefix); default: the sheds")
+    parser.add_argument("--small", type=int, default=2000)
+    parser.add_argument("--large", type=int, default=6000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bidwire-shed-") as tmp:
+        for lane in args.lane or ["engine", "shed at", "shed, served"]:
+            base = ["--engine", args.engine, "--streams", str(args.streams), "--rounds", "1",
+                    "--lane", lane]  # fmt: skip
+            small = instructions([*base, "--requests", str(args.small)], Path(tmp) / "s.out")
+            large = instructions([*base, "--requests", str(args.large)], Path(tmp) / "l.out")
+            per = (large - small) / (args.large - args.small)
+            print(f"{args.engine:3} -m {args.streams:<3} {lane:14} {per:>10,.0f} instructions "
+                  f"per request (runs of {args.small} and {args.large}: {small:,} and "
+                  f"{large:,})", flush=True)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
