@@ -28,10 +28,15 @@ from bidwire.benchmarks.trees import export
 
 def instructions(tree: Path, requests: int, out: Path) -> int:
     """Instructions callgrind counted for one run of the tree's engine_profile.py."""
+    argv = ["bench/engine_profile.py", "--requests", str(requests), "--rounds", "1"]
+    return callgrind(argv, tree, out, {"PYTHONPATH": str(tree)})
+
+
+def callgrind(argv: list[str], cwd: Path, out: Path, env: dict[str, str] | None = None) -> int:
+    """Instructions callgrind counts for ``python argv`` run in ``cwd`` (hash seed fixed)."""
     subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-         sys.executable, "bench/engine_profile.py", "--requests", str(requests), "--rounds", "1"],
-        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"},
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *argv],
+        cwd=cwd, env={**os.environ, **(env or {}), "PYTHONHASHSEED": "0"},
         check=True, capture_output=True,
     )  # fmt: skip
     match = re.search(rb"^summary: (\d+)", out.read_bytes(), re.MULTILINE)

@@ -12,27 +12,18 @@ cost of one request (start-up, imports and the demo index cancel out).
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from bench.instructions_ab import callgrind
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def instructions(argv: list[str], out: Path) -> int:
     """Instructions callgrind counted for one run of ``python -m bench.shed_cost argv``."""
-    subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-         sys.executable, "-m", "bench.shed_cost", *argv],
-        cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"}, check=True, capture_output=True,
-    )  # fmt: skip
-    match = re.search(rb"^summary: (\d+)", out.read_bytes(), re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"no summary line in {out}")
-    return int(match[1])
+    return callgrind(["-m", "bench.shed_cost", *argv], ROOT, out)
 
 
 def main() -> int:
