@@ -15,6 +15,8 @@ from typing import Any, Final
 
 import msgspec
 
+_new: Final = object.__new__
+
 #: A header (or trailer) field list: lower-case names, raw values.
 Fields = tuple[tuple[bytes, bytes], ...]
 
@@ -78,19 +80,24 @@ class Request:
 
     def like(self, arrival: float) -> Request:
         """A new request with this one's method, path and headers, no body, arriving then."""
-        return Request(
-            self.method,
-            self.path,
-            content_type=self.content_type,
-            content_encoding=self.content_encoding,
-            accept_encoding=self.accept_encoding,
-            openrtb_version=self.openrtb_version,
-            grpc_timeout=self.grpc_timeout,
-            grpc_encoding=self.grpc_encoding,
-            grpc_accept_encoding=self.grpc_accept_encoding,
-            debug=self.debug,
-            arrival=arrival,
-        )
+        # Slot by slot, not through __init__: the raw HTTP/2 engine makes every request of a
+        # repeated header block this way, and eleven keyword arguments cost four times these
+        # stores (about 1 µs a request, shed ones included).
+        new = _new(Request)
+        new.method = self.method
+        new.path = self.path
+        new.body = b""
+        new.content_type = self.content_type
+        new.content_encoding = self.content_encoding
+        new.accept_encoding = self.accept_encoding
+        new.openrtb_version = self.openrtb_version
+        new.grpc_timeout = self.grpc_timeout
+        new.grpc_encoding = self.grpc_encoding
+        new.grpc_accept_encoding = self.grpc_accept_encoding
+        new.debug = self.debug
+        new.arrival = arrival
+        new.trailers = ()
+        return new
 
     def __repr__(self) -> str:
         return f"Request({self.method!r}, {self.path!r}, {len(self.body)} bytes)"

@@ -23,6 +23,7 @@ from .h2_wire import (
     CONTINUATION,
     DATA,
     END_HEADERS,
+    HEAD,
     HEADERS,
     PING,
     PREFACE,
@@ -33,6 +34,8 @@ from .h2_wire import (
 )
 from .limits import Limits, TokenBucket
 from .metrics import ProtocolErrorKind as K
+
+_HEAD: Final = HEAD.unpack_from
 
 #: Verdicts that are protocol errors rather than floods.
 VIOLATIONS: Final = frozenset({K.IDLE_STREAM})
@@ -82,37 +85,63 @@ class FrameGuard:
             taken = min(self._skip, end)
             self._skip -= taken
             pos = taken
+        cost = self._cost
         while pos < end:
             if self._payload_left:
                 step = min(self._payload_left, end - pos)
                 self._payload_left -= step
                 pos += step
                 continue
-            need = 9 - len(self._header)
-            chunk = data[pos : pos + need]
-            pos += len(chunk)
-            header = self._header + chunk if self._header else chunk
-            if len(header) < 9:
-                self._header = header
+            if self._header or end - pos < 9:
+                # A frame header split between reads: kept until its 9 bytes are in.
+                need = 9 - len(self._header)
+                chunk = data[pos : pos + need]
+                pos += len(chunk)
+                header = self._header + chunk if self._header else chunk
+                if len(header) < 9:
+                    self._header = header
+                    return None
+                self._header = b""
+                high, low, kind, flags, sid = _HEAD(header, 0)
+            else:
+                high, low, kind, flags, sid = _HEAD(data, pos)  # read in place, no copy
+                pos += 9
+            length = (high << 16) | low
+            # A request's two frames inline (every request pays for this scan); the rest in
+            # _frame.
+            if kind == DATA:
+                highest = self._highest_stream
+                if highest and sid & 0x7FFFFFFF > highest:
+                    return K.IDLE_STREAM
+                if length < DATA_FREE:
+                    cost.tokens -= FRAME
+            elif kind == HEADERS:
+                cost.tokens -= FRAME
+                sid &= 0x7FFFFFFF
+                if sid > self._highest_stream:
+                    self._highest_stream = sid
+                self._continuations = 0
+                self.header_block_since = None if flags & END_HEADERS else now
+            else:
+                verdict = self._frame(kind, flags, sid & 0x7FFFFFFF, length, now)
+                if verdict is not None:
+                    return verdict
+            if cost.tokens < 0.0 and cost.over(now):
+                return K.COST_EXCEEDED
+            left = end - pos
+            if length <= left:
+                pos += length
+            else:
+                self._payload_left = length - left
                 return None
-            self._header = b""
-            length = int.from_bytes(header[0:3], "big")
-            self._payload_left = length
-            verdict = self._frame(header[3], header[4], header, length, now)
-            if verdict is not None:
-                return verdict
         return None
 
-    def _frame(
-        self, frame_type: int, flags: int, header: bytes, length: int, now: float
-    ) -> K | None:
-        if frame_type in (DATA, RST_STREAM, WINDOW_UPDATE) and self._highest_stream:
-            stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
-            if stream > self._highest_stream:
-                return K.IDLE_STREAM
+    def _frame(self, frame_type: int, flags: int, stream: int, length: int, now: float) -> K | None:
+        """A frame other than DATA and HEADERS (``stream``: its id, the reserved bit cleared)."""
+        if frame_type in (RST_STREAM, WINDOW_UPDATE) and 0 < self._highest_stream < stream:
+            return K.IDLE_STREAM
         cost = self._cost
-        if frame_type != DATA or length < DATA_FREE:
-            cost.tokens -= FRAME
+        cost.tokens -= FRAME
         if frame_type == RST_STREAM:
             cost.tokens -= RESET
             if not self._rst.take(now):
@@ -124,10 +153,7 @@ class FrameGuard:
             if flags & END_HEADERS:
                 self._continuations = 0
                 self.header_block_since = None
-        elif frame_type in (HEADERS, PUSH_PROMISE):
-            if frame_type == HEADERS:
-                stream = int.from_bytes(header[5:9], "big") & 0x7FFFFFFF
-                self._highest_stream = max(self._highest_stream, stream)
+        elif frame_type == PUSH_PROMISE:
             self._continuations = 0
             self.header_block_since = None if flags & END_HEADERS else now
         elif frame_type == SETTINGS and not flags & ACK:
@@ -139,8 +165,6 @@ class FrameGuard:
             cost.tokens -= entries * SETTING
         elif frame_type == PING and not flags & ACK and not self._ping.take(now):
             return K.PING_FLOOD
-        if cost.tokens < 0.0 and cost.over(now):
-            return K.COST_EXCEEDED
         return None
 
 
