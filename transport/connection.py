@@ -215,9 +215,11 @@ class Connection(asyncio.BufferedProtocol):
         if engine is None:
             return
         how = self._refusal
-        if how == "refused_stream" and engine.refuse_stream(key):
+        if how == "nobid":
+            response = self.app.refuse(request, reason)
+        elif how == "refused_stream" and engine.refuse_stream(key):
             return
-        if how == "503":
+        elif how == "503":
             HTTP_RESPONSES.inc(503)
             response = Response(
                 503,
@@ -227,7 +229,12 @@ class Connection(asyncio.BufferedProtocol):
             )
         else:
             response = self.app.refuse(request, reason)
-        self.answer(key, request, response)
+        # As answer() does (inline: a shed request's answer should cost next to nothing).
+        engine.send_response(key, response)
+        if self.access is not None:
+            self.access.answered(self.protocol, request, response)
+        if response.context is not None:
+            self.app.release(response)
 
     def charge(self, units: int) -> None:
         """Charge the app's extra work on a request (``Response.cost``) to this connection."""

@@ -8,6 +8,8 @@ its SETTINGS and WINDOW_UPDATEs, read by :meth:`Writer._pump`.
 
 from __future__ import annotations
 
+from typing import Final
+
 from .. import h2_wire as F
 from ..events import Request
 from ..limits import Limits
@@ -23,6 +25,8 @@ from .stream import (
 from .writer import Writer
 
 _U32 = F.U32.unpack_from
+_PADDED: Final = F.PADDED
+_END_STREAM: Final = F.END_STREAM
 
 
 class FlowControl(Writer):
@@ -32,6 +36,9 @@ class FlowControl(Writer):
         super().__init__(limits, now)
         self._stream_window = limits.stream_window
         self._recv_window = limits.connection_window
+        # Below these, our windows are replenished (WINDOW_UPDATE once half is used).
+        self._connection_low = limits.connection_window // 2
+        self._stream_low = limits.stream_window // 2
 
     def _data(
         self, buf: bytes, start: int, stop: int, flags: int, sid: int,
@@ -39,7 +46,7 @@ class FlowControl(Writer):
     ) -> None:  # fmt: skip
         """A DATA frame: charged to the windows, then the request's body."""
         flow = stop - start
-        if flags & F.PADDED:
+        if flags & _PADDED:
             if flow == 0:
                 raise H2ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             pad = buf[start]
@@ -47,13 +54,13 @@ class FlowControl(Writer):
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
             start += 1
             stop -= pad
-        self._recv_window -= flow
-        if self._recv_window < 0:
-            raise H2ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
-        if self._recv_window < self.limits.connection_window // 2:
-            increment = self.limits.connection_window - self._recv_window
-            self._recv_window = self.limits.connection_window
-            self._out.append(F.window_update(0, increment))
+        window = self._recv_window - flow
+        if window < self._connection_low:
+            if window < 0:
+                raise H2ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
+            self._out.append(F.window_update(0, self.limits.connection_window - window))
+            window = self.limits.connection_window
+        self._recv_window = window
         stream = self._streams.get(sid)
         if stream is None:
             # Even ids are the server's, and it never opens one (no push): always idle, so
@@ -70,13 +77,13 @@ class FlowControl(Writer):
         if stream.recv_window < 0:
             raise H2ConnectionError(F.FLOW_CONTROL_ERROR, K.H2_FLOW_CONTROL)
         size = stop - start
-        end_stream = flags & F.END_STREAM
+        end_stream = flags & _END_STREAM
         if stream.expected >= 0:
             stream.received += size
             expected = stream.expected
             if stream.received > expected or (end_stream and stream.received != expected):
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_INVALID_BODY_LENGTH)
-        if not end_stream and stream.recv_window < self._stream_window // 2:
+        if not end_stream and stream.recv_window < self._stream_low:
             self._out.append(F.window_update(sid, self._stream_window - stream.recv_window))
             stream.recv_window = self._stream_window
         if stream.discarded >= 0:

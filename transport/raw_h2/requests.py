@@ -33,6 +33,8 @@ from .stream import (
 #: Request header blocks remembered per connection (see ``_known``), and the largest kept.
 KNOWN_BLOCKS: Final = 16
 KNOWN_BLOCK_MAX: Final = 512
+#: Where a stream opened by a header block with END_STREAM is: (OPEN, RECV_END_STREAM)'s next.
+_OPEN_THEN_END: Final = STEP[OPEN | RECV_END_STREAM][0]
 
 
 class Requests(FlowControl):
@@ -48,6 +50,10 @@ class Requests(FlowControl):
         # repeat their header fields (nghttp2 indexes them all) then send the same few bytes
         # every request.
         self._known: dict[bytes, tuple[int, Request, int, int]] = {}
+        # h2's hard limit on streams held, reached only by a client far past the advertised one.
+        self._stream_ceiling = limits.max_concurrent_streams + max(
+            limits.max_concurrent_streams, 100
+        )
 
     def _decode(self, block: bytes) -> list[tuple[bytes, bytes]]:
         try:
@@ -69,16 +75,15 @@ class Requests(FlowControl):
             self._trailers(sid, stream, trailers, end_stream, ready)
             return
         limits = self.limits
-        ceiling = limits.max_concurrent_streams + max(limits.max_concurrent_streams, 100)
-        if len(self._streams) + self._read_closes + 1 > ceiling:
-            # h2's hard limit, reached only by a client far past the advertised one.
+        streams = self._streams
+        if len(streams) + self._read_closes >= self._stream_ceiling:
             raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_TOO_MANY_STREAMS)
         decoder = self._decoder
         version = decoder.version
         known = self._known.get(block)
-        headers: list[tuple[bytes, bytes]] = []
-        if known is None or known[0] != version:
+        if known is not None and known[0] != version:
             known = None
+        if known is None:
             headers = self._decode(block)  # always: the HPACK context is the connection's
         if sid <= self._highest:
             # Not idle: closed, and how it closed says what HEADERS there draw.
@@ -93,7 +98,8 @@ class Requests(FlowControl):
         if self_dependent:
             raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         if known is not None:
-            request, length, size = known[1].like(now), known[2], known[3]
+            _, request, length, size = known
+            request = request.like(now)
         else:
             if request_problem(headers) is not None:
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
@@ -106,20 +112,19 @@ class Requests(FlowControl):
         if size > HEADER_FREE:
             self._charge_header_list(size)
         # (IDLE, RECV_HEADERS) -> OPEN: a Stream starts open.
-        stream = Stream(request, now, length, self._peer_initial)
+        stream = Stream(request, now, length, self._peer_initial, self._stream_window)
         if end_stream:
-            stream.state = STEP[OPEN | RECV_END_STREAM][0]
-        stream.recv_window = self._stream_window
+            stream.state = _OPEN_THEN_END
         if request.method == b"HEAD":
             stream.head = True
             stream.expected = 0  # as h2: no body on a HEAD request
-        self._streams[sid] = stream
+        streams[sid] = stream
         # From here on, what H2Engine does with h2's RequestReceived.
-        if self._refuses_after_drain(sid):
+        if self.drain_state is not None and self._refuses_after_drain(sid):
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_AFTER_GOAWAY)
             self._reset_stream(sid, stream, F.REFUSED_STREAM)
             return
-        if len(self._streams) > limits.max_concurrent_streams:
+        if len(streams) > limits.max_concurrent_streams:
             # Every stream held counts until both sides are done: half-closed (local) ones
             # too (a 413 sent while the body has not ended), or they could pile up unbounded.
             PROTOCOL_ERRORS.inc(K.H2_REFUSED_STREAM)

@@ -119,7 +119,9 @@ class Stream(RequestStream):
         "discarded", "head", "trailers", "earns", "waiting",
     )  # fmt: skip
 
-    def __init__(self, request: Request, now: float, length: int, send_window: int) -> None:
+    def __init__(
+        self, request: Request, now: float, length: int, send_window: int, recv_window: int = 0
+    ) -> None:
         # The base's fields are set here rather than by its __init__: one call per stream.
         self.request = request
         self.chunks: list[bytes] = []
@@ -131,7 +133,7 @@ class Stream(RequestStream):
         self.received = 0  # body bytes received (content-length check)
         self.expected = length  # the body length h2 would hold the stream to, or -1
         self.send_window = send_window
-        self.recv_window = 0
+        self.recv_window = recv_window
         self.body: bytes | bytearray | memoryview = b""  # the answer's body still to send
         self.sent = 0
         self.live = False  # a request in progress: counted in open_streams

@@ -7,6 +7,7 @@ in the frame handlers above; this layer holds the streams, remembers how recent 
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Final
 
 from .. import h2_wire as F
@@ -40,6 +41,7 @@ class Streams(H2Base[Stream]):
         super().__init__(limits, now)
         self._streams: dict[int, Stream] = {}
         self._closed: dict[int, int] = {}  # closed stream -> CLOSED or RESET
+        self._closed_order: deque[int] = deque()  # the same streams, oldest first
         self._live = 0
         self._read_closes = 0  # streams this read closed that h2 would still count open
         self._waiting = 0  # answers whose body waits on the client's windows
@@ -76,7 +78,9 @@ class Streams(H2Base[Stream]):
     def _local_end(self, sid: int, stream: Stream) -> None:
         """Our END_STREAM went out: the answer is delivered."""
         if stream.earns:
-            self._cost.earn()
+            cost = self._cost  # CostLedger.earn, inline (once per answer)
+            tokens = cost.tokens + cost.credit
+            cost.tokens = tokens if tokens < cost.burst else cost.burst
         state = STEP[stream.state | SEND_END_STREAM][0]
         if state == CLOSED:
             self._close(sid, stream, CLOSED)
@@ -84,7 +88,8 @@ class Streams(H2Base[Stream]):
         else:
             stream.state = state
             self._unlive(stream)
-        self._maybe_finished()
+        if self.drain_state is not None:
+            self._maybe_finished()
 
     # -- resets ----------------------------------------------------------------------------------
 
@@ -120,9 +125,16 @@ class Streams(H2Base[Stream]):
         del self._streams[sid]
         closed = self._closed
         closed[sid] = state
-        if len(closed) > CLOSED_MEMORY:
-            del closed[next(iter(closed))]
-        self._unlive(stream)
+        order = self._closed_order
+        order.append(sid)
+        if len(order) > CLOSED_MEMORY:
+            # The oldest out. (next(iter(closed)) walks the entries deleted before it, up to
+            # a few hundred, until the dict is next resized.)
+            del closed[order.popleft()]
+        if stream.live:
+            stream.live = False
+            self._live -= 1
+            STREAMS_OPEN.value -= 1
 
     def _unlive(self, stream: Stream) -> None:
         if stream.live:

@@ -12,12 +12,19 @@ from __future__ import annotations
 from typing import Final
 
 from .. import h2_wire as F
+from ..cost import ERROR
 from ..events import NO_CONTENT_LENGTH, Response, response_fields
+from ..h2_base import SMALL_ROOM
 from ..h2_lifecycle import DRAIN_PING
 from ..hpack_codec import CONTENT_LENGTH_PREFIX, TABLE_SIZE_ZERO, literal, status_field
 from ..limits import Limits
 from .stream import SEND_HEADERS, STEP, Stream
 from .streams import Streams
+
+_PACK_HEAD: Final = F.HEAD.pack
+_HEADERS: Final = F.HEADERS
+_END_HEADERS: Final = F.END_HEADERS
+_END_HEADERS_STREAM: Final = F.END_HEADERS | F.END_STREAM
 
 #: Distinct response header blocks kept per connection.
 RESPONSE_BLOCKS: Final = 64
@@ -31,6 +38,8 @@ class Writer(Streams):
         self._blocks: dict[tuple[object, ...], bytes] = {}
         #: The same for answers with trailers: head blocks, and trailer blocks by their fields.
         self._trailer_blocks: dict[tuple[object, ...], bytes] = {}
+        #: The last answer's shape and block: (status, headers, content type, encoding, block).
+        self._last: tuple[int, object, object, object, bytes] = (0, None, None, None, b"")
         #: The client changed SETTINGS_HEADER_TABLE_SIZE: our next block says size 0 first.
         self._table_update = False
         # The peer's flow control and frame size (changed by its SETTINGS and WINDOW_UPDATEs).
@@ -40,7 +49,12 @@ class Writer(Streams):
 
     def send_response(self, stream_id: int, response: Response) -> None:
         """Queue the answer to a request this engine returned."""
-        earns = self._charge_answer(response.status)
+        status = response.status
+        if status >= 400:  # H2Base._charge_answer, inline: every answer passes here
+            self._cost.tokens -= ERROR
+            earns = False
+        else:
+            earns = True
         stream = self._streams.get(stream_id)
         if stream is None or (stream.state | SEND_HEADERS) not in STEP:
             return  # the client reset the stream while we decided, or it is answered already
@@ -49,25 +63,36 @@ class Writer(Streams):
             self._send_with_trailers(stream_id, stream, response)
             return
         body = response.body
-        key = (response.status, response.content_type, response.content_encoding,
-               response.headers)  # fmt: skip
-        block = self._blocks.get(key)
-        if block is None:
-            block = self._block_for(response)
-        if response.status not in NO_CONTENT_LENGTH:
+        # The last shape answered is compared by identity first (its fields are immutable and
+        # held here, so the same objects mean the same block): answers come in runs of one
+        # shape (no-bids, shed no-bids, bids), and the dict's key is a tuple hashed anew.
+        last = self._last
+        headers = response.headers
+        content_type = response.content_type
+        content_encoding = response.content_encoding
+        if (
+            headers is last[1]
+            and status == last[0]
+            and content_type is last[2]
+            and content_encoding is last[3]
+        ):
+            block = last[4]
+        else:
+            found = self._blocks.get((status, content_type, content_encoding, headers))
+            block = found if found is not None else self._block_for(response)
+            self._last = (status, headers, content_type, content_encoding, block)
+        if status not in NO_CONTENT_LENGTH:
             digits = b"%d" % len(body)
             block = block + CONTENT_LENGTH_PREFIX + bytes((len(digits),)) + digits
         if self._table_update:
             self._table_update = False
             block = TABLE_SIZE_ZERO + block
         out = self._out
-        flags = F.END_HEADERS
         done = not body or stream.head
-        if done:
-            flags |= F.END_STREAM
+        flags = _END_HEADERS_STREAM if done else _END_HEADERS
         size = len(block)
         if size <= self._peer_max_frame:
-            out.append(F.head(size, F.HEADERS, flags, stream_id))
+            out.append(_PACK_HEAD(size >> 16, size & 0xFFFF, _HEADERS, flags, stream_id))
             out.append(block)
         else:
             self._split_block(stream_id, block, flags)
@@ -150,6 +175,12 @@ class Writer(Streams):
         for i, piece in enumerate(pieces[1:], 2):
             last = F.END_HEADERS if i == len(pieces) else 0
             self._out.append(F.frame(F.CONTINUATION, last, stream_id, piece))
+
+    def _can_answer(self, sid: int, stream: Stream) -> bool:
+        # A whole answer's worth of window both ways, the usual case, without the two calls.
+        if stream.send_window >= SMALL_ROOM and self._send_window >= SMALL_ROOM:
+            return True
+        return super()._can_answer(sid, stream)
 
     def _send_room(self, sid: int, stream: Stream) -> int:
         window = stream.send_window
