@@ -23,6 +23,7 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 import hpack
 
@@ -35,6 +36,12 @@ from transport.limits import Limits
 
 BODY = (Path(__file__).parent / "body-1k.json").read_bytes()
 NO_BID = Response(204, b"")
+#: The header fields of h2load's requests (-d body-1k.json -H content-type: ...).
+H2LOAD_HEADERS: Final = [
+    (":method", "POST"), (":scheme", "http"), (":authority", "127.0.0.1:8080"),
+    (":path", "/openrtb2/bid"), ("user-agent", "h2load nghttp2/1.52.0"),
+    ("content-type", "application/json"), ("content-length", str(len(BODY))),
+]  # fmt: skip
 
 
 def _frame(kind: int, flags: int, sid: int, payload: bytes) -> bytes:
@@ -45,11 +52,7 @@ def _frame(kind: int, flags: int, sid: int, payload: bytes) -> bytes:
 def client_reads(requests: int, streams: int) -> list[bytes]:
     """The bytes an h2load-like client sends: preface + SETTINGS, then batches of requests."""
     encoder = hpack.Encoder()
-    headers = [
-        (":method", "POST"), (":scheme", "http"), (":authority", "127.0.0.1:8080"),
-        (":path", "/openrtb2/bid"), ("user-agent", "h2load nghttp2/1.52.0"),
-        ("content-type", "application/json"), ("content-length", str(len(BODY))),
-    ]  # fmt: skip
+    headers = H2LOAD_HEADERS
     reads = [PREFACE + _frame(4, 0, 0, b"") + _frame(4, 1, 0, b"")]
     sid = 1
     for first in range(0, requests, streams):

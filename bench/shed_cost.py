@@ -16,14 +16,13 @@ Five lanes over the same reads (``--streams M`` requests per read, the 1 KB JSON
 ``--engine``: the raw HTTP/2 engine (default), the one on h2, or HTTP/1.1 (``--streams``
 requests pipelined per read; ``bidwire bench overload`` keeps one in flight per connection, so
 ``--streams 1`` is its shape). ``--lane`` runs one lane (``--rounds 1``: what valgrind counts,
-see ``--help``), ``--profile`` runs it under cProfile.
+see ``--help``; ``reads only`` makes the reads and nothing else), ``--profile`` runs it under
+cProfile.
 
     .venv/bin/python -m bench.shed_cost [--engine raw|h2|h1] [--requests N] [--streams M]
         [--rounds R] [--lane NAME] [--profile]
 
-Instructions per request (immune to the machine's load): two runs of one lane under
-``valgrind --tool=callgrind``, a small and a large ``--requests``; the difference of their
-totals over the difference in requests (start-up cancels out).
+Instructions per request (immune to the machine's load): ``bench/shed_instructions.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +36,9 @@ import struct
 import time
 from collections.abc import Callable
 
-from bench.engine_profile import BODY, _data_bytes, _frame, client_reads
+import hpack
+
+from bench.engine_profile import BODY, H2LOAD_HEADERS, _data_bytes, _frame
 from bidder.app import BidderApp
 from bidder.service import Bidder, BidderConfig
 from transport.admission import Admission, AdmissionConfig, Ticket
@@ -46,6 +47,7 @@ from transport.connection import H2_ENGINES, Connection, Engine
 from transport.dispatch import Dispatcher
 from transport.events import Request, Response
 from transport.h1_engine import H1Engine
+from transport.h2_wire import PREFACE
 from transport.limits import Limits
 from transport.metrics import ADMISSION_SHED, ANSWERS, Timing
 
@@ -55,6 +57,29 @@ Lane = Callable[[Engine, Admission[None], int, Request, float], None]
 #: The engines by their ``--engine`` name.
 ENGINES: dict[str, Callable[[Limits, float], Engine]] = {**H2_ENGINES, "h1": H1Engine}
 SERVED = "shed, served"
+#: The baseline of instruction counts: the reads made, nothing done with them.
+READS = "reads only"
+
+
+def h2_reads(requests: int, streams: int) -> list[bytes]:
+    """What h2load sends (as ``bench.engine_profile.client_reads``): preface and SETTINGS, then
+    ``streams`` requests per read. nghttp2's encoder indexes every field, so every block after
+    the first is the same bytes: encoded twice, not once per request (the reads are made in
+    the runs valgrind counts)."""
+    encoder = hpack.Encoder()
+    headers = H2LOAD_HEADERS
+    first, repeated = encoder.encode(headers), encoder.encode(headers)
+    assert encoder.encode(headers) == repeated
+    reads = [PREFACE + _frame(4, 0, 0, b"") + _frame(4, 1, 0, b"")]
+    sid = 1
+    for start in range(0, requests, streams):
+        batch = []
+        for _ in range(min(streams, requests - start)):
+            batch.append(_frame(1, 4, sid, first if sid == 1 else repeated))  # END_HEADERS
+            batch.append(_frame(0, 1, sid, BODY))  # END_STREAM
+            sid += 2
+        reads.append(b"".join(batch))
+    return reads
 
 
 def h1_reads(requests: int, streams: int) -> list[bytes]:
@@ -185,15 +210,18 @@ def main() -> None:
     if args.engine == "h1":
         reads = h1_reads(args.requests, args.streams)
     else:
-        reads = client_reads(args.requests, args.streams)
+        reads = h2_reads(args.requests, args.streams)
     chosen: dict[str, Callable[[], float]] = {
         name: (lambda lane=lane: run(args.engine, reads, lane)) for name, lane in lanes(app).items()
     }
     chosen[SERVED] = lambda: run_served(args.engine, reads, app, args.requests)
+    chosen[READS] = lambda: 0.0
     if args.lane:
         chosen = {name: f for name, f in chosen.items() if name.startswith(args.lane)}
         if not chosen:
             parser.error(f"no lane {args.lane!r}")
+    else:
+        del chosen[READS]
     if args.profile:
         profile = cProfile.Profile()
         profile.enable()

@@ -28,6 +28,7 @@ import httptools
 
 from .cost import ERROR, FRAME, CostLedger
 from .events import (
+    NO_CONTENT_LENGTH,
     REQUEST_HEADERS,
     Request,
     Response,
@@ -76,6 +77,7 @@ class H1Engine:
 
     def __init__(self, limits: Limits, now: float) -> None:
         self.limits = limits
+        self._max_header_bytes = limits.max_header_list_size
         self._parser = httptools.HttpRequestParser(self)
         self._out = bytearray()
         self._ready: list[tuple[int, Request]] = []
@@ -102,6 +104,9 @@ class H1Engine:
         self._cost = CostLedger(limits, now)
         self._in_flight: dict[int, tuple[bool, bool]] = {}  # seq -> (keep_alive, is_head)
         self._held: dict[int, Response] = {}  # answers waiting for an earlier one
+        #: The last answer's shape and head, without content-length: (status, headers,
+        #: content type, encoding, the status line and fields).
+        self._last: tuple[int, object, object, object, bytes] = (0, None, None, None, b"")
         self.draining = False
         #: True once the connection is over: flush :meth:`data_to_send`, then close the socket.
         self.closed = False
@@ -139,8 +144,9 @@ class H1Engine:
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._resuming:
             return
-        self._header_bytes += len(name) + len(value) + 32
-        if self._header_bytes > self.limits.max_header_list_size:
+        size = self._header_bytes + len(name) + len(value) + 32
+        self._header_bytes = size
+        if size > self._max_header_bytes:
             raise _Abort(431, K.H1_HEADERS_TOO_LARGE)
         name = name.lower()
         attr = REQUEST_HEADERS.get(name)
@@ -315,10 +321,14 @@ class H1Engine:
     def send_response(self, seq: int, response: Response) -> None:
         """Queue the answer to request ``seq``. Answers go out in request order: one that is
         ready before an earlier one (a deferred answer still pending) waits for it."""
-        if seq not in self._in_flight:
+        in_flight = self._in_flight
+        if seq not in in_flight:
+            return
+        if not self._held and next(iter(in_flight)) == seq:
+            # The oldest request's answer, nothing held: it goes now (the usual case).
+            self._send_now(seq, response)
             return
         self._held[seq] = response
-        in_flight = self._in_flight
         while in_flight:
             first = next(iter(in_flight))
             ready = self._held.pop(first, None)
@@ -353,9 +363,30 @@ class H1Engine:
 
     def _write(self, response: Response, *, keep_alive: bool, head: bool) -> None:
         out = self._out
-        out += _status_line(response.status)
-        for name, value in response_fields(response):
-            out += name + b": " + value + b"\r\n"
+        status = response.status
+        last = self._last
+        headers = response.headers
+        content_type = response.content_type
+        content_encoding = response.content_encoding
+        if (
+            headers is last[1]
+            and status == last[0]
+            and content_type is last[2]
+            and content_encoding is last[3]
+            and not response.trailers_only
+        ):
+            # The last shape's head again (its fields are immutable and held here: the same
+            # objects are the same head): answers come in runs of one shape.
+            out += last[4]
+        else:
+            start = len(out)
+            out += _status_line(status)
+            for name, value in response_fields(response, length=False):
+                out += name + b": " + value + b"\r\n"
+            if not response.trailers_only:
+                self._last = (status, headers, content_type, content_encoding, bytes(out[start:]))
+        if status not in NO_CONTENT_LENGTH:
+            out += b"content-length: %d\r\n" % len(response.body)
         if not keep_alive:
             out += b"connection: close\r\n"
         out += b"\r\n"
