@@ -26,8 +26,9 @@ class DeadlineConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_f
 
 def deadline_for(arrival: float, tmax_ms: int | None, config: DeadlineConfig) -> float:
     """The monotonic time by which the answer must have left."""
-    budget = min(float(tmax_ms) if tmax_ms and tmax_ms > 0 else config.default_tmax_ms,
-                 config.max_tmax_ms)  # fmt: skip
+    budget = float(tmax_ms) if tmax_ms and tmax_ms > 0 else config.default_tmax_ms
+    if budget > config.max_tmax_ms:  # (min() without the call: every bid request, shed or not)
+        budget = config.max_tmax_ms
     return arrival + (budget - config.network_allowance_ms) / 1000.0
 
 

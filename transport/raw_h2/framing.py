@@ -24,6 +24,15 @@ CONTINUATION_BACKLOG: Final = 64
 _HEAD = F.HEAD.unpack_from
 _U32 = F.U32.unpack_from
 _SETTING = F.SETTING.unpack_from
+# Read once a frame: module constants, not attributes of F.
+_DATA: Final = F.DATA
+_HEADERS: Final = F.HEADERS
+_ON_CONNECTION: Final = F.ON_CONNECTION
+_MAX_FRAME: Final = F.DEFAULT_MAX_FRAME
+_PADDED: Final = F.PADDED
+_PRIORITY_FLAG: Final = F.PRIORITY_FLAG
+_END_HEADERS: Final = F.END_HEADERS
+_END_STREAM: Final = F.END_STREAM
 
 
 class Reader(Requests):
@@ -89,9 +98,9 @@ class Reader(Requests):
             if sid == 0:
                 if kind in F.ON_STREAM:
                     raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
-            elif kind in F.ON_CONNECTION:
+            elif kind in _ON_CONNECTION:
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
-            if length > F.DEFAULT_MAX_FRAME:
+            if length > _MAX_FRAME:
                 raise H2ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_TOO_LARGE)
             start = pos + 9
             stop = start + length
@@ -104,9 +113,9 @@ class Reader(Requests):
                 raise H2ConnectionError(F.PROTOCOL_ERROR, K.PREFACE_WITHOUT_SETTINGS)
             if self._block_sid:
                 self._continuation(buf, start, stop, kind, flags, sid, now, ready)
-            elif kind == F.DATA:
+            elif kind == _DATA:
                 self._data(buf, start, stop, flags, sid, ready)
-            elif kind == F.HEADERS:
+            elif kind == _HEADERS:
                 self._headers(buf, start, stop, flags, sid, now, ready)
             elif kind == F.WINDOW_UPDATE:
                 self._window_update(buf, start, length, sid)
@@ -151,23 +160,23 @@ class Reader(Requests):
     ) -> None:  # fmt: skip
         # Padding and priority are read as hyperframe reads them, so odd frames fail alike.
         pad = 0
-        if flags & F.PADDED:
+        if flags & _PADDED:
             if stop == start:
                 raise H2ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             pad = buf[start]
             start += 1
         self_dependent = False
-        if flags & F.PRIORITY_FLAG:
+        if flags & _PRIORITY_FLAG:
             if stop - start < 5:
                 raise H2ConnectionError(F.FRAME_SIZE_ERROR, K.H2_FRAME_DATA_MISSING)
             self_dependent = _U32(buf, start)[0] & 0x7FFFFFFF == sid
             start += 5
-        if pad and pad >= stop - start + (5 if flags & F.PRIORITY_FLAG else 0):
+        if pad and pad >= stop - start + (5 if flags & _PRIORITY_FLAG else 0):
             raise H2ConnectionError(F.PROTOCOL_ERROR, K.H2_PROTOCOL)
         stop -= pad
         fragment = buf[start:stop] if stop > start else b""
-        end_stream = bool(flags & F.END_STREAM)
-        if flags & F.END_HEADERS:
+        end_stream = bool(flags & _END_STREAM)
+        if flags & _END_HEADERS:
             self._header_block(sid, fragment, end_stream, now, ready, self_dependent)
         else:
             self._block_sid = sid
