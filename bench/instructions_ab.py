@@ -32,13 +32,26 @@ def instructions(tree: Path, requests: int, out: Path) -> int:
     return callgrind(argv, tree, out, {"PYTHONPATH": str(tree)})
 
 
-def callgrind(argv: list[str], cwd: Path, out: Path, env: dict[str, str] | None = None) -> int:
-    """Instructions callgrind counts for ``python argv`` run in ``cwd`` (hash seed fixed)."""
+def callgrind(
+    argv: list[str],
+    cwd: Path,
+    out: Path,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
+) -> int:
+    """Instructions callgrind counts for ``python argv`` run in ``cwd`` (hash seed fixed);
+    ``options``: more of callgrind's (with a dump option, the count of the last part)."""
     subprocess.run(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *argv],
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *options,
+         sys.executable, *argv],
         cwd=cwd, env={**os.environ, **(env or {}), "PYTHONHASHSEED": "0"},
         check=True, capture_output=True,
     )  # fmt: skip
+    return summary(out)
+
+
+def summary(out: Path) -> int:
+    """The instruction count of one callgrind output file."""
     match = re.search(rb"^summary: (\d+)", out.read_bytes(), re.MULTILINE)
     if match is None:
         raise RuntimeError(f"no summary line in {out}")

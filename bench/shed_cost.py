@@ -16,8 +16,7 @@ Five lanes over the same reads (``--streams M`` requests per read, the 1 KB JSON
 ``--engine``: the raw HTTP/2 engine (default), the one on h2, or HTTP/1.1 (``--streams``
 requests pipelined per read; ``bidwire bench overload`` keeps one in flight per connection, so
 ``--streams 1`` is its shape). ``--lane`` runs one lane (``--rounds 1``: what valgrind counts,
-see ``--help``; ``reads only`` makes the reads and nothing else), ``--profile`` runs it under
-cProfile.
+see ``bench/shed_instructions.py``), ``--profile`` runs it under cProfile.
 
     .venv/bin/python -m bench.shed_cost [--engine raw|h2|h1] [--requests N] [--streams M]
         [--rounds R] [--lane NAME] [--profile]
@@ -57,8 +56,6 @@ Lane = Callable[[Engine, Admission[None], int, Request, float], None]
 #: The engines by their ``--engine`` name.
 ENGINES: dict[str, Callable[[Limits, float], Engine]] = {**H2_ENGINES, "h1": H1Engine}
 SERVED = "shed, served"
-#: The baseline of instruction counts: the reads made, nothing done with them.
-READS = "reads only"
 
 
 def h2_reads(requests: int, streams: int) -> list[bytes]:
@@ -215,13 +212,10 @@ def main() -> None:
         name: (lambda lane=lane: run(args.engine, reads, lane)) for name, lane in lanes(app).items()
     }
     chosen[SERVED] = lambda: run_served(args.engine, reads, app, args.requests)
-    chosen[READS] = lambda: 0.0
     if args.lane:
         chosen = {name: f for name, f in chosen.items() if name.startswith(args.lane)}
         if not chosen:
             parser.error(f"no lane {args.lane!r}")
-    else:
-        del chosen[READS]
     if args.profile:
         profile = cProfile.Profile()
         profile.enable()

@@ -1,13 +1,13 @@
-"""Instructions per request of one ``bench/shed_cost.py`` lane, counted by valgrind: a figure
-the machine's load cannot disturb.
+"""Instructions per request of ``bench/shed_cost.py``'s lanes, counted by valgrind: a figure the
+machine's load cannot disturb.
 
-The lane runs under ``valgrind --tool=callgrind`` twice, with a small and a large request
-count (one round each); the difference of the totals over the difference in requests is the
-cost of one request (start-up, imports and the demo index cancel out), less the same figure of
-the ``reads only`` lane (making the client's bytes).
+Each lane runs once under ``valgrind --tool=callgrind --dump-before=time_process_time``: the
+lane's loop sits between its two ``time.process_time()`` calls (the client's bytes are made
+before the first), so the second part callgrind dumps is the loop alone; over the requests, the
+cost of one request (start-up, imports and the reads excluded).
 
     .venv/bin/python -m bench.shed_instructions [--engine raw|h2|h1] [--streams M]
-        [--lane NAME]... [--small 2000] [--large 6000]
+        [--lane NAME]... [--requests 2000]
 """
 
 from __future__ import annotations
@@ -17,14 +17,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.instructions_ab import callgrind
+from bench.instructions_ab import callgrind, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def instructions(argv: list[str], out: Path) -> int:
-    """Instructions callgrind counted for one run of ``python -m bench.shed_cost argv``."""
-    return callgrind(["-m", "bench.shed_cost", *argv], ROOT, out)
+def lane_instructions(engine: str, streams: int, lane: str, requests: int, tmp: Path) -> float:
+    """Instructions per request of one lane's loop."""
+    out = tmp / f"{lane.replace(' ', '_').replace(',', '')}.out"
+    argv = ["-m", "bench.shed_cost", "--engine", engine, "--streams", str(streams),
+            "--rounds", "1", "--lane", lane, "--requests", str(requests)]  # fmt: skip
+    callgrind(argv, ROOT, out, options=("--dump-before=time_process_time",))
+    # Dumped before the first call (start-up, the reads), before the second (the loop), and
+    # at exit.
+    return summary(Path(f"{out}.2")) / requests
 
 
 def main() -> int:
@@ -32,26 +38,13 @@ def main() -> int:
     parser.add_argument("--engine", default="raw")
     parser.add_argument("--streams", type=int, default=16)
     parser.add_argument("--lane", action="append", help="a lane (prefix); default: the sheds")
-    parser.add_argument("--small", type=int, default=2000)
-    parser.add_argument("--large", type=int, default=6000)
+    parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bidwire-shed-") as tmp:
-
-        def per_request(lane: str) -> tuple[float, int, int]:
-            base = ["--engine", args.engine, "--streams", str(args.streams), "--rounds", "1",
-                    "--lane", lane]  # fmt: skip
-            small = instructions([*base, "--requests", str(args.small)], Path(tmp) / "s.out")
-            large = instructions([*base, "--requests", str(args.large)], Path(tmp) / "l.out")
-            return (large - small) / (args.large - args.small), small, large
-
-        reads = per_request("reads only")[0]
-        print(f"{args.engine:3} -m {args.streams:<3} reads only     {reads:>10,.0f} instructions "
-              "per request (subtracted below)", flush=True)  # fmt: skip
         for lane in args.lane or ["engine", "shed at", "shed, served"]:
-            per, small, large = per_request(lane)
-            print(f"{args.engine:3} -m {args.streams:<3} {lane:14} {per - reads:>10,.0f} "
-                  f"instructions per request (runs of {args.small} and {args.large}: "
-                  f"{small:,} and {large:,})", flush=True)  # fmt: skip
+            per = lane_instructions(args.engine, args.streams, lane, args.requests, Path(tmp))
+            print(f"{args.engine:3} -m {args.streams:<3} {lane:14} {per:>10,.0f} instructions "
+                  f"per request ({args.requests} requests)", flush=True)  # fmt: skip
     return 0
 
 
