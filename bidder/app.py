@@ -225,6 +225,7 @@ class BidderApp:
         self._answer_headers = (*self._version_header, (b"vary", b"accept-encoding"))
         #: The answer to a shed request, made once (it is never changed: no arena context).
         self._shed_answer = Response(204, headers=self._version_header)
+        self._nobid_204 = self.config.nobid == "204"
         self.shedder = LoadShedder(self.config.shedding)
         self.arena = Arena(self.config.shedding.arena_size) if self.config.arena else None
         #: The second front door, behind this one: gRPC calls, told apart by content type.
@@ -329,7 +330,11 @@ class BidderApp:
             return self.grpc.refuse(request, reason)
         path = request.path
         if path == self._bid_path or path.split(b"?", 1)[0] == self._bid_path:
-            response = self._shed(reason, request)
+            if self._nobid_204:  # _shed's first case, without the call
+                SHED.values[reason] += 1
+                response = self._shed_answer
+            else:
+                response = self._shed(reason, request)
         else:
             response = Response(503, error_body("overloaded"), content_type=CT_JSON)
         HTTP_RESPONSES.values[response.status] += 1  # (.inc, without the call)

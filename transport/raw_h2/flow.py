@@ -16,7 +16,9 @@ from ..limits import Limits
 from ..metrics import PROTOCOL_ERRORS
 from ..metrics import ProtocolErrorKind as K
 from .stream import (
+    OPEN,
     RECV_DATA,
+    RECV_END_STREAM,
     RECV_WINDOW_UPDATE,
     STEP,
     STREAM_ERROR,
@@ -27,6 +29,8 @@ from .writer import Writer
 _U32 = F.U32.unpack_from
 _PADDED: Final = F.PADDED
 _END_STREAM: Final = F.END_STREAM
+#: Where the client's END_STREAM takes an open stream.
+_HALF_CLOSED: Final = STEP[OPEN | RECV_END_STREAM][0]
 
 
 class FlowControl(Writer):
@@ -39,6 +43,7 @@ class FlowControl(Writer):
         # Below these, our windows are replenished (WINDOW_UPDATE once half is used).
         self._connection_low = limits.connection_window // 2
         self._stream_low = limits.stream_window // 2
+        self._max_body = limits.max_body_size
 
     def _data(
         self, buf: bytes, start: int, stop: int, flags: int, sid: int,
@@ -86,6 +91,28 @@ class FlowControl(Writer):
         if not end_stream and stream.recv_window < self._stream_low:
             self._out.append(F.window_update(sid, self._stream_window - stream.recv_window))
             stream.recv_window = self._stream_window
+        if (
+            end_stream
+            and stream.state == OPEN
+            and not stream.chunks
+            and stream.discarded < 0
+            and stream.live
+            and not stream.rejected
+            and size <= self._max_body
+            and (stream.length < 0 or stream.length == size)
+        ):
+            # The usual request: its whole body in one frame that ends the stream. What
+            # _take_body, _remote_end and _complete do with it, in one step without their calls
+            # (nothing kept yet, so the body is this frame's, and no check of theirs can fail).
+            stream.state = _HALF_CLOSED
+            if size:
+                stream.size = size
+                stream.request.body = buf[start:stop]
+            if self._can_answer(sid, stream):
+                ready.append((sid, stream.request))
+            else:
+                self._held[sid] = stream
+            return
         if stream.discarded >= 0:
             stream.discarded += flow
             if self._past_discard_cap(stream.discarded):
