@@ -28,6 +28,7 @@ import httptools
 
 from .cost import ERROR, FRAME, CostLedger
 from .events import (
+    BLANK,
     NO_CONTENT_LENGTH,
     REQUEST_HEADERS,
     Request,
@@ -117,7 +118,7 @@ class H1Engine:
     def on_message_begin(self) -> None:
         if self._resuming:
             return  # the head that frames an upgrade offer's body: the request goes on
-        self._request = Request(b"", b"", arrival=self._now)
+        self._request = BLANK.like(self._now)
         # Counted open from its first byte, so that every way it ends (answered, refused with
         # a 413, cut by a closed connection) lowers the gauge exactly once.
         self._reading = True

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from transport.events import REQUEST_HEADERS, Request
+from transport.events import BLANK, REQUEST_HEADERS, Request
 
 #: A name byte outside 0x21-0x7e, or upper case (0x41-0x5a).
 _BAD_NAME: Final = re.compile(rb"[^\x21-\x40\x5b-\x7e]")
@@ -120,7 +120,7 @@ def request_from_headers(
     """The :class:`Request` a validated HTTP/2 header list describes, and its content-length
     (-1: none), read by ``content_length(value, previous)`` (each engine's own rules). Both
     HTTP/2 engines build requests here."""
-    request = Request(b"", b"", arrival=now)
+    request = BLANK.like(now)
     length = -1
     for name, value in headers:
         if name[0] == 58:  # b":"
