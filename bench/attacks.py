@@ -15,7 +15,7 @@ rate in B over the mean of its two A rounds (>= 0.90 wanted). The server's RSS i
 server closed during B are read from /metrics, by reason.
 
     .venv/bin/python bench/attacks.py --engine raw [--attacks made-you-reset,...]
-        [--duration 8] [--out bench/results/attacks-raw-DATE.txt]
+        [--duration 8] [--rounds 3] [--out bench/results/attacks-raw-DATE.txt]
 
 ``--list`` names the attacks. ``--solo-baseline PATH`` runs no attack: the honest client alone
 against this checkout and the one at PATH, alternated (throughput without attack). The
@@ -270,9 +270,18 @@ class Outcome:
     tally: str = ""
     failed: int = 0  # honest requests failed or errored in B
 
+    #: The ratios of further rounds (``--rounds``), each its own fresh server and A/B/A.
+    more: list[float] = field(default_factory=list)
+
+    @property
+    def one(self) -> float:
+        """This round's ratio: the honest rate in B over the mean of its two A rounds."""
+        return self.honest[1] / statistics.mean((self.honest[0], self.honest[2]))
+
     @property
     def ratio(self) -> float:
-        return self.honest[1] / statistics.mean((self.honest[0], self.honest[2]))
+        """The median ratio over every round run."""
+        return statistics.median([self.one, *self.more])
 
 
 class RssSampler:
@@ -368,8 +377,8 @@ def report(engine: str, outcomes: list[Outcome], argv: list[str], seconds: float
         f"taskset -c 1; honest = h2load -c 4 -m 8 -D {seconds:g}s, 1 KB JSON; "
         f"A = beside a second h2load like it, B = beside the attacker",
         "",
-        "| attack | honest A req/s | B | A | B / mean(A) | RSS MiB before/peak/after | "
-        "closed by the server during B | attacker |",
+        "| attack | honest A req/s | B | A | B / mean(A) (median of the rounds) | "
+        "RSS MiB before/peak/after | closed by the server during B | attacker |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for o in outcomes:
@@ -377,9 +386,11 @@ def report(engine: str, outcomes: list[Outcome], argv: list[str], seconds: float
         rss = "/".join(f"{v:.0f}" for v in o.rss_mib)
         a1, b, a2 = (f"{v:,.0f}" for v in o.honest)
         fails = f" ({o.failed} failed)" if o.failed else ""
+        each = ", ".join(f"{r:.2f}" for r in sorted([o.one, *o.more]))
+        rounds = f" ({each})" if o.more else ""
         lines.append(
-            f"| {o.attack} | {a1} | {b}{fails} | {a2} | **{o.ratio:.2f}** | {rss} | {closed} | "
-            f"{o.tally} |"
+            f"| {o.attack} | {a1} | {b}{fails} | {a2} | **{o.ratio:.2f}**{rounds} | {rss} | "
+            f"{closed} | {o.tally} |"
         )
     worst = min(outcomes, key=lambda o: o.ratio)
     lines += ["", f"worst: {worst.attack} {worst.ratio:.2f}"]
@@ -433,7 +444,10 @@ def main() -> int:
         "--solo-baseline", type=Path, help="no attacks: the honest client alone, this checkout "
         "against the one at this path, alternated (--rounds of them)",
     )  # fmt: skip
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="with --solo-baseline: rounds alternated (5); "
+        "with attacks: fresh A/B/A runs per attack, the median ratio reported (default 1)",
+    )  # fmt: skip
     parser.add_argument("--attacker", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
@@ -453,18 +467,27 @@ def main() -> int:
             print(f"{attack.name}: {attack.what}")
         return 0
     names = list(ATTACKS) if args.attacks == "all" else args.attacks.split(",")
+    rounds = args.rounds if "--rounds" in sys.argv else 1
     outcomes = []
     for name in names:
         attack = ATTACKS[name]
-        outcome = run_attack(args.engine, attack, max(args.duration, attack.min_seconds))
-        print(
-            f"{name}: honest {outcome.honest[0]:,.0f} / {outcome.honest[1]:,.0f} / "
-            f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.ratio:.2f}, RSS "
-            f"{'/'.join(f'{v:.0f}' for v in outcome.rss_mib)} MiB, closed {outcome.closed}, "
-            f"attacker {outcome.tally}",
-            flush=True,
-        )
-        outcomes.append(outcome)
+        runs = []
+        for _ in range(max(1, rounds)):
+            outcome = run_attack(args.engine, attack, max(args.duration, attack.min_seconds))
+            print(
+                f"{name}: honest {outcome.honest[0]:,.0f} / {outcome.honest[1]:,.0f} / "
+                f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.one:.2f}, RSS "
+                f"{'/'.join(f'{v:.0f}' for v in outcome.rss_mib)} MiB, closed "
+                f"{outcome.closed}, attacker {outcome.tally}",
+                flush=True,
+            )
+            runs.append(outcome)
+        # The table shows the round whose ratio is the median (its rates, RSS, closes), and
+        # every round's ratio beside it.
+        runs.sort(key=lambda o: o.one)
+        shown = runs[(len(runs) - 1) // 2]
+        shown.more = [o.one for o in runs if o is not shown]
+        outcomes.append(shown)
     text = report(args.engine, outcomes, ["bench/attacks.py", *sys.argv[1:]], args.duration)
     print(text)
     if args.out:
