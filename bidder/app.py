@@ -103,7 +103,7 @@ class AppConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields
     )
     #: Largest request body accepted after gzip inflation, in bytes (larger: 413).
     max_inflated_body: Annotated[int, msgspec.Meta(ge=1)] = 2 * 1024 * 1024
-    #: How many times its gzip a body may inflate to, checked past 16 KiB (larger: 413 at
+    #: How many times its gzip a body may inflate to, checked past 4 KiB (larger: 413 at
     #: once, without inflating the rest: a gzip bomb). Bid requests compress 2-6x.
     max_gzip_ratio: Annotated[float, msgspec.Meta(ge=1)] = DEFAULT_MAX_RATIO
     #: Responses at least this long are gzipped when the caller accepts gzip.
@@ -181,7 +181,7 @@ def inflate_gzip(body: bytes, limit: int, max_ratio: float = DEFAULT_MAX_RATIO) 
         return gunzip(body, limit, max_ratio)
     except InflateError as exc:
         status, kind = _INFLATE_ERRORS[exc.kind]
-        raise _HttpError(status, kind, exc.message, inflated=exc.inflated) from None
+        raise _HttpError(status, kind, exc.message, inflated=exc.work) from None
 
 
 class BidderApp:

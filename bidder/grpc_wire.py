@@ -151,7 +151,7 @@ def inflate(message: bytes, limit: int, max_ratio: float = DEFAULT_MAX_RATIO) ->
             ) from None
         if exc.kind == "ratio":
             raise GrpcError(
-                Status.RESOURCE_EXHAUSTED, exc.message, "grpc_gzip_ratio", exc.inflated
+                Status.RESOURCE_EXHAUSTED, exc.message, "grpc_gzip_ratio", exc.work
             ) from None
         raise GrpcError(
             Status.INVALID_ARGUMENT,

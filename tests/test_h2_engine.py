@@ -486,8 +486,9 @@ def test_stream_past_max_concurrent_after_settings_is_refused() -> None:
 
 def test_streams_far_past_the_limit_in_one_read_end_the_connection() -> None:
     """Refusal is per stream up to a ceiling (the limit plus at least 100) within one read;
-    a client far past it gets GOAWAY(PROTOCOL_ERROR) from h2, without an exception."""
-    peer = RawPeer(Limits(max_concurrent_streams=1))
+    a client far past it gets GOAWAY(PROTOCOL_ERROR) from h2, without an exception. (With the
+    whole budget: on a new connection the refusals' cost, 16 each, ends it sooner.)"""
+    peer = RawPeer(Limits(max_concurrent_streams=1, cost_initial=4096))
     peer.start()
     frames = [peer.headers(sid) for sid in range(1, 2 * 102, 2)]  # 102 streams
     assert peer.send(*frames, now=0.0) == []

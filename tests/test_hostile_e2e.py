@@ -94,13 +94,14 @@ def closed_by(server: ServerProcess, reason: str) -> int:
 
 
 def made_you_reset_ends(server: ServerProcess, kind: str, code: int) -> None:
-    """The stream errors (max_stream_errors) or the cost of the read's frames (the raw engine
-    charges a read's frames before parsing it: 4,000 of them leave little for the resets)
-    end it: either verdict is GOAWAY(ENHANCE_YOUR_CALM)."""
+    """The stream errors (max_stream_errors) or the cost of the read's frames end it: either
+    verdict is GOAWAY(ENHANCE_YOUR_CALM). Both engines charge a read's frames before parsing
+    it, and a new connection has 640 units (cost_initial): a read of 4,000 frames is cut before
+    the engine resets a stream, a smaller one after a few resets."""
     before = closed_by(server, "stream_errors") + closed_by(server, "cost_exceeded")
     out = attack(server.port, A.preface() + A.made_you_reset(2000, kind=kind))
     assert out.goaway == E.ENHANCE_YOUR_CALM
-    assert set(out.resets.values()) == {code}
+    assert set(out.resets.values()) <= {code}
     assert len(out.resets) < 300  # max_stream_errors (100), and the rest of a 4 KB piece
     assert closed_by(server, "stream_errors") + closed_by(server, "cost_exceeded") == before + 1
 
@@ -114,11 +115,13 @@ def test_made_you_reset_by_window_overflow(server: ServerProcess) -> None:
 
 
 def test_rapid_reset(server: ServerProcess) -> None:
-    before = closed_by(server, "rst_stream_flood")
+    """The RST_STREAM limit (rst_burst) or, on a new connection, the cost of the resets
+    (cost_initial: 640 units, 18 a request and its reset) ends it."""
+    before = closed_by(server, "rst_stream_flood") + closed_by(server, "cost_exceeded")
     out = attack(server.port, A.preface() + A.rapid_reset(1000))
     assert out.goaway == E.ENHANCE_YOUR_CALM
     assert out.statuses == {}  # no request reset as it arrived was decided
-    assert closed_by(server, "rst_stream_flood") == before + 1
+    assert closed_by(server, "rst_stream_flood") + closed_by(server, "cost_exceeded") == before + 1
 
 
 def test_settings_storm(server: ServerProcess) -> None:

@@ -16,7 +16,7 @@ from h2.errors import ErrorCodes as E
 from fuzz import attacks as A
 from fuzz.answers import Outcome, Reader
 from transport import h2_wire as W
-from transport.cost import RESET
+from transport.cost import PROVOKED_RESET, RESET
 from transport.events import Request, Response
 from transport.h1_engine import MAX_BLANK_BYTES, H1Engine
 from transport.h2_engine import H2Engine
@@ -25,6 +25,11 @@ from transport.metrics import PROTOCOL_ERRORS
 from transport.raw_h2 import RawH2Engine
 
 EngineType = type[H2Engine] | type[RawH2Engine]
+#: What a new connection may cost before answers earn it more (``cost_initial``).
+INITIAL = Limits().cost_initial
+#: A connection that has earned its whole budget (for the tests of the limits behind the
+#: ledger's first verdict on a new connection).
+EARNED = Limits(cost_initial=Limits().cost_budget)
 Answer = Callable[[Request], Response]
 
 
@@ -83,29 +88,74 @@ def calmed(client: Client, reason: str) -> None:
 @pytest.mark.parametrize("kind", ["data", "window"])
 def test_made_you_reset_ends_the_connection(engine_type: EngineType, kind: str) -> None:
     """Frames that make the server reset stream after stream (the client never resets one):
-    GOAWAY(ENHANCE_YOUR_CALM) past max_stream_errors (100) of them, and no reset request is
-    ever handed to the app."""
-    client = Client(engine_type)
+    GOAWAY(ENHANCE_YOUR_CALM) past max_stream_errors (here 40) of them, and no reset request
+    is ever handed to the app. (On a connection that has earned its budget, which buys 62
+    provoked resets: a new one is cut sooner, by the ledger, below.)"""
+    client = Client(engine_type, Limits(cost_initial=4096, max_stream_errors=40))
     client.send(A.preface())
     for batch in range(50):  # 20 streams a read
         client.send(A.made_you_reset(20, kind=kind, first=1 + 40 * batch))
     calmed(client, "stream_errors")
     code = E.STREAM_CLOSED if kind == "data" else E.FLOW_CONTROL_ERROR
     assert set(client.out.resets.values()) == {code}
-    # Bounded: 101, and (the h2 engine) the rest of the read in which it ran out.
-    assert 101 <= len(client.out.resets) <= 101 + 20
+    # Bounded: 41, and (the h2 engine) the rest of the read in which it ran out.
+    assert 41 <= len(client.out.resets) <= 41 + 20
     assert client.handed == []
 
 
 def test_without_the_stream_error_limit_the_budget_ends_it(engine_type: EngineType) -> None:
-    """The ledger is the backstop: each reset costs RESET, so the budget (4096) buys about
-    4096 / (RESET + 2 frames) = 227 of them."""
-    client = Client(engine_type, Limits(max_stream_errors=10_000))
+    """The ledger is the backstop: each provoked reset costs RESET + PROVOKED_RESET (an
+    answer's credit), so the budget (4096) buys about 4096 / (64 + 2 frames) = 62 of them."""
+    client = Client(engine_type, Limits(max_stream_errors=10_000, cost_initial=4096))
     client.send(A.preface())
     for batch in range(50):
         client.send(A.made_you_reset(20, first=1 + 40 * batch))
     calmed(client, "cost_exceeded")
-    assert 4096 // (RESET + 2) - 20 <= len(client.out.resets) <= 4096 // (RESET + 2) + 20
+    each = RESET + PROVOKED_RESET + 2
+    assert 4096 // each - 20 <= len(client.out.resets) <= 4096 // each + 20
+
+
+@pytest.mark.parametrize("kind", ["data", "window"])
+def test_a_new_connection_that_draws_resets_is_cut_at_once(
+    engine_type: EngineType, kind: str
+) -> None:
+    """A new connection has only ``cost_initial`` (640) to spend before answers earn it
+    more: MADE YOU RESET from the first frame is cut after about 640 / 66 = 9 resets, not
+    after max_stream_errors (100), so an attacker that reconnects each time gets little out of
+    each connection."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    for batch in range(50):  # 5 streams a read
+        client.send(A.made_you_reset(5, kind=kind, first=1 + 10 * batch))
+        if client.engine.closed:
+            break
+    calmed(client, "cost_exceeded")
+    each = RESET + PROVOKED_RESET + 2
+    assert INITIAL // each - 5 <= len(client.out.resets) <= INITIAL // each + 5
+
+
+def test_answers_earn_a_connection_its_budget(engine_type: EngineType) -> None:
+    """The control: the same resets after 64 answers (64 x 64 credit: the whole budget) go
+    on until the budget is spent, as on a connection that started with it (62 of them)."""
+    client = Client(engine_type)
+    client.send(A.preface())
+    client.send_in(A.requests(64), 8)
+    assert len(client.out.ended) == 64
+    for batch in range(50):
+        client.send(A.made_you_reset(20, first=201 + 40 * batch))
+        if client.engine.closed:
+            break
+    calmed(client, "cost_exceeded")
+    each = RESET + PROVOKED_RESET + 2
+    assert 4096 // each - 20 <= len(client.out.resets) <= 4096 // each + 20
+
+
+def test_every_stream_opened_in_the_first_read_fits_the_initial_balance(
+    engine_type: EngineType,
+) -> None:
+    """An honest client may open max_concurrent_streams (256) streams in its first read,
+    before any answer: 2 frames each, inside ``cost_initial``."""
+    served_whole(engine_type, A.requests(256), 1, 256)
 
 
 def test_stream_errors_at_a_slow_rate_are_tolerated(engine_type: EngineType) -> None:
@@ -155,7 +205,7 @@ def test_a_request_reset_in_the_same_read_is_never_decided(engine_type: EngineTy
     """HEADERS with END_STREAM and RST_STREAM in one packet: the request is complete, but its
     stream is gone by the end of the read, so the app is not asked (it would decide a bid for
     nobody); the budget of RST_STREAMs ends the connection."""
-    client = Client(engine_type)
+    client = Client(engine_type, EARNED)
     client.send(A.preface())
     for batch in range(50):
         client.send(A.rapid_reset(20, first=1 + 40 * batch))
@@ -192,7 +242,7 @@ def test_a_settings_frame_with_too_many_entries_is_enhance_your_calm(
 def test_settings_storm_with_parked_streams_is_bounded(engine_type: EngineType) -> None:
     """SETTINGS frames full of window changes over 200 parked streams: the frames per second
     (settings_burst) and entries per frame bound the work; the storm ends the connection."""
-    client = Client(engine_type)
+    client = Client(engine_type, EARNED)
     client.send(A.preface() + A.parked_streams(200))
     client.send(A.settings_storm(100, 32))
     calmed(client, "settings_flood")
@@ -241,10 +291,11 @@ def test_hpack_bombs_answered_with_errors_end_the_connection(engine_type: Engine
     client.send(A.preface())
     client.send_in(A.hpack_bomb(1000), 100, answer=not_allowed)
     calmed(client, "cost_exceeded")
-    # About 4096 / (header units + ERROR 16 + a frame) answered first: 128 on the raw engine,
-    # 15 on the h2 engine (whose header checks cost 16 times as much per byte).
+    # About 640 (cost_initial) / (header units + ERROR 16 + a frame) answered first: 20 on
+    # the raw engine, 2 on the h2 engine (whose header checks cost 16 times as much per byte),
+    # and the rest of the read the verdict came in (10 bombs; the h2 engine's 4 KB pieces).
     per_bomb = (16 * 1024 - 1024) // client.engine._header_unit + 16 + 1
-    assert 4096 // per_bomb - 10 < len(client.out.statuses) < 4096 // per_bomb + 110
+    assert INITIAL // per_bomb - 2 <= len(client.out.statuses) <= INITIAL // per_bomb + 10
 
 
 def test_as_many_big_honest_header_lists_answered_ok_are_served(engine_type: EngineType) -> None:
@@ -261,9 +312,9 @@ def test_the_apps_reported_cost_ends_the_connection(engine_type: EngineType) -> 
     (transport.connection) stops handing the read's requests over when the engine closes."""
     client = Client(engine_type)
     client.send(A.preface() + A.requests(1))
-    client.engine.charge(1000)
+    client.engine.charge(INITIAL // 2)
     assert not client.engine.closed
-    client.engine.charge(5000)
+    client.engine.charge(INITIAL)
     client.reader.feed(client.engine.data_to_send())
     calmed(client, "cost_exceeded")
     client.send(A.requests(1, first=3))
@@ -445,7 +496,7 @@ def test_h1_gzip_bombs_end_the_connection() -> None:
             engine.send_response(seq, Response(413, b"{}"))
             served += 1
     assert engine.closed and engine.close_reason == "cost_exceeded"
-    assert 40 < served < 60  # 4096 / (64 + 16 + 1)
+    assert INITIAL // 81 - 2 <= served <= INITIAL // 81 + 2  # 640 / (64 + 16 + 1)
     assert PROTOCOL_ERRORS.get("cost_exceeded") == 1
 
 

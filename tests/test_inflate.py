@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bidder.app import AppConfig
 from bidder.grpc_wire import Status, decode_message, frame
-from bidder.inflate import DEFAULT_MAX_RATIO, RATIO_FLOOR, STEP, InflateError, gunzip
+from bidder.inflate import BOMB_WORK, DEFAULT_MAX_RATIO, RATIO_FLOOR, STEP, InflateError, gunzip
 from bidder.metrics import ERRORS
 from bidder.service import Bidder, BidderConfig
 from fuzz.attacks import gzip_body
@@ -54,11 +54,19 @@ def test_a_large_honest_body_inflates_across_steps() -> None:
 
 
 def test_a_bomb_is_refused_on_its_ratio_after_one_step() -> None:
-    """2 MiB of zeros in about 2 KB: refused once the first 16 KiB are out, not at 2 MiB."""
+    """2 MiB of zeros in about 2 KB: refused once the first 4 KiB are out, not at 2 MiB; its
+    work is charged as BOMB_WORK more than it inflated."""
     with pytest.raises(InflateError) as caught:
         gunzip(gzip_body(), LIMIT, DEFAULT_MAX_RATIO)
     assert caught.value.kind == "ratio"
-    assert caught.value.inflated == STEP  # the work done: one step
+    assert caught.value.inflated == RATIO_FLOOR  # the work done: the first step
+    assert caught.value.work == RATIO_FLOOR + BOMB_WORK
+
+
+def test_other_refusals_weigh_what_they_inflated() -> None:
+    with pytest.raises(InflateError) as caught:
+        gunzip(gzip_body(4 * LIMIT), LIMIT, float("inf"))
+    assert caught.value.work == caught.value.inflated
 
 
 def test_without_the_ratio_cap_the_bomb_stops_at_the_size_cap() -> None:
@@ -69,8 +77,9 @@ def test_without_the_ratio_cap_the_bomb_stops_at_the_size_cap() -> None:
 
 
 def test_a_small_body_may_compress_as_it_likes() -> None:
-    """Under RATIO_FLOOR the ratio is not looked at: 15 KB of zeros (about 500x) is fine."""
-    data = bytes(15_000)
+    """Under RATIO_FLOOR the ratio is not looked at: 4,000 zeros (about 140x) are fine."""
+    data = bytes(4000)
+    assert len(gzip.compress(data)) * DEFAULT_MAX_RATIO < len(data)
     assert gunzip(gzip.compress(data), LIMIT, DEFAULT_MAX_RATIO) == data
 
 
@@ -111,7 +120,7 @@ def test_a_gzip_bomb_is_413_and_reports_its_work() -> None:
     assert isinstance(response, Response)
     assert response.status == 413
     assert b"inflates over 100 times" in response.body
-    assert response.cost == STEP // INFLATE_BYTES_PER_UNIT
+    assert response.cost == (RATIO_FLOOR + BOMB_WORK) // INFLATE_BYTES_PER_UNIT
     assert ERRORS.get("gzip_ratio") == 1
     assert app.inflated == 0  # reported once, not carried to the next request
 
@@ -149,4 +158,4 @@ def test_a_grpc_gzip_bomb_is_resource_exhausted_and_reports_its_work() -> None:
     fields = dict(response.trailers)
     assert int(fields[b"grpc-status"]) == Status.RESOURCE_EXHAUSTED
     assert "inflates over" in decode_message(fields[b"grpc-message"])
-    assert response.cost == STEP // INFLATE_BYTES_PER_UNIT
+    assert response.cost == (RATIO_FLOOR + BOMB_WORK) // INFLATE_BYTES_PER_UNIT

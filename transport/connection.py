@@ -54,6 +54,21 @@ from .raw_h2 import RawH2Engine
 #: must get the chance to read it). The client's own FIN ends it sooner.
 LINGER_SECONDS: Final = 1.0
 
+#: Endings the client's own conduct brought (GOAWAY(ENHANCE_YOUR_CALM): the cost ledger and the
+#: flood limits). Such a connection is not read again while it lingers, and gets no FIN: see
+#: :meth:`Connection._close_lingering`.
+CALMED: Final = frozenset(
+    {
+        CloseReason.COST_EXCEEDED,
+        CloseReason.STREAM_ERRORS,
+        CloseReason.RST_STREAM_FLOOD,
+        CloseReason.SETTINGS_FLOOD,
+        CloseReason.SETTINGS_TOO_MANY,
+        CloseReason.PING_FLOOD,
+        CloseReason.CONTINUATION_FLOOD,
+    }
+)
+
 #: The HTTP/2 engines by their config name (``[server] engine``).
 H2_ENGINES: dict[str, type[H2Engine] | type[RawH2Engine]] = {"h2": H2Engine, "raw": RawH2Engine}
 
@@ -124,6 +139,9 @@ class Connection(asyncio.BufferedProtocol):
         self._flush_soon = False
         #: Set once the engine has closed: the socket is half-closed and input is dropped.
         self._linger: asyncio.TimerHandle | None = None
+        #: Set when the engine cut the connection for the client's conduct (:data:`CALMED`):
+        #: it is not read again.
+        self._deaf = False
         #: Admitted requests whose answer is deferred (an async stage), by key.
         self._tickets: dict[int, Ticket[Connection]] = {}
         #: Answers queued by the dispatcher and not yet flushed (it flushes once per run).
@@ -347,7 +365,7 @@ class Connection(asyncio.BufferedProtocol):
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        if self.transport is not None and not self.transport.is_closing() and not self._deaf:
             self.transport.resume_reading()
 
     # -- driven by the server ------------------------------------------------------------------
@@ -451,16 +469,30 @@ class Connection(asyncio.BufferedProtocol):
         if out:
             transport.write(out)
         if engine.closed and self._linger is None:
-            self._count(engine.close_reason or CloseReason.PEER)
-            self._close_lingering(transport)
+            reason = engine.close_reason or CloseReason.PEER
+            self._count(reason)
+            self._close_lingering(transport, reason in CALMED)
 
-    def _close_lingering(self, transport: asyncio.Transport) -> None:
+    def _close_lingering(self, transport: asyncio.Transport, calmed: bool = False) -> None:
         """Send what is buffered and a FIN, keep reading until the client's FIN or
-        :data:`LINGER_SECONDS`, then close: the client reads our last frames instead of an RST."""
+        :data:`LINGER_SECONDS`, then close: the client reads our last frames instead of an RST.
+
+        A connection ``calmed`` (cut for its own conduct: :data:`CALMED`) is neither read nor
+        sent a FIN while it lingers. Reading it would copy and drop whatever the attack still
+        sends (a reconnecting gzip-bomb attacker sent 455 MB in 8 s, most of it read here
+        after the cut), and a FIN would tell it to reconnect at once: without one, a client
+        that waits for our close holds its cut connection the whole linger, so each cut costs
+        it a second, not us. Our GOAWAY is out before the close; what the client sent unread
+        turns the close into an RST, which leaves the GOAWAY readable (Linux keeps received
+        data past an RST)."""
         loop = asyncio.get_running_loop()
         self._linger = loop.call_later(LINGER_SECONDS, transport.close)
         if transport.get_extra_info("ssl_object") is not None or not transport.can_write_eof():
             transport.close()  # TLS: close_notify already tells the client we are done
+            return
+        if calmed:
+            self._deaf = True
+            transport.pause_reading()
             return
         transport.write_eof()
         transport.resume_reading()  # a paused reader would leave the client's bytes unread
@@ -470,4 +502,4 @@ def _last_active(connection: Connection) -> float:
     return connection.last_active
 
 
-__all__ = ["H2_ENGINES", "Connection", "Engine"]
+__all__ = ["CALMED", "H2_ENGINES", "Connection", "Engine"]

@@ -15,7 +15,11 @@ the work a connection brings counted in its favour:
   decoded header list, a KiB inflated by the app, an error answer;
 - every answer delivered whole (status below 400, our END_STREAM sent) earns ``answer_credit``;
 - time refills ``cost_per_second`` (so a quiet connection is never closed for old costs);
-- the balance is capped at ``cost_budget``: a connection cannot bank credit for a later burst.
+- the balance is capped at ``cost_budget``: a connection cannot bank credit for a later burst;
+- a new connection starts at ``cost_initial``, below the budget: the credit to reach the budget
+  is earned by answers (or time). An attacker that reconnects whenever it is cut gets that much
+  work out of each connection, not the whole budget (nghttp2 and Go start every connection
+  equal; their attackers in the 2023-2025 advisories kept one connection open).
 
 A connection whose balance falls below zero costs far more than it brings: GOAWAY
 (ENHANCE_YOUR_CALM), counted as ``cost_exceeded``. An honest client's request costs 2-3 units
@@ -43,6 +47,11 @@ DATA_FREE: Final = 1024
 #: A RST_STREAM, either way: the client's (Rapid Reset) or ours (refused, stream errors,
 #: timeouts: what "MADE YOU RESET" provokes). On top of the frame that carried or caused it.
 RESET: Final = 16
+#: A RST_STREAM the client provoked (a stream error: STREAM_CLOSED, FLOW_CONTROL_ERROR,
+#: PROTOCOL_ERROR, not a refusal or our own CANCEL), on top of :data:`RESET`: together the
+#: credit of one answer, so a client must be answered once for each reset it draws to stay
+#: even. An honest client draws one only when DATA races our reset of its stream.
+PROVOKED_RESET: Final = 48
 #: One entry of a client's SETTINGS frame (applying some of them walks every stream).
 SETTING: Final = 1
 #: An answer with an error status (the app's or the transport's 4xx/5xx), or a stream error:
@@ -65,6 +74,7 @@ class CostLedger(TokenBucket):
 
     def __init__(self, limits: Limits, now: float) -> None:
         super().__init__(limits.cost_budget, limits.cost_per_second, now)
+        self.tokens = float(min(limits.cost_initial, limits.cost_budget))
         #: What one answer delivered earns.
         self.credit = limits.answer_credit
 
@@ -88,6 +98,7 @@ __all__ = [
     "HEADER_BYTES_PER_UNIT",
     "HEADER_FREE",
     "INFLATE_BYTES_PER_UNIT",
+    "PROVOKED_RESET",
     "RESET",
     "SETTING",
     "CostLedger",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Final, Generic, TypeVar
 
-from .cost import ERROR, HEADER_BYTES_PER_UNIT, HEADER_FREE
+from .cost import ERROR, HEADER_BYTES_PER_UNIT, HEADER_FREE, RESET
 from .events import Request, Response, too_large_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
@@ -135,6 +135,9 @@ class H2Base(H2Lifecycle, Generic[S]):
         if stream is None:
             return False
         self._reset_stream(stream_id, stream, REFUSED_STREAM)
+        # Admission's choice, not the client's doing: the reset is not charged (a new
+        # connection refused a few dozen times would otherwise be cut for it).
+        self._cost.tokens += RESET
         return True
 
     def _admit(self, data: bytes, now: float) -> bool:

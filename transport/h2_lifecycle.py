@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .cost import CostLedger
+from .cost import PROVOKED_RESET, CostLedger
 from .frame_guard import FrameGuard
 from .h2_wire import CANCEL, ENHANCE_YOUR_CALM, MAX_STREAM_ID, NO_ERROR, REFUSED_STREAM
 from .limits import Limits, TokenBucket
@@ -109,9 +109,12 @@ class H2Lifecycle:
 
     def _sent_reset(self, code: int) -> None:
         """We reset a stream with ``code``: one the client caused (not a refusal, not our own
-        cancel) is a stream error, counted against max_stream_errors."""
-        if code != REFUSED_STREAM and code != CANCEL and not self._errors.take(self._now):
-            self._errors_over = True
+        cancel) is a stream error, counted against max_stream_errors and charged
+        PROVOKED_RESET on top of the RESET every reset costs."""
+        if code != REFUSED_STREAM and code != CANCEL:
+            self._cost.tokens -= PROVOKED_RESET
+            if not self._errors.take(self._now):
+                self._errors_over = True
 
     def _over_budget(self, now: float) -> bool:
         """The verdict after a read or a tick: GOAWAY(ENHANCE_YOUR_CALM) when the client has

@@ -77,6 +77,13 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     #: brought before GOAWAY(ENHANCE_YOUR_CALM). About 4 ms of the raw engine's time: an honest
     #: client with every stream in flight (256 x 2 frames) stays far inside it.
     cost_budget: Count = 4096
+    #: The balance a new connection starts with (at most ``cost_budget``): what a client may
+    #: cost before its first answers have earned it more. An honest client's first reads open
+    #: at most max_concurrent_streams streams (HEADERS and DATA: 2 units each) and are then
+    #: answered, each answer earning ``answer_credit``; a client that opens connection after
+    #: connection and is answered nothing (MADE YOU RESET, gzip or HPACK bombs, each cut
+    #: connection replaced at once) gets this much work out of each, not the whole budget.
+    cost_initial: Annotated[int, msgspec.Meta(ge=0)] = 640
     #: Units refilled per second (as nghttp2's glitch rate): a quiet connection is never closed
     #: for old costs, and junk at this rate is tolerated forever (about 0.1% of a core).
     cost_per_second: Rate = 1000.0
