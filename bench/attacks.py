@@ -49,6 +49,8 @@ from fuzz import attacks as A
 BODY = Path(__file__).with_name("body-1k.json")
 #: Bytes per send on a loop attacker's connection (the server reads up to 64 KiB at a time).
 SLICE = 16 * 1024
+#: Bytes a "burst" attacker sends on each connection before it closes it.
+BURST = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class Attack:
     name: str
     what: str
     #: "loop": send the blob, reconnect when the server closes (or the blob is out);
+    #: "burst": send the blob's first :data:`BURST` bytes, close at once and reconnect, never
+    #: waiting for the server (what a cut connection costs the server, whatever it makes the
+    #: client wait);
     #: "hold": keep ``connections`` open, sending ``trickle`` every second.
     mode: str
     blob: Callable[[], bytes]
@@ -98,6 +103,14 @@ ATTACKS: dict[str, Attack] = {
                lambda: A.preface() + A.gzip_bomb(500)),
         Attack("gzip-bomb-h1", "the same, HTTP/1.1 pipelined", "loop",
                lambda: A.gzip_bomb_h1(500)),
+        Attack("made-you-reset-burst", "made-you-reset, 64 KiB a connection, closed and "
+               "reconnected at once without waiting for the server", "burst", _made_you_reset),
+        Attack("gzip-bomb-burst", "gzip-bomb, 64 KiB a connection, closed and reconnected at "
+               "once without waiting for the server", "burst",
+               lambda: A.preface() + A.gzip_bomb(500)),
+        Attack("hpack-bomb-burst", "hpack-bomb, 64 KiB a connection, closed and reconnected at "
+               "once without waiting for the server", "burst",
+               lambda: A.preface() + A.hpack_bomb(3000)),
         Attack("rapid-reset", "requests each reset at once (HEADERS + RST_STREAM)", "loop",
                lambda: A.preface() + A.rapid_reset(3000)),
         Attack("zero-window", "100 connections, INITIAL_WINDOW_SIZE 0, 256 requests each "
@@ -173,6 +186,18 @@ def _loop(attack: Attack, port: int, until: float, tally: Tally) -> None:
         tally.closed_by_server += closed
 
 
+def _burst(attack: Attack, port: int, until: float, tally: Tally) -> None:
+    blob = attack.blob()[:BURST]
+    while time.monotonic() < until:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                tally.opened += 1
+                sock.sendall(blob)
+                tally.sent += len(blob)
+        except OSError:
+            tally.closed_by_server += 1
+
+
 def _drain(sock: socket.socket) -> bool:
     """Read what has arrived without waiting; True when the server has closed."""
     sock.setblocking(False)
@@ -241,7 +266,7 @@ def attacker(name: str, port: int, seconds: float) -> None:
     attack = ATTACKS[name]
     tally = Tally()
     until = time.monotonic() + seconds
-    (_loop if attack.mode == "loop" else _hold)(attack, port, until, tally)
+    {"loop": _loop, "burst": _burst, "hold": _hold}[attack.mode](attack, port, until, tally)
     print(tally.report(), flush=True)
 
 
