@@ -8,6 +8,7 @@ as much (as many requests, streams or frames) is not touched.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +17,7 @@ from h2.errors import ErrorCodes as E
 from fuzz import attacks as A
 from fuzz.answers import Outcome, Reader
 from transport import h2_wire as W
+from transport.connection import Connection
 from transport.cost import PROVOKED_RESET, RESET
 from transport.events import Request, Response
 from transport.h1_engine import MAX_BLANK_BYTES, H1Engine
@@ -507,3 +509,81 @@ def test_h1_honest_keep_alive_is_never_charged_out() -> None:
             engine.send_response(seq, Response(200, b"{}"))
     assert not engine.closed
     assert engine.data_to_send().count(b"HTTP/1.1 200 OK") == 2000
+
+
+# -- a connection cut for its conduct -------------------------------------------------------------
+
+
+class Socketless:
+    """Enough of an asyncio transport for :class:`transport.connection.Connection`."""
+
+    def __init__(self) -> None:
+        self.out = b""
+        self.reading = True
+        self.eof = False
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default
+
+    def is_closing(self) -> bool:
+        return self.closed or self.eof
+
+    def close(self) -> None:
+        self.closed = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+
+def lingering(*reads: bytes) -> tuple[Socketless, Outcome]:
+    """A :class:`Connection` (raw engine, every request answered 200) fed ``reads``; its
+    transport once the engine has closed, and what it sent."""
+
+    class App:
+        def handle(self, request: Request) -> Response:
+            return ok(request)
+
+    async def run() -> Socketless:
+        transport = Socketless()
+        conn = Connection(App(), Limits(), {}, "raw")  # type: ignore[arg-type]
+        conn.connection_made(transport)  # type: ignore[arg-type]
+        for data in reads:
+            conn.data_received(data)
+        conn.resume_writing()  # the socket's buffer drained: a calmed one stays unread
+        conn.connection_lost(None)
+        return transport
+
+    transport = asyncio.run(run())
+    reader = Reader()
+    reader.feed(transport.out)
+    return transport, reader.outcome
+
+
+def test_a_connection_cut_for_its_cost_is_not_read_again_nor_sent_a_fin() -> None:
+    """Cut for its conduct: GOAWAY(ENHANCE_YOUR_CALM) out, then reading paused and no FIN for
+    the linger, so a client that waits for our close holds its cut connection, and what it
+    still sends is not copied in to be dropped."""
+    transport, out = lingering(A.preface() + A.made_you_reset(400))
+    assert out.goaway == E.ENHANCE_YOUR_CALM
+    assert not transport.reading and not transport.eof
+
+
+def test_a_connection_that_ends_otherwise_gets_a_fin_and_is_read_to_the_end() -> None:
+    """The control: a client's own GOAWAY ends it as before: FIN, and read until the client's
+    FIN (so our last frames are read, not destroyed by an RST)."""
+    transport, out = lingering(A.preface() + A.requests(3), W.frame(W.GOAWAY, 0, 0, bytes(8)))
+    assert len(out.ended) == 3
+    assert transport.reading and transport.eof
