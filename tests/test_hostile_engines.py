@@ -9,6 +9,7 @@ as much (as many requests, streams or frames) is not touched.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
@@ -17,8 +18,8 @@ from h2.errors import ErrorCodes as E
 from fuzz import attacks as A
 from fuzz.answers import Outcome, Reader
 from transport import h2_wire as W
-from transport.connection import Connection
-from transport.cost import PROVOKED_RESET, RESET
+from transport.connection import CUTS, Connection
+from transport.cost import OPENING_FLOOR, PROVOKED_RESET, RESET, Cuts
 from transport.events import Request, Response
 from transport.h1_engine import MAX_BLANK_BYTES, H1Engine
 from transport.h2_engine import H2Engine
@@ -548,9 +549,10 @@ class Socketless:
         self.reading = True
 
 
-def lingering(*reads: bytes) -> tuple[Socketless, Outcome]:
+def lingering(*reads: bytes, storm: bool = False) -> tuple[Socketless, Outcome]:
     """A :class:`Connection` (raw engine, every request answered 200) fed ``reads``; its
-    transport once the engine has closed, and what it sent."""
+    transport once the engine has closed, and what it sent. ``storm``: opened as after a storm
+    of cut connections (the worker's cut level far past CUTS_TOLERATED)."""
 
     class App:
         def handle(self, request: Request) -> Response:
@@ -566,7 +568,13 @@ def lingering(*reads: bytes) -> tuple[Socketless, Outcome]:
         conn.connection_lost(None)
         return transport
 
-    transport = asyncio.run(run())
+    saved = CUTS.level, CUTS.stamp
+    if storm:
+        CUTS.level, CUTS.stamp = 1e9, time.monotonic() + 60
+    try:
+        transport = asyncio.run(run())
+    finally:
+        CUTS.level, CUTS.stamp = saved
     reader = Reader()
     reader.feed(transport.out)
     return transport, reader.outcome
@@ -587,3 +595,41 @@ def test_a_connection_that_ends_otherwise_gets_a_fin_and_is_read_to_the_end() ->
     transport, out = lingering(A.preface() + A.requests(3), W.frame(W.GOAWAY, 0, 0, bytes(8)))
     assert len(out.ended) == 3
     assert transport.reading and transport.eof
+
+
+# -- cut connections paid for by the next ones ----------------------------------------------------
+
+
+def test_new_connections_open_with_less_while_many_are_cut() -> None:
+    """A worker that cuts connections often (an attacker that reconnects each time) opens new
+    ones with less than cost_initial, never under OPENING_FLOOR; a quiet second later the level
+    has halved, and once under CUTS_TOLERATED new connections open with it whole again."""
+    cuts = Cuts()
+    assert cuts.opening(INITIAL, 0.0) == INITIAL
+    for i in range(16):
+        cuts.cut(i * 0.001)
+    assert cuts.opening(INITIAL, 0.016) == INITIAL  # a few cuts are taken in stride
+    for i in range(1000):
+        cuts.cut(0.02 + i * 0.001)
+    assert cuts.opening(INITIAL, 1.02) == OPENING_FLOOR
+    level = cuts.level
+    assert cuts.opening(INITIAL, 2.02) < INITIAL
+    assert cuts.level == pytest.approx(level / 2)
+    assert cuts.opening(INITIAL, 12.0) == INITIAL
+
+
+def test_while_many_are_cut_a_new_honest_client_is_served() -> None:
+    """The control: opening at OPENING_FLOOR, an h2load-like client (8 requests a read) is
+    answered, and its answers earn it more than it spends."""
+    reads = [A.requests(8, first=1 + 16 * batch) for batch in range(100)]
+    _, out = lingering(A.preface(), *reads, storm=True)
+    assert len(out.ended) == 800 and out.goaway is None
+
+
+def test_an_attacker_opening_at_the_floor_is_cut_within_its_first_frames() -> None:
+    """Opening at OPENING_FLOOR, MADE YOU RESET is cut within the 100 frames of its first read,
+    in the flood guard's scan, before the engine resets a stream (with the whole
+    cost_initial, 640, the read is parsed and about 8 streams reset first)."""
+    _, out = lingering(A.preface() + A.made_you_reset(50), storm=True)
+    assert out.goaway == E.ENHANCE_YOUR_CALM
+    assert out.resets == {}  # cut in the guard's scan, before any stream was reset

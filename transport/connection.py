@@ -28,6 +28,7 @@ from typing import Final, Protocol
 from .access import AccessLog
 from .admission import Ticket
 from .app import App
+from .cost import Cuts
 from .dispatch import Dispatcher, refusal
 from .events import Deferred, Request, Response, error_body
 from .frame_guard import PREFACE
@@ -68,6 +69,9 @@ CALMED: Final = frozenset(
         CloseReason.CONTINUATION_FLOOD,
     }
 )
+
+#: This worker's recent cuts (:class:`transport.cost.Cuts`): what new connections open with.
+CUTS = Cuts()
 
 #: The HTTP/2 engines by their config name (``[server] engine``).
 H2_ENGINES: dict[str, type[H2Engine] | type[RawH2Engine]] = {"h2": H2Engine, "raw": RawH2Engine}
@@ -451,6 +455,12 @@ class Connection(asyncio.BufferedProtocol):
         CONNECTIONS.inc(protocol)
         self.protocol = protocol
         self.engine = engine
+        # Connections cut lately for their conduct are paid for by the new ones (Cuts): this
+        # one opens with less than cost_initial while the worker cuts many.
+        initial = min(self.limits.cost_initial, self.limits.cost_budget)
+        opening = CUTS.opening(initial, now)
+        if opening < initial:
+            engine.charge(initial - opening)
         if self.dispatcher is not None:
             config = self.dispatcher.config
             self._refusal = refusal(config, protocol)
@@ -471,7 +481,10 @@ class Connection(asyncio.BufferedProtocol):
         if engine.closed and self._linger is None:
             reason = engine.close_reason or CloseReason.PEER
             self._count(reason)
-            self._close_lingering(transport, reason in CALMED)
+            calmed = reason in CALMED
+            if calmed:
+                CUTS.cut(time.monotonic())
+            self._close_lingering(transport, calmed)
 
     def _close_lingering(self, transport: asyncio.Transport, calmed: bool = False) -> None:
         """Send what is buffered and a FIN, keep reading until the client's FIN or
@@ -502,4 +515,4 @@ def _last_active(connection: Connection) -> float:
     return connection.last_active
 
 
-__all__ = ["CALMED", "H2_ENGINES", "Connection", "Engine"]
+__all__ = ["CALMED", "CUTS", "H2_ENGINES", "Connection", "Engine"]

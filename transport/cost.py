@@ -66,6 +66,55 @@ HEADER_BYTES_PER_UNIT: Final = 1024
 HEADER_FREE: Final = 1024
 
 
+#: The new connections' opening balance while the worker cuts connections often
+#: (:class:`Cuts`) never falls below this: an h2load-like client's first read (preface,
+#: SETTINGS, 8 requests: 19 units) fits, and each answer earns 64 more.
+OPENING_FLOOR: Final = 64
+#: Cut connections a worker takes in its stride: :class:`Cuts` level (about 1.4 times the cuts
+#: of the last second) under which new connections open with the whole ``cost_initial``.
+CUTS_TOLERATED: Final = 16.0
+#: Seconds for the cut level to halve.
+CUTS_HALF_LIFE: Final = 1.0
+
+
+class Cuts:
+    """How often this worker has cut connections for their conduct lately (a level each cut
+    raises by one, halving every :data:`CUTS_HALF_LIFE` seconds), and what a new connection
+    opens with in consequence: a connection cut for its cost is paid for by the next ones.
+
+    An attacker that reconnects at once whenever it is cut (or never waits: opens, sends,
+    closes) makes the server pay each connection's opening balance and setup, more than a
+    thousand times a second from one process. None of that is per client address (every
+    client may come through one proxy, and the bench's all come from 127.0.0.1): the level
+    is the worker's, and a new connection opens with ``cost_initial`` times
+    :data:`CUTS_TOLERATED` over the level once the level passes it, never below
+    :data:`OPENING_FLOOR`. Connections already answered keep what they earned; an honest
+    client that connects during an attack starts small and earns its budget by its answers."""
+
+    __slots__ = ("level", "stamp")
+
+    def __init__(self) -> None:
+        self.level = 0.0
+        self.stamp = 0.0
+
+    def _decay(self, now: float) -> None:
+        if now > self.stamp:
+            self.level *= 0.5 ** ((now - self.stamp) / CUTS_HALF_LIFE)
+            self.stamp = now
+
+    def cut(self, now: float) -> None:
+        """A connection was cut for its conduct."""
+        self._decay(now)
+        self.level += 1.0
+
+    def opening(self, initial: int, now: float) -> int:
+        """The balance a connection accepted ``now`` opens with (``initial``: cost_initial)."""
+        self._decay(now)
+        if self.level <= CUTS_TOLERATED:
+            return initial
+        return max(min(OPENING_FLOOR, initial), int(initial * CUTS_TOLERATED / self.level))
+
+
 class CostLedger(TokenBucket):
     """The balance of one connection (``tokens``): work charged against it, answers credited
     to it, time refilling it; the budget is the bucket's ``burst``."""
@@ -101,5 +150,9 @@ __all__ = [
     "PROVOKED_RESET",
     "RESET",
     "SETTING",
+    "CUTS_HALF_LIFE",
+    "CUTS_TOLERATED",
+    "OPENING_FLOOR",
     "CostLedger",
+    "Cuts",
 ]
