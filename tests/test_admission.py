@@ -69,7 +69,9 @@ def test_in_flight_at_the_limit_is_turned_away() -> None:
 
 
 def test_fifo_until_the_queue_stands_then_lifo_and_the_target_bounds_the_wait() -> None:
-    config = AdmissionConfig(target_ms=5.0, interval_ms=20.0, slack_ms=0.0, sojourn_share=0.001)
+    config = AdmissionConfig(
+        target_ms=5.0, interval_ms=20.0, slack_ms=0.0, sojourn_share=0.001, lifo=True
+    )
     adm: Admission[str] = Admission(config)
     adm.drain = 0.0
     for i in range(30):
@@ -107,7 +109,7 @@ def test_fifo_until_the_queue_stands_then_lifo_and_the_target_bounds_the_wait() 
 
 def test_a_standing_queue_bounds_the_wait_by_a_share_of_each_budget() -> None:
     adm: Admission[str] = Admission(
-        AdmissionConfig(target_ms=5.0, interval_ms=1.0, slack_ms=0.0, sojourn_share=0.5)
+        AdmissionConfig(target_ms=5.0, interval_ms=1.0, slack_ms=0.0, sojourn_share=0.5, lifo=True)
     )
     adm.drain = 0.0
     short, long_ = ticket(0.0, 0.020, 1), ticket(0.0, 0.200, 2)
