@@ -237,11 +237,9 @@ class Connection(asyncio.BufferedProtocol):
         if engine is None:
             return
         how = self._refusal
-        if how == "nobid":
-            response = self.app.refuse(request, reason)
-        elif how == "refused_stream" and engine.refuse_stream(key):
+        if how == "refused_stream" and engine.refuse_stream(key):
             return
-        elif how == "503":
+        if how == "503":
             HTTP_RESPONSES.inc(503)
             response = Response(
                 503,
@@ -249,14 +247,9 @@ class Connection(asyncio.BufferedProtocol):
                 content_type=b"application/json",
                 headers=((b"retry-after", self._retry_after),),
             )
-        else:
+        else:  # "nobid", or a stream the engine could not refuse
             response = self.app.refuse(request, reason)
-        # As answer() does (inline: a shed request's answer should cost next to nothing).
-        engine.send_response(key, response)
-        if self.access is not None:
-            self.access.answered(self.protocol, request, response)
-        if response.context is not None:
-            self.app.release(response)
+        self.answer(key, request, response)
 
     def charge(self, units: int) -> None:
         """Charge the app's extra work on a request (``Response.cost``) to this connection."""

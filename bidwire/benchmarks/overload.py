@@ -122,10 +122,18 @@ class Overload:
         rate: float | None,
         tmax: int,
         log: Path | None,
+        h1_connections: int | None = None,
     ) -> list[str]:
+        """One h2load's argv (``h1_connections``: this many HTTP/1.1 connections, not the
+        number the rate needs: one group of :meth:`_group_argvs`)."""
         args = self.args
         if proto == "h1":
-            clients = args.h1_clients if rate is None else h1_clients(rate, tmax, args.h1_clients)
+            if h1_connections is not None:
+                clients = h1_connections
+            elif rate is None:
+                clients = args.h1_clients
+            else:
+                clients = h1_clients(rate, tmax, args.h1_clients)
             streams = 1
         else:
             clients, streams = args.clients, CLOSED_STREAMS if rate is None else OPEN_STREAMS
@@ -232,18 +240,9 @@ class Overload:
         for g in range(groups):
             share = clients // groups + (1 if g < clients % groups else 0)
             log = self.workdir / f"run-{g}.log"
-            argvs.append(
-                h2load.command(
-                    server.url(),
-                    proto=proto,
-                    clients=share,
-                    streams=1,
-                    duration_s=duration,
-                    body=body,
-                    log_file=log,
-                    rps_per_client=rate / clients,
-                )
-            )
+            # The group's share of the rate: the same rate per connection in every group.
+            group_rate = rate * share / clients
+            argvs.append(self._argv(server, proto, body, duration, group_rate, tmax, log, share))
             offsets.append(g * period / groups)
             logs.append(log)
         return argvs, offsets, logs
