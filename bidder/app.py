@@ -330,11 +330,7 @@ class BidderApp:
             return self.grpc.refuse(request, reason)
         path = request.path
         if path == self._bid_path or path.split(b"?", 1)[0] == self._bid_path:
-            if self._nobid_204:  # _shed's first case, without the call
-                SHED.values[reason] += 1
-                response = self._shed_answer
-            else:
-                response = self._shed(reason, request)
+            response = self._shed(reason, request)
         else:
             response = Response(503, error_body("overloaded"), content_type=CT_JSON)
         HTTP_RESPONSES.values[response.status] += 1  # (.inc, without the call)
@@ -419,7 +415,7 @@ class BidderApp:
         the request's id (peeked, not decoded; a gzip body inflated first) and nbr 15,
         insufficient time (a 204 when the id cannot be peeked)."""
         SHED.values[reason] += 1
-        if self.config.nobid == "204" or request is None:
+        if self._nobid_204 or request is None:
             return self._shed_answer
         is_proto = _media_type(request.content_type) in _PROTO_TYPES
         body = request.body
