@@ -281,10 +281,10 @@ def add_bench_parser(subparsers: Any) -> None:
         help="past the maximum: answers inside tmax, on-time bids/s, shedding, recovery",
         description="Closed loop per server and protocol (the maximum), then open loop at "
         "fractions of it (--load) for each --tmax over HTTP/2 and HTTP/1.1; reports replies "
-        "after tmax, requests h2load could not send or held back, on-time bids/s against the "
-        "closed-loop bids/s, p50/p99/p99.9 of the answered and the share shed; --async-ms: the "
-        "same at --async-load with an async stage; --recovery: 10 s at 5x, then how long the "
-        "p99 takes to come back. Writes overload-<date>.txt and .png.",
+        "after tmax, requests the load generator could not send or held back, on-time bids/s "
+        "against the closed-loop bids/s, p50/p99/p99.9 of the answered and the share shed; "
+        "--async-ms: the same at --async-load with an async stage; --recovery: 10 s at 5x, then "
+        "how long the p99 takes to come back. Writes overload-<date>.txt and .png.",
     )
     over.add_argument(
         "--servers",
@@ -325,6 +325,14 @@ def add_bench_parser(subparsers: Any) -> None:
         type=int,
         default=32,
         help="HTTP/1.1 connections at least (default 32; open loop: rate x tmax)",
+    )
+    over.add_argument(
+        "--driver",
+        choices=("auto", "openloop", "h2load"),
+        default="auto",
+        help="HTTP/2 open-loop load generator: openloop (bidwire's own, built from C with cc on "
+        "first use; 5x on one core) or h2load (tops out near 35k req/s); auto: openloop when "
+        "it builds (default auto)",
     )
     over.add_argument(
         "--bidwire-config",

@@ -7,9 +7,9 @@ One command, one table and one plot (issue #16's must-show):
    maximum req/s and bids/s, the reference for the rest.
 2. **Open loop** at fractions of that maximum (0.5, 1, 2, 5x by default), for each tmax, over
    HTTP/2 and HTTP/1.1, bidwire, granian and hypercorn alike: replies after tmax, requests
-   h2load could not send (unsent, and held back behind the schedule: the exchange's clock runs
-   while they wait), on-time bids/s against the closed-loop maximum, p50/p99/p99.9 of the
-   answered, the share shed.
+   the load generator could not send (unsent, and held back behind the schedule: the exchange's
+   clock runs while they wait), on-time bids/s against the closed-loop maximum, p50/p99/p99.9
+   of the answered, the share shed.
 3. **Async stage** (``--async-ms``): the same at ``--async-load`` with every decision awaiting
    a stage that takes that long (a stand-in for a lookup).
 4. **Recovery** (``--recovery``): a steady client at 0.5x for the whole run, and a second one
@@ -19,6 +19,14 @@ One command, one table and one plot (issue #16's must-show):
 HTTP/1.1 carries one request per connection at a time (no pipelining, as exchanges send), so
 open-loop runs open enough connections for the rate to be sent inside tmax (rate x tmax, at
 least ``--h1-clients``): fewer, and h2load itself would hold the load back.
+
+The load generator: h2load for closed loop and for HTTP/1.1; for HTTP/2 open loop (and the
+recovery run), ``--driver openloop`` (the default when a C compiler can build it: see
+:mod:`bidwire.benchmarks.openloop`), which sends 5x on one core where h2load tops out near 2x,
+and counts a held request's wait from when it was due. Its late, unsent and held counts mean
+what h2load's do here (late: answered after tmax from the send; held: sent more than a timer
+tick behind the schedule; late+held: late once that wait is counted), plus one h2load's do not
+count: a request sent and never answered within the grace period (>= 2 tmax) is late.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import h2load, machine
+from . import h2load, machine, openloop
 from .load import body_with_tmax, default_body, preamble
 from .servers import PROTOCOLS, Server, ServerError, pinning
 
@@ -112,6 +120,17 @@ class Overload:
             for t in args.tmax
         }
         self.cells: list[Cell] = []
+        #: The openloop binary when it drives HTTP/2 open loop, else None (h2load does).
+        self.openloop: Path | None = None
+        if getattr(args, "driver", "h2load") != "h2load":
+            try:
+                self.openloop = openloop.build()
+            except openloop.OpenloopError as exc:
+                if args.driver == "openloop":
+                    raise
+                print(f"bidwire bench overload: {exc}; h2load drives open loop", file=sys.stderr)
+        # What drove open loop, for the report ("auto" resolved).
+        args.driver = "h2load" if self.openloop is None else "openloop"
 
     def _argv(
         self,
@@ -177,6 +196,8 @@ class Overload:
         rnd: int,
     ) -> Cell:
         """One run; its cell."""
+        if self.openloop is not None and proto == "h2" and rate is not None:
+            return self._measure_openloop(server, tmax, mode, fraction, rate, rnd)
         duration = self.args.duration
         argvs, offsets, logs = self._group_argvs(server, proto, tmax, duration, rate)
         argv = argvs[0]
@@ -219,6 +240,44 @@ class Overload:
             if len(argvs) > 1
             else ""
         )
+        self.cells.append(cell)
+        print(_line(cell), flush=True)
+        return cell
+
+    def _open_argv(
+        self, server: Server, tmax: int, duration: float, rate: float, log: Path | None
+    ) -> list[str]:
+        """openloop's argv for an HTTP/2 open-loop run (as many connections as h2load's)."""
+        assert self.openloop is not None
+        return openloop.command(
+            self.openloop,
+            server.url(),
+            rate=rate,
+            duration_s=duration,
+            connections=self.args.clients,
+            tmax_ms=tmax,
+            body=self.bodies[tmax],
+            log_file=log,
+        )
+
+    def _measure_openloop(
+        self, server: Server, tmax: int, mode: str, fraction: float, rate: float, rnd: int
+    ) -> Cell:
+        """One HTTP/2 open-loop run driven by openloop; its cell, counted as h2load's are."""
+        duration = self.args.duration
+        argv = self._open_argv(server, tmax, duration, rate, None)
+        before, cpu0 = server.metrics(), server.cpu_seconds()
+        result, _ = openloop.run_one([*self.load_pin, *argv], timeout_s=duration + 60)
+        cpu = server.cpu_seconds() - cpu0
+        after = server.metrics()
+        cell = Cell(server.name, "h2", tmax, mode, fraction, rate, duration, rnd)
+        fill_from_openloop(cell, result)
+        cell.cpu_us_per_req = cpu / max(result.answered + result.reset, 1) * 1e6
+        delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        cell.shed = delta.get("admission_shed", 0) or delta.get("shed", 0)
+        cell.seen = delta.get("requests", 0) + cell.shed
+        cell.server_late = delta.get("answers", 0) and _late(server)
+        cell.command = "openloop: " + " ".join(argv)
         self.cells.append(cell)
         print(_line(cell), flush=True)
         return cell
@@ -308,6 +367,11 @@ class Overload:
             log = self.workdir / "steady.log"
             steady = self._argv(server, proto, self.bodies[tmax], steady_s, 0.5 * top, tmax, log)
             burst = self._argv(server, proto, self.bodies[tmax], burst_s, 4.5 * top, tmax, None)
+            parse: Any = h2load.parse_summary
+            if self.openloop is not None and proto == "h2":
+                steady = self._open_argv(server, tmax, steady_s, 0.5 * top, log)
+                burst = self._open_argv(server, tmax, burst_s, 4.5 * top, None)
+                parse = openloop.parse
             first = subprocess.Popen([*self.load_pin, *steady], stdout=subprocess.PIPE, text=True)
             time.sleep(burst_at)
             second = subprocess.run(
@@ -318,8 +382,8 @@ class Overload:
                 timeout=burst_s + 60,
             )
             out, _ = first.communicate(timeout=steady_s + 60)
-            h2load.parse_summary(out)
-            h2load.parse_summary(second.stdout)
+            parse(out)
+            parse(second.stdout)
             with open(log) as f:
                 lines = f.readlines()
         cell = Cell(name, proto, tmax, "recovery", 5.0, 0.5 * top, steady_s)
@@ -334,6 +398,30 @@ class Overload:
             f"late {cell.late} of {cell.answered}",
             flush=True,
         )
+
+
+def fill_from_openloop(cell: Cell, result: openloop.Result) -> None:
+    """An open-loop cell's counts from openloop's summary, in h2load's meanings (module doc)."""
+    cell.rps = result.answered_rps
+    cell.started, cell.answered = result.sent, result.answered
+    latency = result.latency_from_send
+    cell.p50_ms, cell.p99_ms, cell.p999_ms = (
+        latency["p50_ms"],
+        latency["p99_ms"],
+        latency["p999_ms"],
+    )
+    # A refused stream is a shed (the server says so in its own counts), not an error.
+    cell.errors = (
+        result.reset
+        - result.refused
+        + result.goaway_lost
+        + result.unanswered
+        + result.connection_errors
+        + sum(n for status, n in result.statuses.items() if status >= 400 and status != 503)
+    )
+    cell.late, cell.unsent = result.late, result.unsent
+    cell.held, cell.max_held_ms = result.held, result.max_held_ms
+    cell.late_with_held, cell.on_time_bids = result.late_with_held, result.on_time_bids
 
 
 def recovery_time(
@@ -437,10 +525,11 @@ def report(
     """The tables."""
     lines = [
         f"closed loop (h2load -c {args.clients} -m {CLOSED_STREAMS} over HTTP/2, -c "
-        f"{args.h1_clients} over HTTP/1.1), then open loop (h2load --rps) at fractions of each "
-        f"server's own closed-loop req/s, {args.duration:g} s per run, median of {args.rounds} "
-        "round(s). lost = replies after tmax + requests h2load never sent, per offered; held = "
-        "sent more than 10 ms behind the open-loop schedule (h2load held them back); late+held "
+        f"{args.h1_clients} over HTTP/1.1), then open loop ({_open_driver(args)}) at fractions "
+        f"of each server's own closed-loop req/s, {args.duration:g} s per run, median of "
+        f"{args.rounds} round(s). lost = replies after tmax + requests the load generator never "
+        "sent, per offered; held = sent more than a timer tick (h2load 10 ms, openloop 1 ms) "
+        "behind the open-loop schedule (the generator held them back); late+held "
         "counts that wait in the latency; bids/max = on-time bids/s over the closed-loop bids/s; "
         "p50/p99/p99.9 of the answered; srv late = bidwire's own count of answers written after "
         "their deadline",
@@ -489,6 +578,12 @@ def report(
     return lines
 
 
+def _open_driver(args: argparse.Namespace) -> str:
+    if getattr(args, "driver", "h2load") != "h2load" and "h2" in args.proto:
+        return "openloop over HTTP/2, h2load --rps over HTTP/1.1"
+    return "h2load --rps"
+
+
 def main(args: argparse.Namespace) -> int:
     """Run ``bidwire bench overload``; the exit status."""
     found = preamble(args.servers, "overload")
@@ -500,8 +595,8 @@ def main(args: argparse.Namespace) -> int:
     for line in machine.header(command, info):
         print(line, flush=True)
     with tempfile.TemporaryDirectory(prefix="bidwire-bench-overload-") as tmp:
-        bench = Overload(args, Path(tmp))
         try:
+            bench = Overload(args, Path(tmp))
             bench.run()
         except (ServerError, h2load.H2loadError) as exc:
             print(f"bidwire bench overload: {exc}", file=sys.stderr)
@@ -513,7 +608,7 @@ def main(args: argparse.Namespace) -> int:
     commands = sorted({f"{c.server} {c.proto} {c.mode}: {c.command}" for c in bench.cells})
     lines = [*machine.header(command, info), ""]
     lines += [_line(c) for c in bench.cells if c.mode != "recovery"] + [""] + tables
-    lines += [f"h2load, {c}" for c in commands]
+    lines += [f"load generator, {c}" for c in commands]
     if args.out is not None and not args.no_save:
         args.out.mkdir(parents=True, exist_ok=True)
         path = machine.result_path(args.out, "overload", ".txt")
@@ -531,4 +626,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["Cell", "Overload", "h1_clients", "main", "recovery_time", "report", "summarize"]
+__all__ = [
+    "Cell",
+    "Overload",
+    "fill_from_openloop",
+    "h1_clients",
+    "main",
+    "recovery_time",
+    "report",
+    "summarize",
+]
