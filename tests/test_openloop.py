@@ -33,7 +33,9 @@ def _responses(server: ServerProcess) -> dict[int, int]:
     return out
 
 
-def _run(server: ServerProcess, body: Path, rate: float, connections: int) -> openloop.Result:
+def _run(
+    server: ServerProcess, body: Path, rate: float, connections: int, max_streams: int | None = None
+) -> openloop.Result:
     argv = openloop.command(
         openloop.build(),
         server.url(),
@@ -43,6 +45,7 @@ def _run(server: ServerProcess, body: Path, rate: float, connections: int) -> op
         tmax_ms=100,
         body=body,
         grace_s=30,
+        max_streams=max_streams,
     )
     before = _responses(server)
     result, _cpu = openloop.run_one(argv, timeout_s=90)
@@ -75,7 +78,7 @@ def test_it_builds_once_per_source(tmp_path: Path) -> None:
 
 def test_what_it_counts_agrees_with_the_servers_metrics() -> None:
     with ServerProcess() as server:
-        result = _run(server, default_body(), rate=300, connections=3)
+        result = _run(server, default_body(), rate=300, connections=3, max_streams=4)
     assert result.sent == 300 and result.unsent == 0
     assert sum(result.statuses.values()) == 300
     assert set(result.statuses) <= {200, 204}

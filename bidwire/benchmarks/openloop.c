@@ -8,7 +8,7 @@
  *
  * Schedule: request i is due at t0 + i / rate; request i goes on connection i % N, in order.
  * Every tick (timerfd, --tick-us) each connection sends what is due, unless the server's
- * SETTINGS_MAX_CONCURRENT_STREAMS or a full socket holds it back: a held request is sent when it
+ * SETTINGS_MAX_CONCURRENT_STREAMS (or --max-streams, if lower) or a full socket holds it back: a held request is sent when it
  * can, and its latency still counts from when it was due (the exchange's clock starts when it
  * wants to send). DATA respects the server's connection and stream windows (a body the windows
  * do not allow waits for WINDOW_UPDATE). Requests not sent when the schedule ends are "unsent";
@@ -95,6 +95,8 @@ static uint64_t tick_ns = 1000000;
 /* A request sent later than this behind its schedule was held (not just waiting for the next
  * tick, or for the timer's own lateness): two ticks. */
 static uint64_t slack_us = 2000;
+/* Our own cap on streams in flight per connection (--max-streams), under the server's. */
+static uint32_t stream_cap = UINT32_MAX;
 static int epfd;
 
 /* Counters. */
@@ -412,7 +414,7 @@ static void on_settings(conn_t *c, const unsigned char *p, size_t len) {
     for (size_t off = 0; off + 6 <= len; off += 6) {
         unsigned id = (unsigned)p[off] << 8 | p[off + 1];
         uint32_t v = be32(p + off + 2);
-        if (id == 3) c->max_streams = v;
+        if (id == 3) c->max_streams = v < stream_cap ? v : stream_cap;
         else if (id == 4) {
             int64_t delta = (int64_t)v - c->stream_window;
             c->stream_window = v;
@@ -549,7 +551,8 @@ static void print_percentiles(const char *name, uint32_t *v, size_t n) {
 static void usage(void) {
     fprintf(stderr,
         "usage: openloop --rate R --duration S [--connections N] [--tmax-ms T] [--grace S]\n"
-        "                [--body FILE] [-H 'name: value']... [--tick-us U] [--log FILE] URL\n"
+        "                [--body FILE] [-H 'name: value']... [--tick-us U] [--log FILE]\n"
+        "                [--max-streams M] URL\n"
         "  URL: http://host:port/path (h2c with prior knowledge)\n");
     exit(2);
 }
@@ -563,9 +566,9 @@ int main(int argc, char **argv) {
         {"rate", 1, 0, 'r'}, {"duration", 1, 0, 'D'}, {"connections", 1, 0, 'c'},
         {"tmax-ms", 1, 0, 'T'}, {"grace", 1, 0, 'g'}, {"body", 1, 0, 'd'},
         {"header", 1, 0, 'H'}, {"tick-us", 1, 0, 't'}, {"log", 1, 0, 'l'},
-        {"method", 1, 0, 'm'}, {0, 0, 0, 0}};
+        {"method", 1, 0, 'm'}, {"max-streams", 1, 0, 's'}, {0, 0, 0, 0}};
     int o;
-    while ((o = getopt_long(argc, argv, "r:D:c:T:g:d:H:t:l:m:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "r:D:c:T:g:d:H:t:l:m:s:", opts, NULL)) != -1) {
         switch (o) {
         case 'r': rate = atof(optarg); break;
         case 'D': duration = atof(optarg); break;
@@ -577,6 +580,7 @@ int main(int argc, char **argv) {
         case 't': tick_ns = (uint64_t)(atof(optarg) * 1000); break;
         case 'l': log_path = optarg; break;
         case 'm': method = optarg; break;
+        case 's': stream_cap = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: usage();
         }
     }
@@ -621,7 +625,7 @@ int main(int argc, char **argv) {
     static const unsigned char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     for (int k = 0; k < n_conns; k++) {
         conn_t *c = &conns[k];
-        c->index = k; c->max_streams = UINT32_MAX; c->conn_window = 65535; c->stream_window = 65535;
+        c->index = k; c->max_streams = stream_cap; c->conn_window = 65535; c->stream_window = 65535;
         c->out = malloc(OUT_CAP); c->in = malloc(IN_CAP);
         c->fd = socket(ai->ai_family, SOCK_STREAM, 0);
         if (c->fd < 0) die("socket");

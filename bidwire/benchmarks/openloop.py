@@ -159,8 +159,11 @@ def command(
     content_type: str = "application/json",
     headers: Sequence[str] = (),
     grace_s: float = 2.0,
+    max_streams: int | None = None,
 ) -> list[str]:
-    """The argv of one run at ``rate`` requests a second in all (without CPU pinning)."""
+    """The argv of one run at ``rate`` requests a second in all (without CPU pinning);
+    ``max_streams``: at most this many in flight per connection (as h2load's ``-m``), below
+    the server's own limit."""
     argv = [
         str(binary),
         "--rate",
@@ -180,6 +183,8 @@ def command(
         argv += ["-H", header]
     if log_file is not None:
         argv += ["--log", str(log_file)]
+    if max_streams is not None:
+        argv += ["--max-streams", str(max_streams)]
     argv.append(url)
     return argv
 

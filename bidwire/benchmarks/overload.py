@@ -247,7 +247,8 @@ class Overload:
     def _open_argv(
         self, server: Server, tmax: int, duration: float, rate: float, log: Path | None
     ) -> list[str]:
-        """openloop's argv for an HTTP/2 open-loop run (as many connections as h2load's)."""
+        """openloop's argv for an HTTP/2 open-loop run: as many connections and streams in
+        flight as h2load's (the server's limit, when lower, holds them back for both)."""
         assert self.openloop is not None
         return openloop.command(
             self.openloop,
@@ -258,6 +259,7 @@ class Overload:
             tmax_ms=tmax,
             body=self.bodies[tmax],
             log_file=log,
+            max_streams=OPEN_STREAMS,
         )
 
     def _measure_openloop(
