@@ -8,9 +8,14 @@ It is built with the C compiler on first use: with none, these tests fail (CI ha
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import urllib.request
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
 import pytest
 
 from bidwire.benchmarks import openloop
@@ -97,6 +102,50 @@ def test_bodies_wait_for_the_servers_windows_and_streams_for_its_limit(tmp_path:
     with ServerProcess(config=config) as server:
         result = _run(server, body, rate=60, connections=1)
     assert result.sent == 60 or result.held > 0  # sent late (held) or not at all, never lost
+
+
+def _serve_statuses(listener: socket.socket, statuses: tuple[int, ...]) -> None:
+    """One h2c connection answered by python-hyper/h2 (an HPACK encoder that is not ours nor
+    nghttp2's): the k-th stream gets ``statuses[k % len(statuses)]`` and no body."""
+    sock, _ = listener.accept()
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+    conn.initiate_connection()
+    sock.sendall(conn.data_to_send())
+    with sock:
+        while data := sock.recv(65536):
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.DataReceived):
+                    conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    status = statuses[(event.stream_id // 2) % len(statuses)]
+                    conn.send_headers(event.stream_id, [(":status", str(status))], end_stream=True)
+            sock.sendall(conn.data_to_send())
+
+
+def test_statuses_are_read_from_another_encoder_raw_and_huffman_coded() -> None:
+    # h2's encoder sends 201, 503 and 222 as literals "with incremental indexing", their digits
+    # Huffman-coded, into a table of size 0 (openloop's SETTINGS_HEADER_TABLE_SIZE: the block
+    # starts with a size update), and 204 by its static index.
+    statuses = (201, 503, 204, 222)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        server = threading.Thread(target=_serve_statuses, args=(listener, statuses), daemon=True)
+        server.start()
+        argv = openloop.command(
+            openloop.build(),
+            f"http://127.0.0.1:{port}/openrtb2/bid",
+            rate=80,
+            duration_s=1.0,
+            connections=1,
+            tmax_ms=100,
+            body=default_body(),
+            grace_s=30,
+        )
+        result, _cpu = openloop.run_one(argv, timeout_s=90)
+        server.join(timeout=30)
+    assert (result.sent, result.answered, result.unparsed_status) == (80, 80, 0)
+    assert result.statuses == {201: 20, 503: 20, 204: 20, 222: 20}
+    assert result.on_time_bids == 0  # no 200 among them
 
 
 def test_summary_parsing_and_the_cells_counts() -> None:
