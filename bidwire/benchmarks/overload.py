@@ -24,9 +24,10 @@ The load generator: h2load for closed loop and for HTTP/1.1; for HTTP/2 open loo
 recovery run), ``--driver openloop`` (the default when a C compiler can build it: see
 :mod:`bidwire.benchmarks.openloop`), which sends 5x on one core where h2load tops out near 2x,
 and counts a held request's wait from when it was due. Its late, unsent and held counts mean
-what h2load's do here (late: answered after tmax from the send; held: sent more than a timer
-tick behind the schedule; late+held: late once that wait is counted), plus one h2load's do not
-count: a request sent and never answered within the grace period (>= 2 tmax) is late.
+what h2load's do here (late: answered after tmax from the send; held: sent further behind the
+schedule than the generator's timer explains, 10 ms for h2load, 2 ms (two ticks) for
+openloop; late+held: late once the wait past that is counted), plus one h2load's do not count:
+a request sent and never answered within the grace period (>= 2 tmax) is late.
 """
 
 from __future__ import annotations
@@ -530,8 +531,8 @@ def report(
         f"{args.h1_clients} over HTTP/1.1), then open loop ({_open_driver(args)}) at fractions "
         f"of each server's own closed-loop req/s, {args.duration:g} s per run, median of "
         f"{args.rounds} round(s). lost = replies after tmax + requests the load generator never "
-        "sent, per offered; held = sent more than a timer tick (h2load 10 ms, openloop 1 ms) "
-        "behind the open-loop schedule (the generator held them back); late+held "
+        "sent, per offered; held = sent more than the generator's timer explains (h2load 10 "
+        "ms, openloop 2 ms) behind the open-loop schedule (held back); late+held "
         "counts that wait in the latency; bids/max = on-time bids/s over the closed-loop bids/s; "
         "p50/p99/p99.9 of the answered; srv late = bidwire's own count of answers written after "
         "their deadline",
