@@ -19,6 +19,7 @@ import h2.events
 import pytest
 
 from bidwire.benchmarks import openloop
+from bidwire.benchmarks.h2load import parse_log, windows
 from bidwire.benchmarks.load import default_body
 from bidwire.benchmarks.overload import Cell, fill_from_openloop
 from bidwire.cli import main
@@ -39,7 +40,12 @@ def _responses(server: ServerProcess) -> dict[int, int]:
 
 
 def _run(
-    server: ServerProcess, body: Path, rate: float, connections: int, max_streams: int | None = None
+    server: ServerProcess,
+    body: Path,
+    rate: float,
+    connections: int,
+    max_streams: int | None = None,
+    log: Path | None = None,
 ) -> openloop.Result:
     argv = openloop.command(
         openloop.build(),
@@ -51,6 +57,7 @@ def _run(
         body=body,
         grace_s=30,
         max_streams=max_streams,
+        log_file=log,
     )
     before = _responses(server)
     result, _cpu = openloop.run_one(argv, timeout_s=90)
@@ -81,13 +88,21 @@ def test_it_builds_once_per_source(tmp_path: Path) -> None:
         openloop.build(compiler="no-such-cc", folder=tmp_path / "other")
 
 
-def test_what_it_counts_agrees_with_the_servers_metrics() -> None:
+def test_what_it_counts_agrees_with_the_servers_metrics(tmp_path: Path) -> None:
+    log = tmp_path / "requests.log"
     with ServerProcess() as server:
-        result = _run(server, default_body(), rate=300, connections=3, max_streams=4)
+        result = _run(server, default_body(), rate=300, connections=3, max_streams=4, log=log)
     assert result.sent == 300 and result.unsent == 0
     assert sum(result.statuses.values()) == 300
     assert set(result.statuses) <= {200, 204}
     assert result.on_time_bids + result.late <= result.answered
+    # The per-request log reads as h2load's (bench overload's recovery run cuts it in windows).
+    with log.open() as f:
+        latency = parse_log(f, 100)
+    assert latency.count == 300 and latency.statuses == result.statuses
+    assert latency.late == result.late
+    with log.open() as f:
+        assert sum(n for _start, n, _p99 in windows(f, 0.25)) == 300
 
 
 def test_bodies_wait_for_the_servers_windows_and_streams_for_its_limit(tmp_path: Path) -> None:
