@@ -57,6 +57,13 @@ SETTING: Final = 1
 #: An answer with an error status (the app's or the transport's 4xx/5xx), or a stream error:
 #: work that brought nothing.
 ERROR: Final = 16
+#: A request whose body comes content-encoded (gzip), charged when its headers are read, before
+#: the body is: the app will inflate up to 4 KiB of it before it can refuse a bomb on its ratio
+#: (and an engine may parse many such requests out of one read before the app has inflated any,
+#: charged then through ``Response.cost``). Without it a client that sends bombs and closes at
+#: once was never cut by the h2 engine: every bomb of a 64 KiB read was parsed and handed over
+#: first. An honest gzip request still earns four times this.
+ENCODED_BODY: Final = 16
 #: Decoded header list bytes past :data:`HEADER_FREE` per unit (RFC 7541 sizes: name + value + 32
 #: per field), on the raw engine (an HPACK bomb near the 16 KiB cap costs 15). The h2 engine
 #: sets its own (``H2Engine._header_unit``): h2 checks every byte of every value in a Python
@@ -64,6 +71,18 @@ ERROR: Final = 16
 HEADER_BYTES_PER_UNIT: Final = 1024
 #: Header list bytes free of charge: an honest request's list is 200-600 bytes.
 HEADER_FREE: Final = 1024
+#: Header block bytes (HPACK-encoded, as they come in HEADERS and CONTINUATION frames) per unit,
+#: past :data:`HEADER_BLOCK_FREE` in the HEADERS frame (every CONTINUATION byte is charged),
+#: charged by the flood guard before the block is decoded. Huffman-coded literals cost hpack's
+#: pure-Python decoder about 180 ns a byte (a 2.9 KB literal: 0.53 ms, six honest requests),
+#: and a client can send a new one on every connection; what they decode to is charged after
+#: (:data:`HEADER_BYTES_PER_UNIT`), too late for the decoding itself. A third of that cost is
+#: charged: a connection opening with :data:`OPENING_FLOOR` (while the worker cuts many) is cut
+#: before it can have a block past 2 KiB decoded, and a new connection's first 4 KB block (long
+#: cookies) costs 192 of its 640.
+HEADER_BLOCK_BYTES_PER_UNIT: Final = 16
+#: HEADERS frame bytes free of charge: an honest request's block is 30-300 bytes (HPACK).
+HEADER_BLOCK_FREE: Final = 1024
 
 
 #: The new connections' opening balance while the worker cuts connections often
@@ -142,8 +161,11 @@ class CostLedger(TokenBucket):
 
 __all__ = [
     "DATA_FREE",
+    "ENCODED_BODY",
     "ERROR",
     "FRAME",
+    "HEADER_BLOCK_BYTES_PER_UNIT",
+    "HEADER_BLOCK_FREE",
     "HEADER_BYTES_PER_UNIT",
     "HEADER_FREE",
     "INFLATE_BYTES_PER_UNIT",

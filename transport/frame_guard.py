@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from .cost import DATA_FREE, FRAME, RESET, SETTING, CostLedger
+from .cost import (
+    DATA_FREE,
+    FRAME,
+    HEADER_BLOCK_BYTES_PER_UNIT,
+    HEADER_BLOCK_FREE,
+    RESET,
+    SETTING,
+    CostLedger,
+)
 from .h2_wire import (
     ACK,
     CONTINUATION,
@@ -117,6 +125,8 @@ class FrameGuard:
                     cost.tokens -= FRAME
             elif kind == HEADERS:
                 cost.tokens -= FRAME
+                if length > HEADER_BLOCK_FREE:
+                    cost.tokens -= (length - HEADER_BLOCK_FREE) // HEADER_BLOCK_BYTES_PER_UNIT
                 sid &= 0x7FFFFFFF
                 if sid > self._highest_stream:
                     self._highest_stream = sid
@@ -147,6 +157,7 @@ class FrameGuard:
             if not self._rst.take(now):
                 return K.RST_STREAM_FLOOD
         elif frame_type == CONTINUATION:
+            cost.tokens -= length // HEADER_BLOCK_BYTES_PER_UNIT
             self._continuations += 1
             if self._continuations > self._limits.max_continuation_frames:
                 return K.CONTINUATION_FLOOD

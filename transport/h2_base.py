@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Final, Generic, TypeVar
 
-from .cost import ERROR, HEADER_BYTES_PER_UNIT, HEADER_FREE, RESET
+from .cost import ENCODED_BODY, ERROR, HEADER_BYTES_PER_UNIT, HEADER_FREE, RESET
 from .events import Request, Response, too_large_response
 from .frame_guard import VIOLATIONS
 from .h2_lifecycle import H2Lifecycle
@@ -187,6 +187,11 @@ class H2Base(H2Lifecycle, Generic[S]):
         """A header list decoded to ``size`` bytes (RFC 7541 sizes): its weight in the ledger
         (the engines call this only for lists past HEADER_FREE)."""
         self._cost.tokens -= (size - HEADER_FREE) // self._header_unit
+
+    def _charge_encoded(self) -> None:
+        """A request with an encoded body (any content-encoding): charged as it is read
+        (:data:`transport.cost.ENCODED_BODY`)."""
+        self._cost.tokens -= ENCODED_BODY
 
     def _charge_answer(self, status: int) -> bool:
         """An answer about to be sent: an error status is charged; whether it earns credit

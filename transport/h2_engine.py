@@ -227,6 +227,8 @@ class H2Engine(H2Base[RequestStream]):
             self._conn.reset_stream(sid, W.REFUSED_STREAM)
             return
         request, content_length = request_from_headers(headers, now, _length)
+        if request.content_encoding is not None:
+            self._charge_encoded()
         stream = RequestStream(request, now, content_length)
         self._streams[sid] = stream
         STREAMS_OPEN.value += 1

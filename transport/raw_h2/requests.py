@@ -111,6 +111,8 @@ class Requests(FlowControl):
                 self._known[bytes(block)] = (version, request.like(0.0), length, size)
         if size > HEADER_FREE:
             self._charge_header_list(size)
+        if request.content_encoding is not None:
+            self._charge_encoded()
         # (IDLE, RECV_HEADERS) -> OPEN: a Stream starts open.
         stream = Stream(request, now, length, self._peer_initial, self._stream_window)
         if end_stream:
