@@ -126,6 +126,12 @@ class Cuts:
         self._decay(now)
         self.level += 1.0
 
+    def storming(self, now: float) -> bool:
+        """Whether the worker cuts connections faster than it takes in its stride (past
+        :data:`CUTS_TOLERATED`): a flood, which :mod:`transport.acceptor` slows."""
+        self._decay(now)
+        return self.level > CUTS_TOLERATED
+
     def opening(self, initial: int, now: float) -> int:
         """The balance a connection accepted ``now`` opens with (``initial``: cost_initial)."""
         self._decay(now)

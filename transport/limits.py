@@ -93,6 +93,10 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     #: Connections one worker holds; past it the oldest idle one is closed for the new one
     #: (none idle: the new one is refused). Exchanges hold tens to hundreds per host.
     max_connections: Count = 4096
+    #: Connections one worker accepts per second while it cuts many for their conduct (a
+    #: connection flood: transport/acceptor.py); the rest wait in the kernel's backlog. Open
+    #: connections are not touched, and without cuts accepting is not limited.
+    accepts_per_second_while_cutting: Rate = 200.0
 
 
 class TokenBucket:

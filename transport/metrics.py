@@ -317,6 +317,12 @@ CONNECTIONS_CLOSED: Final = Counter(
     "Connections ended, by reason (transport.metrics.CloseReason): each defence has its own.",
     "reason",
 )
+#: transport.acceptor: while the worker cuts many connections, it accepts at most
+#: ``accepts_per_second_while_cutting`` and leaves the rest in the kernel's backlog.
+ACCEPT_PAUSES: Final = Counter(
+    "bidwire_accept_pauses_total",
+    "Times the worker stopped accepting for a moment during a connection flood.",
+)
 PROTOCOL_ERRORS: Final = Counter(
     "bidwire_protocol_errors_total", "Protocol violations by clients, by kind.", "kind"
 )
@@ -375,6 +381,7 @@ __all__ = [
     "ANSWERS",
     "CONNECTIONS",
     "CONNECTIONS_CLOSED",
+    "ACCEPT_PAUSES",
     "CONNECTIONS_OPEN",
     "ERRORS",
     "GC_COLLECTIONS",

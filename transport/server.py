@@ -22,15 +22,19 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from .acceptor import Acceptor
 from .access import AccessLog
 from .admission import AdmissionConfig
 from .app import App
 from .config import ServerSection
-from .connection import Connection
+from .connection import CUTS, Connection
 from .dispatch import Dispatcher
 from .limits import Limits
 from .metrics import CONNECTIONS, HTTP_RESPONSES, PROTOCOL_ERRORS, CloseReason
 from .metrics import ProtocolErrorKind as K
+
+#: Connections the kernel holds for the worker to accept (the listen(2) backlog).
+BACKLOG = 2048
 
 
 class Service(Protocol):
@@ -153,7 +157,7 @@ class Server:
         self.dispatcher = Dispatcher(app, admission) if admission.enabled else None
         #: The open connections, oldest first (a dict: ordered, and O(1) to remove from).
         self.connections: dict[Connection, None] = {}
-        self._server: asyncio.Server | None = None
+        self._acceptor: Acceptor | None = None
         self._ticker: asyncio.TimerHandle | None = None
         self._lag_timer: asyncio.TimerHandle | None = None
         self._closed_collected = 0  # connections closed when the collector last ran
@@ -161,17 +165,20 @@ class Server:
 
     async def start(self, *, reuse_port: bool, sock: socket.socket | None = None) -> None:
         """Listen on ``sock`` (bound by :func:`bind_listener`), or bind and listen."""
-        loop = asyncio.get_running_loop()
         section = self.section
         context = None
         if section.tls_cert and section.tls_key:
             context = make_ssl_context(section.tls_cert, section.tls_key)
         if sock is None:
             sock = bind_listener(section, reuse_port=reuse_port)
-        self._server = await loop.create_server(
-            self._protocol, sock=sock, backlog=2048, ssl=context
+        # Accepted here rather than by loop.create_server: accepting slows during a connection
+        # flood (transport/acceptor.py).
+        sock.listen(BACKLOG)
+        self._acceptor = Acceptor(
+            sock, self._protocol, context, CUTS, self.limits.accepts_per_second_while_cutting
         )
-        self.port = self._server.sockets[0].getsockname()[1]
+        self._acceptor.start()
+        self.port = sock.getsockname()[1]
         self._tick()
         if self.dispatcher is None:
             # Without admission control the app sheds on the loop's lag; with it, the
@@ -226,8 +233,8 @@ class Server:
     async def drain(self) -> None:
         """Stop accepting, let in-flight requests finish, close everything."""
         self.app.start_drain()
-        if self._server is not None:
-            self._server.close()
+        if self._acceptor is not None:
+            self._acceptor.close()
         for connection in list(self.connections):
             connection.start_drain()
         deadline = time.monotonic() + self.limits.drain_timeout
@@ -243,8 +250,8 @@ class Server:
             self._ticker.cancel()
         if self._lag_timer is not None:
             self._lag_timer.cancel()
-        if self._server is not None:
-            await self._server.wait_closed()
+        if self._acceptor is not None:
+            await self._acceptor.wait_closed()
         refused = PROTOCOL_ERRORS.get(K.H2_REFUSED_AFTER_GOAWAY)
         forced = PROTOCOL_ERRORS.get(K.DRAIN_TIMEOUT_CLOSE)
         answered = HTTP_RESPONSES.total()
