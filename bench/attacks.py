@@ -9,7 +9,12 @@ For each attack a fresh ``bidwire serve`` (one worker, ``taskset -c 0``) serves 
   bytes, reconnecting whenever the server closes);
 - A again.
 
-Clients run on core 1 (``taskset -c 1``), the attacker too. The figure is the honest client's
+The honest client connects first and loads for 1.5 s before its measured period (h2load's
+``--warm-up-time``), the other client starting 0.5 s in: an exchange keeps its connections
+warm, so an attack meets them open. ``--cold`` starts the other client a second before the
+honest one connects instead (during a connection flood a new connection waits in the backlog:
+``[limits] accepts_per_second_while_cutting``). Clients run on core 1 (``taskset -c 1``), the
+attacker too. The figure is the honest client's
 rate in B over the mean of its two A rounds (>= 0.90 wanted). The server's RSS is sampled every
 0.1 s: before B, its peak during B, and 2 s after the attacker has gone; the connections the
 server closed during B are read from /metrics, by reason.
@@ -332,34 +337,70 @@ class RssSampler:
         self._thread.join()
 
 
-def honest_run(server: Server, seconds: float, client_pin: list[str]) -> h2load.Summary:
+#: Seconds the honest client is connected and loading before its measured period (h2load's
+#: ``--warm-up-time``); the other client (the second one, or the attacker) starts
+#: :data:`BESIDE_AFTER` seconds into it, so it has run a second when the measurement starts.
+WARM_UP = 1.5
+BESIDE_AFTER = 0.5
+
+
+def honest_run(
+    server: Server, seconds: float, client_pin: list[str], warm_up: float = 0.0
+) -> h2load.Summary:
     argv = h2load.command(
         server.url(), proto="h2", clients=4, streams=8, duration_s=seconds, body=BODY
     )
-    text, _ = h2load.run([*client_pin, *argv], timeout_s=seconds + 60)
+    if warm_up:
+        argv[1:1] = ["--warm-up-time", f"{round(warm_up * 1000)}ms"]
+    text, _ = h2load.run([*client_pin, *argv], timeout_s=seconds + warm_up + 60)
     return h2load.parse_summary(text)
 
 
 def one_round(
-    server: Server, beside: list[str], seconds: float, client_pin: list[str]
+    server: Server, beside: list[str], seconds: float, client_pin: list[str], cold: bool = False
 ) -> tuple[h2load.Summary, str]:
-    """The honest client for ``seconds``, with ``beside`` running from a second before."""
+    """The honest client for ``seconds`` beside another. Warm (the default): the honest client
+    connects first, as an exchange's connections are kept warm, and ``beside`` starts
+    BESIDE_AFTER later, a second before the measured period. ``cold``: ``beside`` starts a
+    second before the honest client connects (which then connects in the middle of a flood)."""
+    if cold:
+        other = subprocess.Popen(
+            [*client_pin, *beside], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            time.sleep(1.0)
+            summary = honest_run(server, seconds, client_pin)
+        finally:
+            out = _finish(other, seconds)
+        return summary, out
+    result: list[h2load.Summary] = []
+    honest = threading.Thread(
+        target=lambda: result.append(honest_run(server, seconds, client_pin, WARM_UP))
+    )
+    honest.start()
+    time.sleep(BESIDE_AFTER)
     other = subprocess.Popen(
         [*client_pin, *beside], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        time.sleep(1.0)
-        summary = honest_run(server, seconds, client_pin)
+        honest.join()
     finally:
-        try:
-            out, _ = other.communicate(timeout=seconds + 30)
-        except subprocess.TimeoutExpired:
-            other.kill()
-            out, _ = other.communicate()
-    return summary, out.strip().splitlines()[-1] if out.strip() else ""
+        out = _finish(other, seconds)
+    if not result:
+        raise RuntimeError("the honest h2load failed")
+    return result[0], out
 
 
-def run_attack(engine: str, attack: Attack, seconds: float) -> Outcome:
+def _finish(other: subprocess.Popen[str], seconds: float) -> str:
+    try:
+        out, _ = other.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        other.kill()
+        out, _ = other.communicate()
+    return out.strip().splitlines()[-1] if out.strip() else ""
+
+
+def run_attack(engine: str, attack: Attack, seconds: float, cold: bool = False) -> Outcome:
     server_pin, client_pin = pinning()
     config = None
     workdir = Path(os.environ.get("TMPDIR", "/tmp"))
@@ -374,15 +415,15 @@ def run_attack(engine: str, attack: Attack, seconds: float) -> Outcome:
         )
         me = [sys.executable, str(Path(__file__).resolve()), "--attacker", attack.name,
               "--port", str(server.port), "--seconds", str(seconds + 1.5)]  # fmt: skip
-        a1, _ = one_round(server, second, seconds, client_pin)
+        a1, _ = one_round(server, second, seconds, client_pin, cold)
         before = server.rss_kib()[0]
         closed_before = closed_by_reason(server)
         with RssSampler(server) as sampler:
-            b, tally = one_round(server, me, seconds, client_pin)
+            b, tally = one_round(server, me, seconds, client_pin, cold)
         time.sleep(2.0)
         after = server.rss_kib()[0]
         closed_after = closed_by_reason(server)
-        a2, _ = one_round(server, second, seconds, client_pin)
+        a2, _ = one_round(server, second, seconds, client_pin, cold)
     outcome.honest = [a1.rps, b.rps, a2.rps]
     outcome.failed = b.failed + b.errored
     outcome.rss_mib = (before / 1024, sampler.peak / 1024, after / 1024)
@@ -395,11 +436,19 @@ def run_attack(engine: str, attack: Attack, seconds: float) -> Outcome:
     return outcome
 
 
-def report(engine: str, outcomes: list[Outcome], argv: list[str], seconds: float) -> str:
+def report(
+    engine: str, outcomes: list[Outcome], argv: list[str], seconds: float, cold: bool = False
+) -> str:
+    start = (
+        "connecting a second into the other client (--cold)"
+        if cold
+        else f"connected first (warm-up {WARM_UP:g} s, the other client from {BESIDE_AFTER:g} s)"
+    )
     lines = [
         f"# bench/attacks.py, engine {engine}: {' '.join(argv)}",
         f"# {time.strftime('%Y-%m-%d %H:%M:%S')} UTC; server taskset -c 0, clients and attacker "
-        f"taskset -c 1; honest = h2load -c 4 -m 8 -D {seconds:g}s, 1 KB JSON; "
+        f"taskset -c 1; honest = h2load -c 4 -m 8 -D {seconds:g}s, 1 KB JSON, "
+        f"{start}; "
         f"A = beside a second h2load like it, B = beside the attacker",
         "",
         "| attack | honest A req/s | B | A | B / mean(A) (median of the rounds) | "
@@ -466,6 +515,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="append the report here")
     parser.add_argument("--list", action="store_true", help="name the attacks")
     parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="the honest client connects a second into the attack (default: it connects first, "
+        "as an exchange's connections are kept warm, and the attacker starts half a second later)",
+    )
+    parser.add_argument(
         "--solo-baseline", type=Path, help="no attacks: the honest client alone, this checkout "
         "against the one at this path, alternated (--rounds of them)",
     )  # fmt: skip
@@ -498,7 +553,9 @@ def main() -> int:
         attack = ATTACKS[name]
         runs = []
         for _ in range(max(1, rounds)):
-            outcome = run_attack(args.engine, attack, max(args.duration, attack.min_seconds))
+            outcome = run_attack(
+                args.engine, attack, max(args.duration, attack.min_seconds), args.cold
+            )
             print(
                 f"{name}: honest {outcome.honest[0]:,.0f} / {outcome.honest[1]:,.0f} / "
                 f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.one:.2f}, RSS "
@@ -513,7 +570,9 @@ def main() -> int:
         shown = runs[(len(runs) - 1) // 2]
         shown.more = [o.one for o in runs if o is not shown]
         outcomes.append(shown)
-    text = report(args.engine, outcomes, ["bench/attacks.py", *sys.argv[1:]], args.duration)
+    text = report(
+        args.engine, outcomes, ["bench/attacks.py", *sys.argv[1:]], args.duration, args.cold
+    )
     print(text)
     if args.out:
         with args.out.open("a") as out:
