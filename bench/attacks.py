@@ -299,6 +299,10 @@ class Outcome:
     closed: dict[str, int] = field(default_factory=dict)
     tally: str = ""
     failed: int = 0  # honest requests failed or errored in B
+    #: The server's CPU over wall time in each round (A, B, A): under 1.0, the server had time
+    #: to spare and what the honest client lost went elsewhere (its own core, shared with the
+    #: attacker).
+    busy: list[float] = field(default_factory=list)
 
     #: The ratios of further rounds (``--rounds``), each its own fresh server and A/B/A.
     more: list[float] = field(default_factory=list)
@@ -357,7 +361,23 @@ def honest_run(
 
 
 def one_round(
-    server: Server, beside: list[str], seconds: float, client_pin: list[str], cold: bool = False
+    server: Server,
+    beside: list[str],
+    seconds: float,
+    client_pin: list[str],
+    cold: bool = False,
+    busy: list[float] | None = None,
+) -> tuple[h2load.Summary, str]:
+    """:func:`round_of`, with the server's CPU share over the round appended to ``busy``."""
+    cpu, wall = server.cpu_seconds(), time.monotonic()
+    outcome = round_of(server, beside, seconds, client_pin, cold)
+    if busy is not None:
+        busy.append((server.cpu_seconds() - cpu) / (time.monotonic() - wall))
+    return outcome
+
+
+def round_of(
+    server: Server, beside: list[str], seconds: float, client_pin: list[str], cold: bool
 ) -> tuple[h2load.Summary, str]:
     """The honest client for ``seconds`` beside another. Warm (the default): the honest client
     connects first, as an exchange's connections are kept warm, and ``beside`` starts
@@ -415,15 +435,15 @@ def run_attack(engine: str, attack: Attack, seconds: float, cold: bool = False) 
         )
         me = [sys.executable, str(Path(__file__).resolve()), "--attacker", attack.name,
               "--port", str(server.port), "--seconds", str(seconds + 1.5)]  # fmt: skip
-        a1, _ = one_round(server, second, seconds, client_pin, cold)
+        a1, _ = one_round(server, second, seconds, client_pin, cold, outcome.busy)
         before = server.rss_kib()[0]
         closed_before = closed_by_reason(server)
         with RssSampler(server) as sampler:
-            b, tally = one_round(server, me, seconds, client_pin, cold)
+            b, tally = one_round(server, me, seconds, client_pin, cold, outcome.busy)
         time.sleep(2.0)
         after = server.rss_kib()[0]
         closed_after = closed_by_reason(server)
-        a2, _ = one_round(server, second, seconds, client_pin, cold)
+        a2, _ = one_round(server, second, seconds, client_pin, cold, outcome.busy)
     outcome.honest = [a1.rps, b.rps, a2.rps]
     outcome.failed = b.failed + b.errored
     outcome.rss_mib = (before / 1024, sampler.peak / 1024, after / 1024)
@@ -452,19 +472,21 @@ def report(
         f"A = beside a second h2load like it, B = beside the attacker",
         "",
         "| attack | honest A req/s | B | A | B / mean(A) (median of the rounds) | "
-        "RSS MiB before/peak/after | closed by the server during B | attacker |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "server CPU share A/B/A | RSS MiB before/peak/after | closed by the server during B | "
+        "attacker |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for o in outcomes:
         closed = ", ".join(f"{k} {v}" for k, v in sorted(o.closed.items())) or "-"
         rss = "/".join(f"{v:.0f}" for v in o.rss_mib)
+        busy = "/".join(f"{v:.2f}" for v in o.busy)
         a1, b, a2 = (f"{v:,.0f}" for v in o.honest)
         fails = f" ({o.failed} failed)" if o.failed else ""
         each = ", ".join(f"{r:.2f}" for r in sorted([o.one, *o.more]))
         rounds = f" ({each})" if o.more else ""
         lines.append(
-            f"| {o.attack} | {a1} | {b}{fails} | {a2} | **{o.ratio:.2f}**{rounds} | {rss} | "
-            f"{closed} | {o.tally} |"
+            f"| {o.attack} | {a1} | {b}{fails} | {a2} | **{o.ratio:.2f}**{rounds} | {busy} | "
+            f"{rss} | {closed} | {o.tally} |"
         )
     worst = min(outcomes, key=lambda o: o.ratio)
     lines += ["", f"worst: {worst.attack} {worst.ratio:.2f}"]
@@ -558,7 +580,8 @@ def main() -> int:
             )
             print(
                 f"{name}: honest {outcome.honest[0]:,.0f} / {outcome.honest[1]:,.0f} / "
-                f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.one:.2f}, RSS "
+                f"{outcome.honest[2]:,.0f} req/s, ratio {outcome.one:.2f}, server CPU "
+                f"{'/'.join(f'{v:.2f}' for v in outcome.busy)}, RSS "
                 f"{'/'.join(f'{v:.0f}' for v in outcome.rss_mib)} MiB, closed "
                 f"{outcome.closed}, attacker {outcome.tally}",
                 flush=True,
