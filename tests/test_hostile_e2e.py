@@ -232,6 +232,12 @@ def test_connection_cap_closes_the_oldest_idle_first(server: ServerProcess) -> N
         for _ in range(6):
             sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
             sock.sendall(A.preface())
+            # Its preface read (the server's SETTINGS are the proof): a connection evicted
+            # before its first bytes are read is closed with them unread, which is a reset.
+            first = b""
+            while len(first) < 9:
+                first += sock.recv(65536)
+            assert first[3] == 0x4  # SETTINGS
             socks.append(sock)
         oldest = socks[0]
         # The newest connection's request makes the others the idlest.
