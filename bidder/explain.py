@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from openrtb.model import BidRequest, BidResponse, Imp
 
+from .bidpath import ATTRIBUTES, blocked
 from .bitset import Node, to_int
 from .fit import banner_sizes, parse_native
 from .pricing import bid_price, round_price
@@ -39,14 +40,12 @@ def request_terms(
 ) -> tuple[list[tuple[str, Node]], list[tuple[str, Node]]]:
     """The request's filters as named sets, in the pipeline's order: what each accepts, and
     what each block removes."""
-    from .pipeline import _ATTRIBUTES, _blocked
-
     accepted: list[tuple[str, Node]] = [
         ("traffic", index.test if request.test else index.live),
         ("hours_of_week", index.hours[hour]),
     ]
     for name in index.used:
-        extract, many = _ATTRIBUTES[name]
+        extract, many = ATTRIBUTES[name]
         g = index.filters[name]
         accepted.append(
             (name, g.match_any(extract(request)) if many else g.match(extract(request)))
@@ -55,7 +54,7 @@ def request_terms(
         accepted.append(("wseat", index.union(index.seats, request.wseat)))
     removed = [
         (BLOCKS[table], index.union(getattr(index, table), keys))
-        for table, keys in _blocked(request)
+        for table, keys in blocked(request)
     ]
     return accepted, removed
 
