@@ -56,6 +56,22 @@ def extension_of(name: str, directory: Path = _HERE) -> Path | None:
     return None
 
 
+def built_at(name: str, directory: Path = _HERE) -> float:
+    """When module ``name``'s extension was built (0 if it has none): the newer of its two
+    files, the module's entry point and ``{name}__mypyc``, its code (a rebuild rewrites only
+    what changed: the entry point of a module whose source changed stays as it was)."""
+    extension = extension_of(name, directory)
+    if extension is None:
+        return 0.0
+    short = name.rpartition(".")[2]
+    times = [extension.stat().st_mtime]
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        code = directory / f"{short}__mypyc{suffix}"
+        if code.is_file():
+            times.append(code.stat().st_mtime)
+    return max(times)
+
+
 def pure_requested() -> bool:
     """Whether ``BIDWIRE_PURE`` asks for the Python modules."""
     return os.environ.get(PURE_ENV, "") not in ("", "0")
@@ -80,7 +96,7 @@ class SourceWhenStale(MetaPathFinder):
         if extension is None or not source.is_file():
             return None
         if not pure_requested():
-            if extension.stat().st_mtime >= source.stat().st_mtime:
+            if built_at(fullname, self.directory) >= source.stat().st_mtime:
                 return None
             if fullname not in self.warned:
                 self.warned.add(fullname)
@@ -114,6 +130,7 @@ __all__ = [
     "MODULES",
     "PURE_ENV",
     "SourceWhenStale",
+    "built_at",
     "extension_of",
     "install",
     "pure_requested",

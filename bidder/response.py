@@ -1,9 +1,14 @@
 """Build the BidResponse from the pipeline's winners, with signed notice URLs (see
-:mod:`bidder.notices`) whose OpenRTB macros the exchange fills."""
+:mod:`bidder.notices`) whose OpenRTB macros the exchange fills.
+
+Compiled by ``make compile-bidder`` (:mod:`bidder.compiled`): its settings, a msgspec Struct,
+live in :mod:`bidder.response_config` (msgspec reads a Struct's annotations, which a compiled
+class does not keep as it reads them).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Final, NamedTuple
+from typing import NamedTuple
 
 import msgspec
 
@@ -13,6 +18,7 @@ from openrtb.validate import BANNER
 from .fit import Fit
 from .index import Entry
 from .notices import MACRO_QUERY, Signer
+from .response_config import FALLBACK_PUBLIC_URL, ResponseConfig
 from .templates import BidTemplate, quoted, quoted_often, signed_part
 
 
@@ -24,22 +30,6 @@ class Winner(NamedTuple):
     fit: Fit
     price: float  # CPM, in the response currency
     deal: Deal | None
-
-
-PublicUrl = Annotated[
-    str, msgspec.Meta(pattern="^https?://[^/]", description="an http:// or https:// URL")
-]
-#: The notice base of a pipeline built without a public URL (tests, embedding).
-FALLBACK_PUBLIC_URL: Final = "http://127.0.0.1:8080"
-
-
-class ResponseConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """How bids are written."""
-
-    #: Where the exchange reaches this bidder's notice endpoints (nurl, burl, lurl). None:
-    #: ``bidwire serve`` derives it from where it listens (``bidwire.config.with_public_url``,
-    #: with a warning at start); code that builds a pipeline alone gets ``FALLBACK_PUBLIC_URL``.
-    public_url: PublicUrl | None = None
 
 
 class ResponseBuilder:
