@@ -48,7 +48,8 @@ compile:
 
 # The bid path's modules (bidder.compiled.MODULES), each compiled alone with mypyc into an
 # extension beside its source (a failure leaves that one as Python and says so; the rest stay
-# compiled). An extension older than its source is not run (a warning says so);
+# compiled). Each is touched once built: a rebuild whose C code did not change copies the old
+# files, with their old times. An extension older than its source is not run (a warning says so);
 # BIDWIRE_PURE=1 runs them all as Python without removing anything.
 BIDDER_COMPILED := bidpath fit flat pricing response templates
 BIDDER_SO = $(foreach m,$(BIDDER_COMPILED),bidder/$(m).*.so bidder/$(m)__mypyc.*.so)
@@ -56,8 +57,9 @@ compile-bidder:
 	@mkdir -p build
 	@printf '[mypy]\npython_version = 3.11\n' > build/mypyc.ini
 	@failed=; for m in $(BIDDER_COMPILED); do \
-	  $(VENV)/bin/mypyc --config-file build/mypyc.ini bidder/$$m.py >build/mypyc-$$m.log 2>&1 \
-	    || { tail -20 build/mypyc-$$m.log; rm -f bidder/$$m.*.so bidder/$$m__mypyc.*.so; failed="$$failed $$m"; }; \
+	  if $(VENV)/bin/mypyc --config-file build/mypyc.ini bidder/$$m.py >build/mypyc-$$m.log 2>&1; \
+	  then touch bidder/$$m.*.so bidder/$$m__mypyc.*.so; \
+	  else tail -20 build/mypyc-$$m.log; rm -f bidder/$$m.*.so bidder/$$m__mypyc.*.so; failed="$$failed $$m"; fi; \
 	done; \
 	$(PY) -c "import bidder.compiled as c; print('bid path compiled:', c.running())"; \
 	[ -z "$$failed" ] || { echo "not compiled:$$failed"; exit 1; }
