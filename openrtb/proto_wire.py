@@ -2,10 +2,11 @@
 and ``openrtb.proto_gen.READS``: do not edit (``make proto`` regenerates it).
 
 Readers: one per message type the bidder reads, ``read_<Message>(data, pos, end, into)`` walks
-``data[pos:end]`` (bytes that upb has accepted: see :mod:`openrtb.proto_fast`), stores the
-fields of ``READS`` into a copy of a blank Struct (or into ``into``: a singular message that
-repeats is merged) and skips every other field by its wire type. ``imp.native`` is left as its
-raw bytes (merged repeats concatenate) for :mod:`openrtb.proto_fast` to convert whole.
+``data[pos:end]`` (bytes that upb has accepted: see :mod:`openrtb.proto_fast`), keeps the
+fields of ``READS`` in locals, skips every other field by its wire type and makes the Struct
+by keyword at the end (merged with ``into``: a singular message that repeats is merged).
+``imp.native`` is left as its raw bytes (merged repeats concatenate) for
+:mod:`openrtb.proto_fast` to convert whole.
 Writers: ``write_response(response)``, a BidResponse's bytes as the full codec makes them.
 """
 
@@ -13,13 +14,17 @@ Writers: ``write_response(response)``, a BidResponse's bytes as the full codec m
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Final
+
+import msgspec
 
 from openrtb.model import (
     App,
     Audio,
     Banner,
+    Bid,
     BidRequest,
+    BidResponse,
     Content,
     Data,
     Deal,
@@ -31,6 +36,7 @@ from openrtb.model import (
     Imp,
     Pmp,
     Publisher,
+    SeatBid,
     Segment,
     Site,
     UID,
@@ -38,9 +44,13 @@ from openrtb.model import (
     Video,
 )
 
-_double = struct.Struct("<d").unpack_from
-_pack_double = struct.Struct("<d").pack
-FINGERPRINT = "a67196a03a0d2982"
+# Module-level Finals: mypyc keeps them in C statics (no dict lookup per use).
+_double: Final = struct.Struct("<d").unpack_from
+_pack_double: Final = struct.Struct("<d").pack
+#: A Struct's field values in one C call (a tuple in declaration order): the writers index it
+#: instead of reading each attribute by name.
+_values: Final = msgspec.structs.astuple
+FINGERPRINT = "03e2b7e35fc5c713"
 
 
 class Incomplete(Exception):
@@ -51,20 +61,36 @@ class Fallback(Exception):
     """A response holds what only the full codec writes (an ext, an odd value)."""
 
 
-def _put(out: bytearray, value: int) -> None:
-    """Append ``value`` (0 <= value < 2**64) as a varint."""
+#: The one-byte varints (0 to 127: most lengths and values), and the first byte of a longer
+#: varint by its low seven bits: made once.
+_BYTE: Final = tuple(bytes((n,)) for n in range(128))
+_MORE: Final = tuple(bytes((n | 0x80,)) for n in range(128))
+#: 2**64: a negative int32 is written as the 64-bit two's complement varint upb writes.
+_TWO64: Final = 1 << 64
+
+
+def _varint(value: int) -> bytes:
+    """``value`` (0 <= value < 2**64) as a varint: pieces from the tables above (a bytearray
+    grown by append costs a method call per byte)."""
+    if value < 0x80:
+        return _BYTE[value]
+    if value < 0x4000:  # a length up to 16 KB
+        return _MORE[value & 0x7F] + _BYTE[value >> 7]
+    pieces: list[bytes] = []
     while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
+        pieces.append(_MORE[value & 0x7F])
         value >>= 7
-    out.append(value)
+    pieces.append(_BYTE[value])
+    return b"".join(pieces)
 
 
 def write_response(response: Any) -> bytes:
     """A BidResponse as protobuf bytes (raises ``Fallback`` for what only the full codec
-    writes)."""
-    out = bytearray()
-    write_BidResponse(response, out)
-    return bytes(out)
+    writes). The writers gather the pieces (keys, lengths, values) in a list, joined once:
+    no buffer grows and nothing is copied twice."""
+    parts: list[bytes] = []
+    write_BidResponse(response, parts)
+    return b"".join(parts)
 
 
 def _more(data: bytes, pos: int, value: int, shift: int) -> tuple[int, int]:
@@ -112,16 +138,26 @@ def _skip(data: bytes, pos: int, tag: int) -> int:
         pos = _skip(data, pos, inner)
 
 
-_BLANK_App: Any = App()
+_App: Final = App
 
 
 def read_App(data: bytes, pos: int, end: int, o: Any) -> Any:
     """App: the fields domain, bundle, cat, sectioncat, pagecat, publisher, content."""
-    if o is None:
-        o = _BLANK_App.__copy__()
+    f_domain: Any = None
+    f_bundle: Any = None
+    f_publisher: Any = None
+    f_content: Any = None
     l_cat: list[Any] | None = None
     l_sectioncat: list[Any] | None = None
     l_pagecat: list[Any] | None = None
+    if o is not None:
+        f_domain = o.domain
+        f_bundle = o.bundle
+        f_publisher = o.publisher
+        f_content = o.content
+        l_cat = list(o.cat) if o.cat else None
+        l_sectioncat = list(o.sectioncat) if o.sectioncat else None
+        l_pagecat = list(o.pagecat) if o.pagecat else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -136,7 +172,7 @@ def read_App(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.domain = data[pos : pos + n].decode()
+            f_domain = data[pos : pos + n].decode()
             pos += n
         elif t == 34:
             n = data[pos]
@@ -170,21 +206,21 @@ def read_App(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.bundle = data[pos : pos + n].decode()
+            f_bundle = data[pos : pos + n].decode()
             pos += n
         elif t == 90:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.publisher = read_Publisher(data, pos, pos + n, o.publisher)
+            f_publisher = read_Publisher(data, pos, pos + n, f_publisher)
             pos += n
         elif t == 98:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.content = read_Content(data, pos, pos + n, o.content)
+            f_content = read_Content(data, pos, pos + n, f_content)
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -198,29 +234,27 @@ def read_App(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_cat:
-        prev = o.cat
-        o.cat = prev + l_cat if prev else l_cat
-    if l_sectioncat:
-        prev = o.sectioncat
-        o.sectioncat = prev + l_sectioncat if prev else l_sectioncat
-    if l_pagecat:
-        prev = o.pagecat
-        o.pagecat = prev + l_pagecat if prev else l_pagecat
-    return o
+    return _App(domain=f_domain, bundle=f_bundle, publisher=f_publisher, content=f_content, cat=l_cat, sectioncat=l_sectioncat, pagecat=l_pagecat)
 
 
-_BLANK_Audio: Any = Audio()
+_Audio: Final = Audio
 
 
 def read_Audio(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Audio: the fields mimes, minduration, maxduration, rqddurs, protocols, battr."""
-    if o is None:
-        o = _BLANK_Audio.__copy__()
+    f_minduration: Any = 0
+    f_maxduration: Any = None
     l_mimes: list[Any] | None = None
     l_rqddurs: list[Any] | None = None
     l_protocols: list[Any] | None = None
     l_battr: list[Any] | None = None
+    if o is not None:
+        f_minduration = o.minduration
+        f_maxduration = o.maxduration
+        l_mimes = list(o.mimes) if o.mimes else None
+        l_rqddurs = list(o.rqddurs) if o.rqddurs else None
+        l_protocols = list(o.protocols) if o.protocols else None
+        l_battr = list(o.battr) if o.battr else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -245,14 +279,14 @@ def read_Audio(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.minduration = v
+            f_minduration = v
         elif t == 24:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.maxduration = v
+            f_maxduration = v
         elif t == 32:
             v = data[pos]
             pos += 1
@@ -337,31 +371,33 @@ def read_Audio(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_mimes:
-        prev = o.mimes
-        o.mimes = prev + l_mimes if prev else l_mimes
-    if l_rqddurs:
-        prev = o.rqddurs
-        o.rqddurs = prev + l_rqddurs if prev else l_rqddurs
-    if l_protocols:
-        prev = o.protocols
-        o.protocols = prev + l_protocols if prev else l_protocols
-    if l_battr:
-        prev = o.battr
-        o.battr = prev + l_battr if prev else l_battr
-    return o
+    return _Audio(minduration=f_minduration, maxduration=f_maxduration, mimes=l_mimes, rqddurs=l_rqddurs, protocols=l_protocols, battr=l_battr)
 
 
-_BLANK_Banner: Any = Banner()
+_Banner: Final = Banner
 
 
 def read_Banner(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Banner: the fields format, w, h, battr, api, wmax, hmax, wmin, hmin."""
-    if o is None:
-        o = _BLANK_Banner.__copy__()
+    f_w: Any = None
+    f_h: Any = None
+    f_wmax: Any = None
+    f_hmax: Any = None
+    f_wmin: Any = None
+    f_hmin: Any = None
     l_format: list[Any] | None = None
     l_battr: list[Any] | None = None
     l_api: list[Any] | None = None
+    if o is not None:
+        f_w = o.w
+        f_h = o.h
+        f_wmax = o.wmax
+        f_hmax = o.hmax
+        f_wmin = o.wmin
+        f_hmin = o.hmin
+        l_format = list(o.format) if o.format else None
+        l_battr = list(o.battr) if o.battr else None
+        l_api = list(o.api) if o.api else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -377,14 +413,14 @@ def read_Banner(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.w = v
+            f_w = v
         elif t == 16:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.h = v
+            f_h = v
         elif t == 48:
             v = data[pos]
             pos += 1
@@ -439,28 +475,28 @@ def read_Banner(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.wmax = v
+            f_wmax = v
         elif t == 96:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.hmax = v
+            f_hmax = v
         elif t == 104:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.wmin = v
+            f_wmin = v
         elif t == 112:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.hmin = v
+            f_hmin = v
         elif t == 122:
             n = data[pos]
             pos += 1
@@ -482,25 +518,24 @@ def read_Banner(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_format:
-        prev = o.format
-        o.format = prev + l_format if prev else l_format
-    if l_battr:
-        prev = o.battr
-        o.battr = prev + l_battr if prev else l_battr
-    if l_api:
-        prev = o.api
-        o.api = prev + l_api if prev else l_api
-    return o
+    return _Banner(w=f_w, h=f_h, wmax=f_wmax, hmax=f_hmax, wmin=f_wmin, hmin=f_hmin, format=l_format, battr=l_battr, api=l_api)
 
 
-_BLANK_BidRequest: Any = BidRequest(id='', imp=[])
+_BidRequest: Final = BidRequest
 
 
 def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
     """BidRequest: the fields id, imp, site, app, dooh, device, user, test, at, tmax, cur, wseat, bseat, badv, bcat, cattax, bapp."""
-    if o is None:
-        o = _BLANK_BidRequest.__copy__()
+    f_id: Any = None
+    f_site: Any = None
+    f_app: Any = None
+    f_dooh: Any = None
+    f_device: Any = None
+    f_user: Any = None
+    f_test: Any = 0
+    f_at: Any = 2
+    f_tmax: Any = None
+    f_cattax: Any = 1
     l_imp: list[Any] | None = None
     l_cur: list[Any] | None = None
     l_wseat: list[Any] | None = None
@@ -508,6 +543,24 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
     l_badv: list[Any] | None = None
     l_bcat: list[Any] | None = None
     l_bapp: list[Any] | None = None
+    if o is not None:
+        f_id = o.id
+        f_site = o.site
+        f_app = o.app
+        f_dooh = o.dooh
+        f_device = o.device
+        f_user = o.user
+        f_test = o.test
+        f_at = o.at
+        f_tmax = o.tmax
+        f_cattax = o.cattax
+        l_imp = list(o.imp) if o.imp else None
+        l_cur = list(o.cur) if o.cur else None
+        l_wseat = list(o.wseat) if o.wseat else None
+        l_bseat = list(o.bseat) if o.bseat else None
+        l_badv = list(o.badv) if o.badv else None
+        l_bcat = list(o.bcat) if o.bcat else None
+        l_bapp = list(o.bapp) if o.bapp else None
     has_id = False
     c_distributionchannel_oneof = 0
     while pos < end:
@@ -525,7 +578,7 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
             has_id = True
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t == 18:
             n = data[pos]
@@ -541,9 +594,9 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.site = read_Site(data, pos, pos + n, o.site if c_distributionchannel_oneof == 3 else None)
-            o.app = None
-            o.dooh = None
+            f_site = read_Site(data, pos, pos + n, f_site if c_distributionchannel_oneof == 3 else None)
+            f_app = None
+            f_dooh = None
             c_distributionchannel_oneof = 3
             pos += n
         elif t == 34:
@@ -551,9 +604,9 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.app = read_App(data, pos, pos + n, o.app if c_distributionchannel_oneof == 4 else None)
-            o.site = None
-            o.dooh = None
+            f_app = read_App(data, pos, pos + n, f_app if c_distributionchannel_oneof == 4 else None)
+            f_site = None
+            f_dooh = None
             c_distributionchannel_oneof = 4
             pos += n
         elif t == 42:
@@ -561,14 +614,14 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.device = read_Device(data, pos, pos + n, o.device)
+            f_device = read_Device(data, pos, pos + n, f_device)
             pos += n
         elif t == 50:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.user = read_User(data, pos, pos + n, o.user)
+            f_user = read_User(data, pos, pos + n, f_user)
             pos += n
         elif t == 56:
             v = data[pos]
@@ -576,14 +629,14 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.at = v
+            f_at = v
         elif t == 64:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.tmax = v
+            f_tmax = v
         elif t == 74:
             n = data[pos]
             pos += 1
@@ -625,7 +678,7 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
-            o.test = 1 if v & 0xFFFFFFFFFFFFFFFF else 0
+            f_test = 1 if (v if v < _TWO64 else v & 0xFFFFFFFFFFFFFFFF) else 0
         elif t == 130:
             n = data[pos]
             pos += 1
@@ -650,15 +703,15 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.cattax = v
+            f_cattax = v
         elif t == 178:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.dooh = read_Dooh(data, pos, pos + n, o.dooh if c_distributionchannel_oneof == 22 else None)
-            o.site = None
-            o.app = None
+            f_dooh = read_Dooh(data, pos, pos + n, f_dooh if c_distributionchannel_oneof == 22 else None)
+            f_site = None
+            f_app = None
             c_distributionchannel_oneof = 22
             pos += n
         elif t & 7 == 2:
@@ -673,42 +726,19 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_imp:
-        prev = o.imp
-        o.imp = prev + l_imp if prev else l_imp
-    else:
-        o.imp = []
-    if l_cur:
-        prev = o.cur
-        o.cur = prev + l_cur if prev else l_cur
-    if l_wseat:
-        prev = o.wseat
-        o.wseat = prev + l_wseat if prev else l_wseat
-    if l_bseat:
-        prev = o.bseat
-        o.bseat = prev + l_bseat if prev else l_bseat
-    if l_badv:
-        prev = o.badv
-        o.badv = prev + l_badv if prev else l_badv
-    if l_bcat:
-        prev = o.bcat
-        o.bcat = prev + l_bcat if prev else l_bcat
-    if l_bapp:
-        prev = o.bapp
-        o.bapp = prev + l_bapp if prev else l_bapp
     if not has_id:
         raise Incomplete
-    return o
+    return _BidRequest(id=f_id, site=f_site, app=f_app, dooh=f_dooh, device=f_device, user=f_user, test=f_test, at=f_at, tmax=f_tmax, cattax=f_cattax, imp=[] if l_imp is None else l_imp, cur=l_cur, wseat=l_wseat, bseat=l_bseat, badv=l_badv, bcat=l_bcat, bapp=l_bapp)
 
 
-_BLANK_Content: Any = Content()
+_Content: Final = Content
 
 
 def read_Content(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Content: the fields cat."""
-    if o is None:
-        o = _BLANK_Content.__copy__()
     l_cat: list[Any] | None = None
+    if o is not None:
+        l_cat = list(o.cat) if o.cat else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -739,20 +769,17 @@ def read_Content(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_cat:
-        prev = o.cat
-        o.cat = prev + l_cat if prev else l_cat
-    return o
+    return _Content(cat=l_cat)
 
 
-_BLANK_Data: Any = Data()
+_Data: Final = Data
 
 
 def read_Data(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Data: the fields segment."""
-    if o is None:
-        o = _BLANK_Data.__copy__()
     l_segment: list[Any] | None = None
+    if o is not None:
+        l_segment = list(o.segment) if o.segment else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -783,20 +810,25 @@ def read_Data(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_segment:
-        prev = o.segment
-        o.segment = prev + l_segment if prev else l_segment
-    return o
+    return _Data(segment=l_segment)
 
 
-_BLANK_Deal: Any = Deal(id='')
+_Deal: Final = Deal
 
 
 def read_Deal(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Deal: the fields id, bidfloor, bidfloorcur, at, wseat."""
-    if o is None:
-        o = _BLANK_Deal.__copy__()
+    f_id: Any = None
+    f_bidfloor: Any = 0.0
+    f_bidfloorcur: Any = 'USD'
+    f_at: Any = None
     l_wseat: list[Any] | None = None
+    if o is not None:
+        f_id = o.id
+        f_bidfloor = o.bidfloor
+        f_bidfloorcur = o.bidfloorcur
+        f_at = o.at
+        l_wseat = list(o.wseat) if o.wseat else None
     has_id = False
     while pos < end:
         t = data[pos]
@@ -813,17 +845,17 @@ def read_Deal(data: bytes, pos: int, end: int, o: Any) -> Any:
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
             has_id = True
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t == 17:
-            o.bidfloor = _double(data, pos)[0]
+            f_bidfloor = _double(data, pos)[0]
             pos += 8
         elif t == 26:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.bidfloorcur = data[pos : pos + n].decode()
+            f_bidfloorcur = data[pos : pos + n].decode()
             pos += n
         elif t == 34:
             n = data[pos]
@@ -840,7 +872,7 @@ def read_Deal(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.at = v
+            f_at = v
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -853,21 +885,27 @@ def read_Deal(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_wseat:
-        prev = o.wseat
-        o.wseat = prev + l_wseat if prev else l_wseat
     if not has_id:
         raise Incomplete
-    return o
+    return _Deal(id=f_id, bidfloor=f_bidfloor, bidfloorcur=f_bidfloorcur, at=f_at, wseat=l_wseat)
 
 
-_BLANK_Device: Any = Device()
+_Device: Final = Device
 
 
 def read_Device(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Device: the fields geo, os, devicetype, connectiontype, ifa."""
-    if o is None:
-        o = _BLANK_Device.__copy__()
+    f_geo: Any = None
+    f_os: Any = None
+    f_devicetype: Any = None
+    f_connectiontype: Any = None
+    f_ifa: Any = None
+    if o is not None:
+        f_geo = o.geo
+        f_os = o.os
+        f_devicetype = o.devicetype
+        f_connectiontype = o.connectiontype
+        f_ifa = o.ifa
     while pos < end:
         t = data[pos]
         pos += 1
@@ -882,14 +920,14 @@ def read_Device(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.geo = read_Geo(data, pos, pos + n, o.geo)
+            f_geo = read_Geo(data, pos, pos + n, f_geo)
             pos += n
         elif t == 114:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.os = data[pos : pos + n].decode()
+            f_os = data[pos : pos + n].decode()
             pos += n
         elif t == 136:
             v = data[pos]
@@ -897,20 +935,20 @@ def read_Device(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.connectiontype = v
+            f_connectiontype = v
         elif t == 144:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.devicetype = v
+            f_devicetype = v
         elif t == 162:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.ifa = data[pos : pos + n].decode()
+            f_ifa = data[pos : pos + n].decode()
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -924,16 +962,19 @@ def read_Device(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _Device(geo=f_geo, os=f_os, devicetype=f_devicetype, connectiontype=f_connectiontype, ifa=f_ifa)
 
 
-_BLANK_Dooh: Any = Dooh()
+_Dooh: Final = Dooh
 
 
 def read_Dooh(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Dooh: the fields publisher, content."""
-    if o is None:
-        o = _BLANK_Dooh.__copy__()
+    f_publisher: Any = None
+    f_content: Any = None
+    if o is not None:
+        f_publisher = o.publisher
+        f_content = o.content
     while pos < end:
         t = data[pos]
         pos += 1
@@ -948,14 +989,14 @@ def read_Dooh(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.publisher = read_Publisher(data, pos, pos + n, o.publisher)
+            f_publisher = read_Publisher(data, pos, pos + n, f_publisher)
             pos += n
         elif t == 66:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.content = read_Content(data, pos, pos + n, o.content)
+            f_content = read_Content(data, pos, pos + n, f_content)
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -969,17 +1010,19 @@ def read_Dooh(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _Dooh(publisher=f_publisher, content=f_content)
 
 
-_BLANK_EID: Any = EID()
+_EID: Final = EID
 
 
 def read_EID(data: bytes, pos: int, end: int, o: Any) -> Any:
     """EID: the fields source, uids."""
-    if o is None:
-        o = _BLANK_EID.__copy__()
+    f_source: Any = None
     l_uids: list[Any] | None = None
+    if o is not None:
+        f_source = o.source
+        l_uids = list(o.uids) if o.uids else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -994,7 +1037,7 @@ def read_EID(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.source = data[pos : pos + n].decode()
+            f_source = data[pos : pos + n].decode()
             pos += n
         elif t == 18:
             n = data[pos]
@@ -1017,19 +1060,25 @@ def read_EID(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_uids:
-        prev = o.uids
-        o.uids = prev + l_uids if prev else l_uids
-    return o
+    return _EID(source=f_source, uids=l_uids)
 
 
-_BLANK_Format: Any = Format()
+_Format: Final = Format
 
 
 def read_Format(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Format: the fields w, h, wratio, hratio, wmin."""
-    if o is None:
-        o = _BLANK_Format.__copy__()
+    f_w: Any = None
+    f_h: Any = None
+    f_wratio: Any = None
+    f_hratio: Any = None
+    f_wmin: Any = None
+    if o is not None:
+        f_w = o.w
+        f_h = o.h
+        f_wratio = o.wratio
+        f_hratio = o.hratio
+        f_wmin = o.wmin
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1045,35 +1094,35 @@ def read_Format(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.w = v
+            f_w = v
         elif t == 16:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.h = v
+            f_h = v
         elif t == 24:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.wratio = v
+            f_wratio = v
         elif t == 32:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.hratio = v
+            f_hratio = v
         elif t == 40:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.wmin = v
+            f_wmin = v
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1086,16 +1135,21 @@ def read_Format(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _Format(w=f_w, h=f_h, wratio=f_wratio, hratio=f_hratio, wmin=f_wmin)
 
 
-_BLANK_Geo: Any = Geo()
+_Geo: Final = Geo
 
 
 def read_Geo(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Geo: the fields country, region, metro."""
-    if o is None:
-        o = _BLANK_Geo.__copy__()
+    f_country: Any = None
+    f_region: Any = None
+    f_metro: Any = None
+    if o is not None:
+        f_country = o.country
+        f_region = o.region
+        f_metro = o.metro
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1110,21 +1164,21 @@ def read_Geo(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.country = data[pos : pos + n].decode()
+            f_country = data[pos : pos + n].decode()
             pos += n
         elif t == 34:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.region = data[pos : pos + n].decode()
+            f_region = data[pos : pos + n].decode()
             pos += n
         elif t == 50:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.metro = data[pos : pos + n].decode()
+            f_metro = data[pos : pos + n].decode()
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -1138,16 +1192,31 @@ def read_Geo(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _Geo(country=f_country, region=f_region, metro=f_metro)
 
 
-_BLANK_Imp: Any = Imp(id='')
+_Imp: Final = Imp
 
 
 def read_Imp(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Imp: the fields id, banner, video, audio, native, pmp, bidfloor, bidfloorcur."""
-    if o is None:
-        o = _BLANK_Imp.__copy__()
+    f_id: Any = None
+    f_banner: Any = None
+    f_video: Any = None
+    f_audio: Any = None
+    f_native: Any = None
+    f_pmp: Any = None
+    f_bidfloor: Any = 0.0
+    f_bidfloorcur: Any = 'USD'
+    if o is not None:
+        f_id = o.id
+        f_banner = o.banner
+        f_video = o.video
+        f_audio = o.audio
+        f_native = o.native
+        f_pmp = o.pmp
+        f_bidfloor = o.bidfloor
+        f_bidfloorcur = o.bidfloorcur
     has_id = False
     while pos < end:
         t = data[pos]
@@ -1164,54 +1233,54 @@ def read_Imp(data: bytes, pos: int, end: int, o: Any) -> Any:
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
             has_id = True
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t == 18:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.banner = read_Banner(data, pos, pos + n, o.banner)
+            f_banner = read_Banner(data, pos, pos + n, f_banner)
             pos += n
         elif t == 26:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.video = read_Video(data, pos, pos + n, o.video)
+            f_video = read_Video(data, pos, pos + n, f_video)
             pos += n
         elif t == 65:
-            o.bidfloor = _double(data, pos)[0]
+            f_bidfloor = _double(data, pos)[0]
             pos += 8
         elif t == 74:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.bidfloorcur = data[pos : pos + n].decode()
+            f_bidfloorcur = data[pos : pos + n].decode()
             pos += n
         elif t == 90:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.pmp = read_Pmp(data, pos, pos + n, o.pmp)
+            f_pmp = read_Pmp(data, pos, pos + n, f_pmp)
             pos += n
         elif t == 106:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            raw = o.native
+            raw = f_native
             part = data[pos : pos + n]
-            o.native = part if raw is None else raw + part
+            f_native = part if raw is None else raw + part
             pos += n
         elif t == 122:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.audio = read_Audio(data, pos, pos + n, o.audio)
+            f_audio = read_Audio(data, pos, pos + n, f_audio)
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -1227,17 +1296,19 @@ def read_Imp(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos = _skip(data, pos, t)
     if not has_id:
         raise Incomplete
-    return o
+    return _Imp(id=f_id, banner=f_banner, video=f_video, audio=f_audio, native=f_native, pmp=f_pmp, bidfloor=f_bidfloor, bidfloorcur=f_bidfloorcur)
 
 
-_BLANK_Pmp: Any = Pmp()
+_Pmp: Final = Pmp
 
 
 def read_Pmp(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Pmp: the fields private_auction, deals."""
-    if o is None:
-        o = _BLANK_Pmp.__copy__()
+    f_private_auction: Any = 0
     l_deals: list[Any] | None = None
+    if o is not None:
+        f_private_auction = o.private_auction
+        l_deals = list(o.deals) if o.deals else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1252,7 +1323,7 @@ def read_Pmp(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
-            o.private_auction = 1 if v & 0xFFFFFFFFFFFFFFFF else 0
+            f_private_auction = 1 if (v if v < _TWO64 else v & 0xFFFFFFFFFFFFFFFF) else 0
         elif t == 18:
             n = data[pos]
             pos += 1
@@ -1274,19 +1345,17 @@ def read_Pmp(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_deals:
-        prev = o.deals
-        o.deals = prev + l_deals if prev else l_deals
-    return o
+    return _Pmp(private_auction=f_private_auction, deals=l_deals)
 
 
-_BLANK_Publisher: Any = Publisher()
+_Publisher: Final = Publisher
 
 
 def read_Publisher(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Publisher: the fields id."""
-    if o is None:
-        o = _BLANK_Publisher.__copy__()
+    f_id: Any = None
+    if o is not None:
+        f_id = o.id
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1301,7 +1370,7 @@ def read_Publisher(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -1315,16 +1384,17 @@ def read_Publisher(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _Publisher(id=f_id)
 
 
-_BLANK_Segment: Any = Segment()
+_Segment: Final = Segment
 
 
 def read_Segment(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Segment: the fields id."""
-    if o is None:
-        o = _BLANK_Segment.__copy__()
+    f_id: Any = None
+    if o is not None:
+        f_id = o.id
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1339,7 +1409,7 @@ def read_Segment(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -1353,19 +1423,27 @@ def read_Segment(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _Segment(id=f_id)
 
 
-_BLANK_Site: Any = Site()
+_Site: Final = Site
 
 
 def read_Site(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Site: the fields domain, cat, sectioncat, pagecat, publisher, content."""
-    if o is None:
-        o = _BLANK_Site.__copy__()
+    f_domain: Any = None
+    f_publisher: Any = None
+    f_content: Any = None
     l_cat: list[Any] | None = None
     l_sectioncat: list[Any] | None = None
     l_pagecat: list[Any] | None = None
+    if o is not None:
+        f_domain = o.domain
+        f_publisher = o.publisher
+        f_content = o.content
+        l_cat = list(o.cat) if o.cat else None
+        l_sectioncat = list(o.sectioncat) if o.sectioncat else None
+        l_pagecat = list(o.pagecat) if o.pagecat else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1380,7 +1458,7 @@ def read_Site(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.domain = data[pos : pos + n].decode()
+            f_domain = data[pos : pos + n].decode()
             pos += n
         elif t == 34:
             n = data[pos]
@@ -1414,14 +1492,14 @@ def read_Site(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.publisher = read_Publisher(data, pos, pos + n, o.publisher)
+            f_publisher = read_Publisher(data, pos, pos + n, f_publisher)
             pos += n
         elif t == 98:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.content = read_Content(data, pos, pos + n, o.content)
+            f_content = read_Content(data, pos, pos + n, f_content)
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -1435,25 +1513,17 @@ def read_Site(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_cat:
-        prev = o.cat
-        o.cat = prev + l_cat if prev else l_cat
-    if l_sectioncat:
-        prev = o.sectioncat
-        o.sectioncat = prev + l_sectioncat if prev else l_sectioncat
-    if l_pagecat:
-        prev = o.pagecat
-        o.pagecat = prev + l_pagecat if prev else l_pagecat
-    return o
+    return _Site(domain=f_domain, publisher=f_publisher, content=f_content, cat=l_cat, sectioncat=l_sectioncat, pagecat=l_pagecat)
 
 
-_BLANK_UID: Any = UID()
+_UID: Final = UID
 
 
 def read_UID(data: bytes, pos: int, end: int, o: Any) -> Any:
     """UID: the fields id."""
-    if o is None:
-        o = _BLANK_UID.__copy__()
+    f_id: Any = None
+    if o is not None:
+        f_id = o.id
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1468,7 +1538,7 @@ def read_UID(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t & 7 == 2:
             n = data[pos]
@@ -1482,18 +1552,25 @@ def read_UID(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    return o
+    return _UID(id=f_id)
 
 
-_BLANK_User: Any = User()
+_User: Final = User
 
 
 def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
     """User: the fields id, buyeruid, data, geo, eids."""
-    if o is None:
-        o = _BLANK_User.__copy__()
+    f_id: Any = None
+    f_buyeruid: Any = None
+    f_geo: Any = None
     l_data: list[Any] | None = None
     l_eids: list[Any] | None = None
+    if o is not None:
+        f_id = o.id
+        f_buyeruid = o.buyeruid
+        f_geo = o.geo
+        l_data = list(o.data) if o.data else None
+        l_eids = list(o.eids) if o.eids else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1508,21 +1585,21 @@ def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.id = data[pos : pos + n].decode()
+            f_id = data[pos : pos + n].decode()
             pos += n
         elif t == 18:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.buyeruid = data[pos : pos + n].decode()
+            f_buyeruid = data[pos : pos + n].decode()
             pos += n
         elif t == 58:
             n = data[pos]
             pos += 1
             if n >= 128:
                 n, pos = _more(data, pos, n & 127, 7)
-            o.geo = read_Geo(data, pos, pos + n, o.geo)
+            f_geo = read_Geo(data, pos, pos + n, f_geo)
             pos += n
         elif t == 66:
             n = data[pos]
@@ -1554,26 +1631,31 @@ def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_data:
-        prev = o.data
-        o.data = prev + l_data if prev else l_data
-    if l_eids:
-        prev = o.eids
-        o.eids = prev + l_eids if prev else l_eids
-    return o
+    return _User(id=f_id, buyeruid=f_buyeruid, geo=f_geo, data=l_data, eids=l_eids)
 
 
-_BLANK_Video: Any = Video()
+_Video: Final = Video
 
 
 def read_Video(data: bytes, pos: int, end: int, o: Any) -> Any:
     """Video: the fields mimes, minduration, maxduration, rqddurs, protocols, battr, w, h."""
-    if o is None:
-        o = _BLANK_Video.__copy__()
+    f_minduration: Any = 0
+    f_maxduration: Any = None
+    f_w: Any = None
+    f_h: Any = None
     l_mimes: list[Any] | None = None
     l_rqddurs: list[Any] | None = None
     l_protocols: list[Any] | None = None
     l_battr: list[Any] | None = None
+    if o is not None:
+        f_minduration = o.minduration
+        f_maxduration = o.maxduration
+        f_w = o.w
+        f_h = o.h
+        l_mimes = list(o.mimes) if o.mimes else None
+        l_rqddurs = list(o.rqddurs) if o.rqddurs else None
+        l_protocols = list(o.protocols) if o.protocols else None
+        l_battr = list(o.battr) if o.battr else None
     while pos < end:
         t = data[pos]
         pos += 1
@@ -1598,28 +1680,28 @@ def read_Video(data: bytes, pos: int, end: int, o: Any) -> Any:
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.minduration = v
+            f_minduration = v
         elif t == 32:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.maxduration = v
+            f_maxduration = v
         elif t == 48:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.w = v
+            f_w = v
         elif t == 56:
             v = data[pos]
             pos += 1
             if v >= 128:
                 v, pos = _more(data, pos, v & 127, 7)
                 v = _int32(v)
-            o.h = v
+            f_h = v
         elif t == 80:
             v = data[pos]
             pos += 1
@@ -1704,342 +1786,467 @@ def read_Video(data: bytes, pos: int, end: int, o: Any) -> Any:
             pos += 1
         else:
             pos = _skip(data, pos, t)
-    if l_mimes:
-        prev = o.mimes
-        o.mimes = prev + l_mimes if prev else l_mimes
-    if l_rqddurs:
-        prev = o.rqddurs
-        o.rqddurs = prev + l_rqddurs if prev else l_rqddurs
-    if l_protocols:
-        prev = o.protocols
-        o.protocols = prev + l_protocols if prev else l_protocols
-    if l_battr:
-        prev = o.battr
-        o.battr = prev + l_battr if prev else l_battr
-    return o
+    return _Video(minduration=f_minduration, maxduration=f_maxduration, w=f_w, h=f_h, mimes=l_mimes, rqddurs=l_rqddurs, protocols=l_protocols, battr=l_battr)
 
 
-def write_Bid(o: Any, out: bytearray) -> None:
-    """Bid: every field but ``ext`` (present: ``Fallback``)."""
+def write_Bid(o: Any, parts: list[bytes]) -> int:
+    """Bid: every field but ``ext`` (present: ``Fallback``); appends its
+    pieces to ``parts`` and returns their size."""
+    if type(o) is not Bid:
+        raise Fallback
+    t: tuple[Any, ...] = _values(o)
+    size = 0
     v: Any = None
-    v = o.id
+    s: str
+    b: bytes
+    h: bytes
+    n: int
+    mark: int
+    packed: list[bytes]
+    v = t[0]  # id
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\n'
-        _put(out, len(b))
-        out += b
-    v = o.impid
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\n')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[1]  # impid
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\x12'
-        _put(out, len(b))
-        out += b
-    v = o.price
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\x12')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[2]  # price
     if v is not None:
         if type(v) is not float and type(v) is not int:
             raise Fallback
-        out += b'\x19'
-        out += _pack_double(v)
-    v = o.adid
+        parts.append(b'\x19')
+        parts.append(_pack_double(v))
+        size += 9
+    v = t[7]  # adid
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'"'
-        _put(out, len(b))
-        out += b
-    v = o.nurl
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'"')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[3]  # nurl
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'*'
-        _put(out, len(b))
-        out += b
-    v = o.adm
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'*')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[6]  # adm
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'2'
-        _put(out, len(b))
-        out += b
-    v = o.adomain
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'2')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[8]  # adomain
     if v:
         for x in v:
             if type(x) is not str:
                 raise Fallback
-            b = x.encode()
-            out += b':'
-            _put(out, len(b))
-            out += b
-    v = o.iurl
+            s = x
+            b = s.encode("utf-8")
+            parts.append(b':')
+            h = _varint(len(b))
+            parts.append(h)
+            parts.append(b)
+            size += 1 + len(h) + len(b)
+    v = t[10]  # iurl
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'B'
-        _put(out, len(b))
-        out += b
-    v = o.cid
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'B')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[11]  # cid
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'J'
-        _put(out, len(b))
-        out += b
-    v = o.crid
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'J')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[12]  # crid
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'R'
-        _put(out, len(b))
-        out += b
-    v = o.attr
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'R')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[16]  # attr
     if v:
-        packed = bytearray()
+        packed = []
         for x in v:
             if type(x) is not int or not -2147483648 <= x <= 2147483647:
                 raise Fallback
-            _put(packed, x & 0xFFFFFFFFFFFFFFFF)
-        out += b'Z'
-        _put(out, len(packed))
-        out += packed
-    v = o.dealid
+            packed.append(_varint(x if x >= 0 else x + _TWO64))
+        b = b"".join(packed)
+        parts.append(b'Z')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[23]  # dealid
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'j'
-        _put(out, len(b))
-        out += b
-    v = o.bundle
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'j')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[9]  # bundle
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'r'
-        _put(out, len(b))
-        out += b
-    v = o.cat
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'r')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[15]  # cat
     if v:
         for x in v:
             if type(x) is not str:
                 raise Fallback
-            b = x.encode()
-            out += b'z'
-            _put(out, len(b))
-            out += b
-    v = o.w
+            s = x
+            b = s.encode("utf-8")
+            parts.append(b'z')
+            h = _varint(len(b))
+            parts.append(h)
+            parts.append(b)
+            size += 1 + len(h) + len(b)
+    v = t[24]  # w
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\x80\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.h
+        parts.append(b'\x80\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[25]  # h
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\x88\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.api
+        parts.append(b'\x88\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[18]  # api
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\x90\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.protocol
+        parts.append(b'\x90\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[19]  # protocol
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\x98\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.qagmediarating
+        parts.append(b'\x98\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[20]  # qagmediarating
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\xa0\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.exp
+        parts.append(b'\xa0\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[28]  # exp
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\xa8\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.burl
+        parts.append(b'\xa8\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[4]  # burl
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\xb2\x01'
-        _put(out, len(b))
-        out += b
-    v = o.lurl
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\xb2\x01')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 2 + len(h) + len(b)
+    v = t[5]  # lurl
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\xba\x01'
-        _put(out, len(b))
-        out += b
-    v = o.tactic
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\xba\x01')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 2 + len(h) + len(b)
+    v = t[13]  # tactic
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\xc2\x01'
-        _put(out, len(b))
-        out += b
-    v = o.language
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\xc2\x01')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 2 + len(h) + len(b)
+    v = t[21]  # language
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\xca\x01'
-        _put(out, len(b))
-        out += b
-    v = o.wratio
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\xca\x01')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 2 + len(h) + len(b)
+    v = t[26]  # wratio
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\xd0\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.hratio
+        parts.append(b'\xd0\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[27]  # hratio
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\xd8\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.slotinpod
+        parts.append(b'\xd8\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[31]  # slotinpod
     if v is not None and v != 0:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\xe0\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.langb
+        parts.append(b'\xe0\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[22]  # langb
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\xea\x01'
-        _put(out, len(b))
-        out += b
-    v = o.cattax
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\xea\x01')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 2 + len(h) + len(b)
+    v = t[14]  # cattax
     if v is not None and v != 1:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\xf0\x01'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.apis
+        parts.append(b'\xf0\x01')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[17]  # apis
     if v:
-        packed = bytearray()
+        packed = []
         for x in v:
             if type(x) is not int or not -2147483648 <= x <= 2147483647:
                 raise Fallback
-            _put(packed, x & 0xFFFFFFFFFFFFFFFF)
-        out += b'\xfa\x01'
-        _put(out, len(packed))
-        out += packed
-    v = o.dur
+            packed.append(_varint(x if x >= 0 else x + _TWO64))
+        b = b"".join(packed)
+        parts.append(b'\xfa\x01')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 2 + len(h) + len(b)
+    v = t[29]  # dur
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\x80\x02'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.mtype
+        parts.append(b'\x80\x02')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[30]  # mtype
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'\x88\x02'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.ext
+        parts.append(b'\x88\x02')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 2 + len(h)
+    v = t[32]  # ext
     if v:
         raise Fallback
+    return size
 
 
-def write_BidResponse(o: Any, out: bytearray) -> None:
-    """BidResponse: every field but ``ext`` (present: ``Fallback``)."""
+def write_BidResponse(o: Any, parts: list[bytes]) -> int:
+    """BidResponse: every field but ``ext`` (present: ``Fallback``); appends its
+    pieces to ``parts`` and returns their size."""
+    if type(o) is not BidResponse:
+        raise Fallback
+    t: tuple[Any, ...] = _values(o)
+    size = 0
     v: Any = None
-    v = o.id
+    s: str
+    b: bytes
+    h: bytes
+    n: int
+    mark: int
+    packed: list[bytes]
+    v = t[0]  # id
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\n'
-        _put(out, len(b))
-        out += b
-    v = o.seatbid
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\n')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[1]  # seatbid
     if v:
         for x in v:
-            inner = bytearray()
-            write_SeatBid(x, inner)
-            out += b'\x12'
-            _put(out, len(inner))
-            out += inner
-    v = o.bidid
+            mark = len(parts)
+            parts.append(b"")
+            n = write_SeatBid(x, parts)
+            h = b'\x12' + _varint(n)
+            parts[mark] = h
+            size += len(h) + n
+    v = t[2]  # bidid
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\x1a'
-        _put(out, len(b))
-        out += b
-    v = o.cur
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\x1a')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[3]  # cur
     if v is not None and v != 'USD':
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'"'
-        _put(out, len(b))
-        out += b
-    v = o.customdata
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'"')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[4]  # customdata
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'*'
-        _put(out, len(b))
-        out += b
-    v = o.nbr
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'*')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[5]  # nbr
     if v is not None:
         if type(v) is not int or not -2147483648 <= v <= 2147483647:
             raise Fallback
-        out += b'0'
-        _put(out, v & 0xFFFFFFFFFFFFFFFF)
-    v = o.ext
+        parts.append(b'0')
+        h = _varint(v if v >= 0 else v + _TWO64)
+        parts.append(h)
+        size += 1 + len(h)
+    v = t[6]  # ext
     if v:
         raise Fallback
+    return size
 
 
-def write_SeatBid(o: Any, out: bytearray) -> None:
-    """SeatBid: every field but ``ext`` (present: ``Fallback``)."""
+def write_SeatBid(o: Any, parts: list[bytes]) -> int:
+    """SeatBid: every field but ``ext`` (present: ``Fallback``); appends its
+    pieces to ``parts`` and returns their size."""
+    if type(o) is not SeatBid:
+        raise Fallback
+    t: tuple[Any, ...] = _values(o)
+    size = 0
     v: Any = None
-    v = o.bid
+    s: str
+    b: bytes
+    h: bytes
+    n: int
+    mark: int
+    packed: list[bytes]
+    v = t[0]  # bid
     if v:
         for x in v:
-            inner = bytearray()
-            write_Bid(x, inner)
-            out += b'\n'
-            _put(out, len(inner))
-            out += inner
-    v = o.seat
+            mark = len(parts)
+            parts.append(b"")
+            n = write_Bid(x, parts)
+            h = b'\n' + _varint(n)
+            parts[mark] = h
+            size += len(h) + n
+    v = t[1]  # seat
     if v is not None:
         if type(v) is not str:
             raise Fallback
-        b = v.encode()
-        out += b'\x12'
-        _put(out, len(b))
-        out += b
-    v = o.group
+        s = v
+        b = s.encode("utf-8")
+        parts.append(b'\x12')
+        h = _varint(len(b))
+        parts.append(h)
+        parts.append(b)
+        size += 1 + len(h) + len(b)
+    v = t[2]  # group
     if v is not None and v != 0:
-        out += b'\x18'
-        out.append(1 if v else 0)
-    v = o.ext
+        parts.append(b'\x18\x01' if v else b'\x18\x00')
+        size += 2
+    v = t[3]  # ext
     if v:
         raise Fallback
+    return size
