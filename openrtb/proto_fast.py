@@ -89,12 +89,13 @@ class BiddingProto:
     instance per worker.
     ``wire``: the readers' module (tests pass the Python one to check it beside the compiled)."""
 
-    __slots__ = ("_full", "_incomplete", "_message_class", "_native", "_read", "_write")
+    __slots__ = ("_check", "_full", "_incomplete", "_native", "_read", "_write")
 
     def __init__(self, full: ProtoCodec | None = None, wire: ModuleType = READERS) -> None:
         self._full = full or ProtoCodec()
         plan = self._full.request._plan
-        self._message_class = plan.message_class
+        # upb's parse as one classmethod call (a new message then ParseFromString: two).
+        self._check = plan.message_class.FromString
         self._native = _native_plan(plan)
         self._read = wire.read_BidRequest
         self._incomplete: type[Exception] = wire.Incomplete
@@ -108,7 +109,7 @@ class BiddingProto:
         try:
             # upb's verdict on the bytes: a malformed message anywhere (in a field the bidder
             # never reads too) is refused with upb's own error, as by the full codec.
-            self._message_class().ParseFromString(data)
+            self._check(data)
         except ProtobufDecodeError as exc:
             raise DecodeError("$", f"malformed protobuf: {exc}") from None
         except RecursionError:

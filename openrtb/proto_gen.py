@@ -141,6 +141,16 @@ def _more(data: bytes, pos: int, value: int, shift: int) -> tuple[int, int]:
         shift += 7
 
 
+def _text(data: bytes, pos: int) -> tuple[str, int]:
+    """A string field's value at ``pos`` (its length first): (the text, position after it).
+    One call per string keeps each reader's compiled code small (it runs from the cache)."""
+    n = data[pos]
+    pos += 1
+    if n >= 0x80:
+        n, pos = _more(data, pos, n & 0x7F, 7)
+    return data[pos : pos + n].decode(), pos + n
+
+
 def _int32(value: int) -> int:
     """An int32 field's value: the varint's low 32 bits, two's complement (as upb reads it)."""
     value &= 0xFFFFFFFF
@@ -239,10 +249,9 @@ def _reader(plan: _Plan, out: dict[str, str], classes: set[str]) -> str:
         seen = [f"has_{name} = True"] if name in required else []
         string = fd.type == FieldDescriptor.TYPE_STRING
         int32 = fd.type == FieldDescriptor.TYPE_INT32
-        text = "data[pos : pos + n].decode()"
         new = [f"if l_{name} is None:", f"    l_{name} = []"]
         if kind in (_SCALAR, _FLAG) and string:
-            branch(number << 3 | _WIRE_LEN, _LEN, *seen, f"f_{name} = {text}", "pos += n")
+            branch(number << 3 | _WIRE_LEN, *seen, f"f_{name}, pos = _text(data, pos)")
         elif kind == _FLAG:  # bool: any non-zero varint (of 64 bits) is true
             bits = "v if v < _TWO64 else v & 0xFFFFFFFFFFFFFFFF"
             branch(number << 3, _VARINT, f"f_{name} = 1 if ({bits}) else 0")
@@ -252,7 +261,8 @@ def _reader(plan: _Plan, out: dict[str, str], classes: set[str]) -> str:
             branch(number << 3 | _WIRE_FIXED64, f"f_{name} = _double(data, pos)[0]", "pos += 8")
         elif kind == _SCALARS and string:
             lists.append(name)
-            branch(number << 3 | _WIRE_LEN, _LEN, *new, f"l_{name}.append({text})", "pos += n")
+            branch(number << 3 | _WIRE_LEN, *new, "s, pos = _text(data, pos)",
+                   f"l_{name}.append(s)")  # fmt: skip
         elif kind == _SCALARS and int32:
             lists.append(name)
             branch(number << 3, _VARINT, "                v = _int32(v)", *new,

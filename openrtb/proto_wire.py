@@ -50,7 +50,7 @@ _pack_double: Final = struct.Struct("<d").pack
 #: A Struct's field values in one C call (a tuple in declaration order): the writers index it
 #: instead of reading each attribute by name.
 _values: Final = msgspec.structs.astuple
-FINGERPRINT = "03e2b7e35fc5c713"
+FINGERPRINT = "b78e0cf962d1f3c3"
 
 
 class Incomplete(Exception):
@@ -102,6 +102,16 @@ def _more(data: bytes, pos: int, value: int, shift: int) -> tuple[int, int]:
         if byte < 0x80:
             return value, pos
         shift += 7
+
+
+def _text(data: bytes, pos: int) -> tuple[str, int]:
+    """A string field's value at ``pos`` (its length first): (the text, position after it).
+    One call per string keeps each reader's compiled code small (it runs from the cache)."""
+    n = data[pos]
+    pos += 1
+    if n >= 0x80:
+        n, pos = _more(data, pos, n & 0x7F, 7)
+    return data[pos : pos + n].decode(), pos + n
 
 
 def _int32(value: int) -> int:
@@ -168,46 +178,24 @@ def read_App(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 26:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_domain = data[pos : pos + n].decode()
-            pos += n
+            f_domain, pos = _text(data, pos)
         elif t == 34:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_cat is None:
                 l_cat = []
-            l_cat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_cat.append(s)
         elif t == 42:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_sectioncat is None:
                 l_sectioncat = []
-            l_sectioncat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_sectioncat.append(s)
         elif t == 50:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_pagecat is None:
                 l_pagecat = []
-            l_pagecat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_pagecat.append(s)
         elif t == 66:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_bundle = data[pos : pos + n].decode()
-            pos += n
+            f_bundle, pos = _text(data, pos)
         elif t == 90:
             n = data[pos]
             pos += 1
@@ -265,14 +253,10 @@ def read_Audio(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_mimes is None:
                 l_mimes = []
-            l_mimes.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_mimes.append(s)
         elif t == 16:
             v = data[pos]
             pos += 1
@@ -573,13 +557,8 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             has_id = True
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t == 18:
             n = data[pos]
             pos += 1
@@ -638,41 +617,25 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
                 v = _int32(v)
             f_tmax = v
         elif t == 74:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_wseat is None:
                 l_wseat = []
-            l_wseat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_wseat.append(s)
         elif t == 90:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_cur is None:
                 l_cur = []
-            l_cur.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_cur.append(s)
         elif t == 98:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_bcat is None:
                 l_bcat = []
-            l_bcat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_bcat.append(s)
         elif t == 106:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_badv is None:
                 l_badv = []
-            l_badv.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_badv.append(s)
         elif t == 120:
             v = data[pos]
             pos += 1
@@ -680,23 +643,15 @@ def read_BidRequest(data: bytes, pos: int, end: int, o: Any) -> Any:
                 v, pos = _more(data, pos, v & 127, 7)
             f_test = 1 if (v if v < _TWO64 else v & 0xFFFFFFFFFFFFFFFF) else 0
         elif t == 130:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_bapp is None:
                 l_bapp = []
-            l_bapp.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_bapp.append(s)
         elif t == 138:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_bseat is None:
                 l_bseat = []
-            l_bseat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_bseat.append(s)
         elif t == 168:
             v = data[pos]
             pos += 1
@@ -749,14 +704,10 @@ def read_Content(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 58:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_cat is None:
                 l_cat = []
-            l_cat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_cat.append(s)
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -840,32 +791,18 @@ def read_Deal(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             has_id = True
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t == 17:
             f_bidfloor = _double(data, pos)[0]
             pos += 8
         elif t == 26:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_bidfloorcur = data[pos : pos + n].decode()
-            pos += n
+            f_bidfloorcur, pos = _text(data, pos)
         elif t == 34:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_wseat is None:
                 l_wseat = []
-            l_wseat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_wseat.append(s)
         elif t == 48:
             v = data[pos]
             pos += 1
@@ -923,12 +860,7 @@ def read_Device(data: bytes, pos: int, end: int, o: Any) -> Any:
             f_geo = read_Geo(data, pos, pos + n, f_geo)
             pos += n
         elif t == 114:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_os = data[pos : pos + n].decode()
-            pos += n
+            f_os, pos = _text(data, pos)
         elif t == 136:
             v = data[pos]
             pos += 1
@@ -944,12 +876,7 @@ def read_Device(data: bytes, pos: int, end: int, o: Any) -> Any:
                 v = _int32(v)
             f_devicetype = v
         elif t == 162:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_ifa = data[pos : pos + n].decode()
-            pos += n
+            f_ifa, pos = _text(data, pos)
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1033,12 +960,7 @@ def read_EID(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_source = data[pos : pos + n].decode()
-            pos += n
+            f_source, pos = _text(data, pos)
         elif t == 18:
             n = data[pos]
             pos += 1
@@ -1160,26 +1082,11 @@ def read_Geo(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 26:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_country = data[pos : pos + n].decode()
-            pos += n
+            f_country, pos = _text(data, pos)
         elif t == 34:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_region = data[pos : pos + n].decode()
-            pos += n
+            f_region, pos = _text(data, pos)
         elif t == 50:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_metro = data[pos : pos + n].decode()
-            pos += n
+            f_metro, pos = _text(data, pos)
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1228,13 +1135,8 @@ def read_Imp(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             has_id = True
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t == 18:
             n = data[pos]
             pos += 1
@@ -1253,12 +1155,7 @@ def read_Imp(data: bytes, pos: int, end: int, o: Any) -> Any:
             f_bidfloor = _double(data, pos)[0]
             pos += 8
         elif t == 74:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_bidfloorcur = data[pos : pos + n].decode()
-            pos += n
+            f_bidfloorcur, pos = _text(data, pos)
         elif t == 90:
             n = data[pos]
             pos += 1
@@ -1366,12 +1263,7 @@ def read_Publisher(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1405,12 +1297,7 @@ def read_Segment(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1454,39 +1341,22 @@ def read_Site(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 26:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_domain = data[pos : pos + n].decode()
-            pos += n
+            f_domain, pos = _text(data, pos)
         elif t == 34:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_cat is None:
                 l_cat = []
-            l_cat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_cat.append(s)
         elif t == 42:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_sectioncat is None:
                 l_sectioncat = []
-            l_sectioncat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_sectioncat.append(s)
         elif t == 50:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_pagecat is None:
                 l_pagecat = []
-            l_pagecat.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_pagecat.append(s)
         elif t == 90:
             n = data[pos]
             pos += 1
@@ -1534,12 +1404,7 @@ def read_UID(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t & 7 == 2:
             n = data[pos]
             pos += 1
@@ -1581,19 +1446,9 @@ def read_User(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_id = data[pos : pos + n].decode()
-            pos += n
+            f_id, pos = _text(data, pos)
         elif t == 18:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
-            f_buyeruid = data[pos : pos + n].decode()
-            pos += n
+            f_buyeruid, pos = _text(data, pos)
         elif t == 58:
             n = data[pos]
             pos += 1
@@ -1666,14 +1521,10 @@ def read_Video(data: bytes, pos: int, end: int, o: Any) -> Any:
             if b >= 128:
                 t, pos = _more(data, pos, t, 14)
         if t == 10:
-            n = data[pos]
-            pos += 1
-            if n >= 128:
-                n, pos = _more(data, pos, n & 127, 7)
             if l_mimes is None:
                 l_mimes = []
-            l_mimes.append(data[pos : pos + n].decode())
-            pos += n
+            s, pos = _text(data, pos)
+            l_mimes.append(s)
         elif t == 24:
             v = data[pos]
             pos += 1
