@@ -29,6 +29,7 @@ import orjson
 from openrtb import JsonCodec, ProtoCodec
 from openrtb import openrtb_pb2 as pb
 from openrtb.errors import CodecError
+from openrtb.proto_fast import BiddingProto
 
 from .fields import read_attrs, read_dict
 
@@ -50,6 +51,7 @@ DECODERS: Final = (
     Leg("msgspec_struct", "msgspec -> Structs (bidwire JSON codec)", "msgspec_struct"),
     Leg("upb", "protobuf upb ParseFromString", "upb"),
     Leg("proto_struct", "protobuf -> Structs (bidwire proto codec)", "proto_struct"),
+    Leg("proto_fast", "protobuf -> bidder's fields (front door)", "proto_fast"),
 )
 #: Encoders of a BidResponse.
 ENCODERS: Final = (
@@ -58,6 +60,7 @@ ENCODERS: Final = (
     Leg("msgspec_struct", "msgspec Structs -> JSON (bidwire JSON codec)", "msgspec_struct"),
     Leg("upb", "protobuf upb SerializeToString", "upb"),
     Leg("proto_struct", "Structs -> protobuf (bidwire proto codec)", "proto_struct"),
+    Leg("proto_fast", "Structs -> protobuf (front door writer)", "proto_fast"),
 )
 #: Size groups by JSON bytes: (label, lower bound inclusive, upper bound exclusive).
 GROUPS: Final = (
@@ -148,6 +151,7 @@ def decode_paths() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], int]
         "msgspec_struct": (json_codec.decode_request, read_attrs, "json"),
         "upb": (pb.BidRequest.FromString, read_attrs, "proto"),
         "proto_struct": (proto_codec.decode_request, read_attrs, "proto"),
+        "proto_fast": (BiddingProto(proto_codec).decode_request, read_attrs, "proto"),
     }
 
 
@@ -183,6 +187,7 @@ def measure_responses(
 ) -> list[Message]:
     """Time every encoder on every response."""
     json_codec, proto_codec = JsonCodec(), ProtoCodec()
+    fast = BiddingProto(proto_codec)
     out = []
     for name, data, response in corpus:
         as_dict = orjson.loads(json_codec.encode(response))
@@ -194,6 +199,7 @@ def measure_responses(
             "msgspec_struct": (json_codec.encode, response),
             "upb": (type(upb).SerializeToString, upb),
             "proto_struct": (proto_codec.encode_response, response),
+            "proto_fast": (fast.encode_response, response),
         }
         for leg in ENCODERS:
             fn, arg = calls[leg.key]

@@ -19,6 +19,7 @@ CODEC_COLOURS = {
     "msgspec_struct": "#0072B2",
     "upb": "#D55E00",
     "proto_struct": "#CC79A7",
+    "proto_fast": "#56B4E9",
 }
 #: One colour per server in the load plots.
 SERVER_COLOURS = {
