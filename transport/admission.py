@@ -87,6 +87,10 @@ class AdmissionConfig(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_
     #: The longest one run decides before the loop reads its sockets again (ms): what arrives
     #: meanwhile waits in the kernel, where no deadline can see it.
     slice_ms: Millis = 2.0
+    #: A run stops deciding (after one decision) once the oldest request not yet read may have
+    #: waited this long in the kernel (ms; :mod:`transport.read_clock`): past the maximum the
+    #: reads, with a no-bid each, get the core first, and the decisions what is left of it.
+    read_wait_ms: Millis = 5.0
     #: The concurrency limit: where it starts and the range it adapts in.
     initial_limit: Limit = 256
     min_limit: Limit = 8

@@ -196,6 +196,9 @@ class Connection(asyncio.BufferedProtocol):
             if engine.closed:
                 break  # the cost ledger's verdict came within the batch: the rest is dropped
             if dispatcher is not None:
+                # Stamped with the earliest moment it may have reached the socket: the wait
+                # in the kernel counts against its deadline too (transport.read_clock).
+                request.arrival = dispatcher.clock.arrival(now)
                 deadline = app.deadline(request)
                 if deadline is not None:
                     dispatcher.submit(self, key, request, deadline)

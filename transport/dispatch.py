@@ -31,6 +31,7 @@ from .metrics import (
     QUEUE_SECONDS,
     Timing,
 )
+from .read_clock import ReadClock
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -48,6 +49,13 @@ class Dispatcher:
         self.config = config
         self.admission: Admission[Connection] = Admission(config)
         self.slice = config.slice_ms / 1000.0
+        self.read_wait = config.read_wait_ms / 1000.0
+        #: When what connections read may have arrived (the wait in the kernel, bounded).
+        self.clock = ReadClock()
+        #: The clock's phase count and the end of the last run: a run with no phase of reads
+        #: since the last one comes after a poll that found nothing to read.
+        self._phases_seen = 0
+        self._ended = 0.0
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ran_at = 0.0
@@ -83,7 +91,9 @@ class Dispatcher:
 
     # -- the runs ------------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, scheduled: bool = False) -> None:
+        """Shed what can no longer be decided in time, then decide for a slice. ``scheduled``:
+        called between two polls (not from a read)."""
         admission = self.admission
         app = self.app
         now = _clock()
@@ -93,7 +103,14 @@ class Dispatcher:
         for ticket, reason in admission.expired(now, self.slice + admission.gap):
             QUEUE_SECONDS.observe(now - ticket.request.arrival)
             self._shed(ticket, reason, now)
-        end = now + self.slice
+        # Decide for a slice, and no longer than the oldest request still unread (in the kernel,
+        # where no deadline sees it) may have waited read_wait: then the loop reads again. At
+        # least one decision a run, so a queue always drains.
+        clock = self.clock
+        if scheduled and clock.phases == self._phases_seen and self._ended:
+            clock.nothing_since(self._ended)  # the poll since the last run found nothing
+        unread = clock.unread_since(now)
+        end = min(now + self.slice, unread + self.read_wait)
         while True:
             taken = admission.take(now)
             if taken is None:
@@ -142,6 +159,9 @@ class Dispatcher:
             owner.flush_answers()
         touched.clear()
         ended = _clock()
+        if scheduled:
+            self._ended = ended
+            self._phases_seen = clock.phases
         if admission.queued:
             self._ran_at = ended
         else:
@@ -158,8 +178,9 @@ class Dispatcher:
 
     def _scheduled_run(self) -> None:
         self._scheduled = False
+        self.clock.settle()  # between two polls: the reads before are over
         if self.admission.queued:
-            self._run()
+            self._run(scheduled=True)
 
     def _shed(self, ticket: Ticket[Connection], reason: ShedReason, now: float) -> None:
         owner = ticket.owner
