@@ -22,7 +22,6 @@ its own (:meth:`H1Engine._resume_after_upgrade`).
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 import httptools
@@ -56,20 +55,6 @@ _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 MAX_BLANK_BYTES: Final = 256
 
 
-#: The requests the fast path reads without httptools (see :meth:`H1Engine._fast`): the request
-#: line and header fields in their plainest form, a subset of what llhttp accepts and read as
-#: it reads them (the target as sent; a field value without the blanks before it). Anything
-#: else (another method or version, obs-text, a folded or bare-LF line) goes to httptools.
-_HEAD: Final = re.compile(
-    rb"(POST|GET|HEAD) (/[!-~]*) HTTP/1\.1\r\n((?:[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t!-~]*\r\n)*)\r\n"
-)
-_FIELD: Final = re.compile(rb"([^:]+):([^\r]*)\r\n")
-#: Fields that the fast path leaves to httptools (framing and connection semantics).
-_SLOW_FIELDS: Final = frozenset(
-    {b"transfer-encoding", b"expect", b"upgrade", b"connection", b"proxy-connection", b"te"}
-)
-
-
 def _status_line(status: int) -> bytes:
     return b"HTTP/1.1 %d %s\r\n" % (status, REASONS.get(status, b"Unknown"))
 
@@ -90,9 +75,6 @@ class _Abort(Exception):
 
 class H1Engine:
     """One HTTP/1.1 server connection, without I/O."""
-
-    #: Read plain requests without httptools (:meth:`_fast`); False: httptools reads all.
-    fast = True
 
     def __init__(self, limits: Limits, now: float) -> None:
         self.limits = limits
@@ -233,8 +215,6 @@ class H1Engine:
         idle = not self._reading
         seq = self._seq
         size = len(data)
-        if idle and self.fast and not self._upgrade_offered:
-            data = self._fast(data, now)
         while data:
             data = self._feed(data)
         if idle and not self._reading and self._seq == seq:
@@ -246,54 +226,6 @@ class H1Engine:
             self._blank = 0
         ready, self._ready = self._ready, []
         return ready
-
-    def _fast(self, data: bytes, now: float) -> bytes:
-        """Read the complete requests at the start of ``data`` that need nothing httptools does
-        (what exchanges send: a POST with a content-length, keep-alive by default), as it would
-        read them, with one regular expression for the head instead of a Python callback per
-        field; the rest of ``data``, for httptools, from the first that does not qualify.
-        Called only between two requests, when httptools holds nothing."""
-        limits = self.limits
-        end = 0
-        while True:
-            head = _HEAD.match(data, end)
-            if head is None:
-                break
-            path = head[2]
-            size = len(path)
-            request = BLANK.like(now)
-            length: bytes | None = None
-            for name, value in _FIELD.findall(head[3]):
-                size += len(name) + len(value) + 32
-                name = name.lower()
-                attr = REQUEST_HEADERS.get(name)
-                if attr is not None:
-                    setattr(request, attr, value.lstrip(b" \t"))
-                elif name == b"content-length":
-                    if length is not None:
-                        return data[end:]  # twice: httptools says what that is
-                    length = value.strip(b" \t")
-                elif name in _SLOW_FIELDS:
-                    return data[end:]
-            if size > self._max_header_bytes or (length is not None and not length.isdigit()):
-                break  # the 431, or a content-length httptools refuses
-            body_size = 0 if length is None else int(length)
-            start = head.end()
-            if body_size > limits.max_body_size or start + body_size > len(data):
-                break  # the 413, or a body still to come: httptools reads it
-            request.method = head[1]
-            request.path = path
-            request.body = data[start : start + body_size]
-            end = start + body_size
-            STREAMS_OPEN.value += 1  # and down when answered, as on_message_begin counts it
-            self._cost.tokens -= FRAME
-            self._last_activity = now
-            self._seq += 1
-            self._in_flight[self._seq] = (not self.draining, head[1] == b"HEAD")
-            self._ready.append((self._seq, request))
-            if end == len(data):
-                return b""
-        return data[end:] if end else data
 
     def _feed(self, data: bytes) -> bytes:
         """Parse ``data``; what is left to parse after an upgrade offer (else b"")."""
