@@ -153,6 +153,8 @@ class Connection(asyncio.BufferedProtocol):
         #: How a request is turned away here ("nobid", "refused_stream", "503").
         self._refusal = "nobid"
         self._retry_after = b"1"
+        #: When this connection was last read (admission control: see data_received).
+        self._read_at = 0.0
         self._read_buffer = bytearray(READ_SIZE)
         self._read_view = memoryview(self._read_buffer)
 
@@ -192,13 +194,22 @@ class Connection(asyncio.BufferedProtocol):
             engine = self._start_engine("h2" if data.startswith(PREFACE) else "h1")
         app = self.app
         dispatcher = self.dispatcher
+        arrival = now
+        if dispatcher is not None:
+            # The earliest moment what this read holds may have reached the socket: the wait
+            # in the kernel counts against its deadline too (transport.read_clock). Not before
+            # this connection's last read, which emptied its socket (within the microseconds
+            # between that recv and its stamp): the bound of a long round of reads is a round
+            # early for a connection read late in it.
+            arrival = dispatcher.clock.arrival(now)
+            if self._read_at > arrival:
+                arrival = self._read_at
+            self._read_at = now
         for key, request in engine.receive_data(data, now):
             if engine.closed:
                 break  # the cost ledger's verdict came within the batch: the rest is dropped
             if dispatcher is not None:
-                # Stamped with the earliest moment it may have reached the socket: the wait
-                # in the kernel counts against its deadline too (transport.read_clock).
-                request.arrival = dispatcher.clock.arrival(now)
+                request.arrival = arrival
                 deadline = app.deadline(request)
                 if deadline is not None:
                     dispatcher.submit(self, key, request, deadline)
