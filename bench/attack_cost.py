@@ -34,46 +34,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.attacks import ATTACKS, SLICE
 from bench.engine_profile import _data_bytes, _frame, client_reads
 from bidder.service import Bidder, BidderConfig
+from fuzz.socketless import Socketless
 from transport.app import App
 from transport.config import ServerSection
 from transport.connection import Connection
 from transport.limits import Limits
 
 
-class CountingTransport:
-    """Just enough of an asyncio transport: counts what is written, remembers it was closed."""
+class CountingTransport(Socketless):
+    """A :class:`~fuzz.socketless.Socketless` that counts what is written instead of keeping it."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.written = 0
         #: DATA payload bytes written since the last look (what the client's window paid).
         self.data = 0
-        self.closing = False
-        self.paused = False
 
     def write(self, data: bytes) -> None:
         self.written += len(data)
         self.data += _data_bytes(data)
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return default
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def close(self) -> None:
-        self.closing = True
-
-    def can_write_eof(self) -> bool:
-        return True
-
-    def write_eof(self) -> None:
-        self.closing = True
-
-    def pause_reading(self) -> None:
-        self.paused = True
-
-    def resume_reading(self) -> None:
-        self.paused = False
 
 
 def one_connection(
@@ -88,7 +67,7 @@ def one_connection(
         piece = blob[start : start + SLICE]
         conn.data_received(piece)
         read += len(piece)
-        if transport.closing or conn.gone:
+        if transport.is_closing() or conn.gone:
             break
     reason = "open"
     if conn.engine is not None and conn.engine.close_reason is not None:

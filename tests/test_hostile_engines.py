@@ -19,6 +19,7 @@ from hpack import huffman_table
 
 from fuzz import attacks as A
 from fuzz.answers import Outcome, Reader
+from fuzz.socketless import Socketless
 from transport import h2_wire as W
 from transport import hpack_codec
 from transport.connection import CUTS, Connection
@@ -573,40 +574,6 @@ def test_h1_honest_keep_alive_is_never_charged_out() -> None:
 
 
 # -- a connection cut for its conduct -------------------------------------------------------------
-
-
-class Socketless:
-    """Enough of an asyncio transport for :class:`transport.connection.Connection`."""
-
-    def __init__(self) -> None:
-        self.out = b""
-        self.reading = True
-        self.eof = False
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.out += data
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return default
-
-    def is_closing(self) -> bool:
-        return self.closed or self.eof
-
-    def close(self) -> None:
-        self.closed = True
-
-    def can_write_eof(self) -> bool:
-        return True
-
-    def write_eof(self) -> None:
-        self.eof = True
-
-    def pause_reading(self) -> None:
-        self.reading = False
-
-    def resume_reading(self) -> None:
-        self.reading = True
 
 
 def lingering(*reads: bytes, storm: bool = False) -> tuple[Socketless, Outcome]:
